@@ -1,0 +1,182 @@
+// Command orgauth-local runs orgauth on one machine: it starts the DynamoDB
+// and KMS emulators (unless pointed elsewhere), creates the table and the
+// signing key if absent, seeds a demo organization, and serves every Lambda
+// handler on one http.ServeMux at the routes read from template.yaml.
+//
+// Environment: PORT (default 3000), ORGAUTH_DATA_DIR (default .orgauth),
+// DYNAMODB_ENDPOINT and KMS_ENDPOINT (use those instead of starting
+// emulators), TABLE_NAME, SIGNING_KEY_SPEC (RSA_2048 or ECC_NIST_P256),
+// AUDIENCES, MANAGEMENT_AUDIENCE. With neither endpoint set and AWS
+// credentials in the environment (AWS_PROFILE or AWS_ACCESS_KEY_ID), it uses
+// real AWS.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"orgauth"
+	"orgauth/pkg/config"
+	"orgauth/pkg/dynamo"
+	"orgauth/pkg/emulator"
+	"orgauth/pkg/httpx"
+	"orgauth/pkg/kmssign"
+	"orgauth/pkg/routes"
+	"orgauth/pkg/wiring"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "orgauth-local:", err)
+		os.Exit(1)
+	}
+}
+
+func getenv(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func run() error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := httpx.NewLogger(slog.LevelInfo)
+
+	port := getenv("PORT", "3000")
+	dataDir := getenv("ORGAUTH_DATA_DIR", ".orgauth")
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return err
+	}
+	useAWS := os.Getenv("DYNAMODB_ENDPOINT") == "" && os.Getenv("KMS_ENDPOINT") == "" &&
+		(os.Getenv("AWS_PROFILE") != "" || os.Getenv("AWS_ACCESS_KEY_ID") != "")
+
+	// Listen first, so a busy port fails before anything starts.
+	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		return fmt.Errorf("listen on 127.0.0.1:%s: %w (set PORT to use another port)", port, err)
+	}
+	defer ln.Close()
+	issuer := "http://127.0.0.1:" + port
+
+	env := map[string]string{
+		"ISSUER":              issuer,
+		"TABLE_NAME":          getenv("TABLE_NAME", "orgauth-local"),
+		"AUDIENCES":           getenv("AUDIENCES", "https://api.example.com"),
+		"MANAGEMENT_AUDIENCE": getenv("MANAGEMENT_AUDIENCE", "orgauth:management"),
+		"DYNAMODB_ENDPOINT":   os.Getenv("DYNAMODB_ENDPOINT"),
+		"KMS_ENDPOINT":        os.Getenv("KMS_ENDPOINT"),
+	}
+	if !useAWS {
+		if env["DYNAMODB_ENDPOINT"] == "" {
+			p, err := emulator.StartDynalite(ctx, filepath.Join(dataDir, "dynamodb"))
+			if err != nil {
+				return fmt.Errorf("start dynalite: %w", err)
+			}
+			defer p.Stop()
+			env["DYNAMODB_ENDPOINT"] = p.Endpoint
+			fmt.Fprintf(os.Stderr, "dynalite on %s (data in %s)\n", p.Endpoint, filepath.Join(dataDir, "dynamodb"))
+		}
+		if env["KMS_ENDPOINT"] == "" {
+			p, err := emulator.StartKMS(ctx, filepath.Join(dataDir, "kms"))
+			if err != nil {
+				return fmt.Errorf("start local-kms: %w", err)
+			}
+			defer p.Stop()
+			env["KMS_ENDPOINT"] = p.Endpoint
+			fmt.Fprintf(os.Stderr, "local-kms on %s (data in %s)\n", p.Endpoint, filepath.Join(dataDir, "kms"))
+		}
+	}
+
+	// The signing key: SIGNING_KEY_IDS if given, else the local alias,
+	// created on first run.
+	keyIDs := os.Getenv("SIGNING_KEY_IDS")
+	bootCfg := config.Config{Region: getenv("AWS_REGION", "us-east-1"), DynamoDBEndpoint: env["DYNAMODB_ENDPOINT"], KMSEndpoint: env["KMS_ENDPOINT"]}
+	awsCfg, err := wiring.LoadAWS(ctx, bootCfg)
+	if err != nil {
+		return err
+	}
+	db, kmsClient := wiring.Clients(awsCfg, bootCfg)
+	if keyIDs == "" {
+		id, err := kmssign.EnsureKey(ctx, kmsClient, "alias/orgauth-local-signing", getenv("SIGNING_KEY_SPEC", "RSA_2048"))
+		if err != nil {
+			return fmt.Errorf("signing key: %w", err)
+		}
+		keyIDs = id
+	}
+	env["SIGNING_KEY_IDS"] = keyIDs
+	if err := dynamo.CreateTable(ctx, db, env["TABLE_NAME"]); err != nil {
+		return fmt.Errorf("table %s: %w", env["TABLE_NAME"], err)
+	}
+
+	cfg, err := config.FromEnv(func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		return os.Getenv(k)
+	})
+	if err != nil {
+		return err
+	}
+	app, err := wiring.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	demo, err := seed(ctx, app, filepath.Join(dataDir, "local.json"))
+	if err != nil {
+		return fmt.Errorf("seed demo: %w", err)
+	}
+
+	mux, err := mount(app.Handlers())
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: httpx.Middleware(log, nil, mux), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	printWelcome(os.Stderr, issuer, demo, filepath.Join(dataDir, "local.json"))
+
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(os.Stderr, "\nstopping")
+	case err := <-errc:
+		return err
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// mount puts each function's handler on the routes template.yaml gives it,
+// so the local server and API Gateway route the same way.
+func mount(handlers map[string]http.Handler) (*http.ServeMux, error) {
+	rs, err := routes.Parse(orgauth.Template)
+	if err != nil {
+		return nil, fmt.Errorf("read routes from template.yaml: %w", err)
+	}
+	mux := http.NewServeMux()
+	for _, r := range rs {
+		h, ok := handlers[r.Function]
+		if !ok {
+			return nil, fmt.Errorf("template.yaml routes %s %s to %s, which has no handler", r.Method, r.Path, r.Function)
+		}
+		mux.Handle(r.Pattern(), h)
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+	})
+	return mux, nil
+}

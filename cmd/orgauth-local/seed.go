@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"orgauth/pkg/domain"
+	"orgauth/pkg/wiring"
+)
+
+// localFile is .orgauth/local.json: what a developer or a test needs to call
+// the local stack.
+type localFile struct {
+	Issuer         string     `json:"issuer"`
+	Audience       string     `json:"audience"`
+	OrganizationID string     `json:"organization_id"`
+	M2M            clientCred `json:"m2m"`
+}
+
+type clientCred struct {
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+}
+
+// seed makes sure the demo organization and its M2M application exist and
+// that local.json describes them. It reuses what an earlier run created (the
+// secret is only known from local.json, since the table keeps its hash).
+func seed(ctx context.Context, app *wiring.App, path string) (localFile, error) {
+	audience := app.Cfg.Audiences[0]
+	var lf localFile
+	if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &lf) == nil {
+		if ok, err := stillValid(ctx, app, lf); err != nil {
+			return lf, err
+		} else if ok {
+			lf.Issuer, lf.Audience = app.Cfg.Issuer, audience
+			return lf, writeLocalFile(path, lf)
+		}
+	}
+
+	now := app.Now().UTC()
+	org := domain.Organization{ID: domain.NewID(), Name: "Demo Organization", Plan: domain.PlanEnterpriseLarge, CreatedAt: now, UpdatedAt: now}
+	if err := app.Store.CreateOrganization(ctx, org); err != nil {
+		return lf, err
+	}
+	secret, hash := domain.NewSecret()
+	m2m := domain.Application{
+		ClientID: domain.NewID(), OrganizationID: org.ID, Name: "Demo M2M client",
+		Description: "Seeded by make run", Type: domain.ClientM2M,
+		Scopes: []string{"read:demo", "write:demo"}, SecretHash: hash,
+		CreatedBy: "orgauth-local", CreatedAt: now, UpdatedAt: now,
+	}
+	if err := app.Store.CreateApplication(ctx, m2m); err != nil {
+		return lf, err
+	}
+	lf = localFile{Issuer: app.Cfg.Issuer, Audience: audience, OrganizationID: org.ID, M2M: clientCred{ClientID: m2m.ClientID, ClientSecret: secret}}
+	return lf, writeLocalFile(path, lf)
+}
+
+func stillValid(ctx context.Context, app *wiring.App, lf localFile) (bool, error) {
+	if _, err := app.Store.GetOrganization(ctx, lf.OrganizationID); errors.Is(err, domain.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	a, err := app.Store.GetApplication(ctx, lf.M2M.ClientID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return a.SecretMatches(lf.M2M.ClientSecret, time.Now()), nil
+}
+
+func writeLocalFile(path string, lf localFile) error {
+	b, err := json.MarshalIndent(lf, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func printWelcome(w io.Writer, issuer string, lf localFile, path string) {
+	fmt.Fprintf(w, `
+orgauth is serving on %[1]s
+
+  discovery  %[1]s/.well-known/openid-configuration
+  JWKS       %[1]s/.well-known/jwks.json
+  demo       organization %[2]s (plan enterprise_large), credentials in %[3]s
+
+Get an M2M access token:
+
+  curl --request POST --url '%[1]s/oauth/token' \
+    --header 'content-type: application/x-www-form-urlencoded' \
+    --data 'grant_type=client_credentials' --data 'client_id=%[4]s' \
+    --data 'client_secret=%[5]s' \
+    --data 'audience=%[6]s'
+
+Ctrl-C stops the server and the emulators; data survives until make clean.
+`, issuer, lf.OrganizationID, path, lf.M2M.ClientID, lf.M2M.ClientSecret, lf.Audience)
+}

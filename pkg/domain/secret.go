@@ -1,0 +1,72 @@
+package domain
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base32"
+	"encoding/base64"
+	"strings"
+	"time"
+)
+
+// NewSecret returns a fresh 256-bit random secret, base64url encoded, and its
+// SHA-256 hash, which is all that may be stored.
+func NewSecret() (plaintext string, hash []byte) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand failed: " + err.Error()) // never happens on Linux
+	}
+	plaintext = base64.RawURLEncoding.EncodeToString(b[:])
+	return plaintext, HashSecret(plaintext)
+}
+
+// HashSecret is the stored form of a secret, code or token: SHA-256 of its
+// text. The inputs are 256-bit random values, so a fast hash is enough.
+func HashSecret(plaintext string) []byte {
+	h := sha256.Sum256([]byte(plaintext))
+	return h[:]
+}
+
+// dummyHash is compared against when there is no client, so that an unknown
+// client and a wrong secret cost the same.
+var dummyHash = HashSecret("orgauth-no-such-client")
+
+// SecretMatches compares a presented secret with the application's current
+// secret and, until it expires, its previous one. It always does the same
+// amount of work whatever matches, and compares in constant time.
+func (a Application) SecretMatches(presented string, now time.Time) bool {
+	h := HashSecret(presented)
+	cur := a.SecretHash
+	if len(cur) == 0 {
+		cur = dummyHash
+	}
+	prev := a.PreviousSecretHash
+	prevValid := len(prev) > 0 && now.Before(a.PreviousSecretExpiresAt)
+	if !prevValid {
+		prev = dummyHash
+	}
+	okCur := subtle.ConstantTimeCompare(h, cur) == 1 && len(a.SecretHash) > 0
+	okPrev := subtle.ConstantTimeCompare(h, prev) == 1 && prevValid
+	return okCur || okPrev
+}
+
+// NoClientSecretCheck burns the same work as SecretMatches for a client that
+// does not exist, so timing does not tell whether a client id is known.
+func NoClientSecretCheck(presented string) {
+	h := HashSecret(presented)
+	subtle.ConstantTimeCompare(h, dummyHash)
+	subtle.ConstantTimeCompare(h, dummyHash)
+}
+
+var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// NewID returns a random identifier: 120 bits, 24 lower-case base32
+// characters, safe in URLs, forms and DynamoDB keys.
+func NewID() string {
+	var b [15]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return strings.ToLower(idEncoding.EncodeToString(b[:]))
+}

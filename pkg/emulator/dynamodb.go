@@ -1,0 +1,50 @@
+package emulator
+
+import (
+	"context"
+	"path/filepath"
+)
+
+// StartDynalite runs dynalite (npm, pinned in infra/package.json, installed
+// into infra/node_modules) on a free port of 127.0.0.1. With dataDir it keeps
+// its tables in a LevelDB directory there (--path) and they survive a
+// restart; with "" it keeps them in memory.
+//
+// Tables stay CREATING, UPDATING or DELETING for 50 ms instead of dynalite's
+// default 500 ms: long enough that callers must wait for ACTIVE, short
+// enough for a test suite that creates a table per test. dynalite lacks
+// TransactWriteItems and UpdateTimeToLive, and never expires items.
+func StartDynalite(ctx context.Context, dataDir string) (*Process, error) {
+	path, err := findExecutable("dynalite", "infra/node_modules/.bin/dynalite")
+	if err != nil {
+		return nil, err
+	}
+	args := []string{
+		"--port", "{{PORT}}", "--host", "127.0.0.1",
+		"--createTableMs", "50", "--updateTableMs", "50", "--deleteTableMs", "50",
+	}
+	if dataDir != "" {
+		dir, err := filepath.Abs(dataDir)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, "--path", dir)
+	}
+	return Start(ctx, StartOptions{Name: "dynalite", Path: path, Args: args, Ready: HTTPReady})
+}
+
+// StartMoto runs moto_server (pip, found on PATH) on a free port of
+// 127.0.0.1. It serves every mocked AWS service on that port, DynamoDB
+// included; state lives in memory only, so dataDir is ignored.
+func StartMoto(ctx context.Context, dataDir string) (*Process, error) {
+	path, err := findExecutable("moto_server")
+	if err != nil {
+		return nil, err
+	}
+	return Start(ctx, StartOptions{
+		Name:  "moto_server",
+		Path:  path,
+		Args:  []string{"-H", "127.0.0.1", "-p", "{{PORT}}"},
+		Ready: HTTPReady,
+	})
+}

@@ -1,0 +1,133 @@
+package oauth
+
+import (
+	"encoding/base64"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// MaxFormBytes bounds a protocol request body. Real token requests are a few
+// hundred bytes.
+const MaxFormBytes = 16 << 10
+
+// Form is a parsed request body in which every parameter appears at most
+// once (RFC 6749 §3.1: "Request and response parameters MUST NOT be included
+// more than once"). Empty values count as omitted (same section).
+type Form map[string]string
+
+// Get returns a parameter, "" when absent.
+func (f Form) Get(name string) string { return f[name] }
+
+// ParseForm reads a POSTed application/x-www-form-urlencoded body strictly:
+// wrong method is the caller's to check; wrong content type, a body over
+// MaxFormBytes, parameters in the query string, malformed encoding or a
+// repeated parameter are invalid_request.
+func ParseForm(r *http.Request) (Form, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, InvalidRequest("content type must be application/x-www-form-urlencoded")
+	}
+	if r.URL.RawQuery != "" {
+		return nil, InvalidRequest("parameters must be sent in the request body, not the query string")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxFormBytes+1))
+	if err != nil {
+		return nil, InvalidRequest("could not read the request body").WithCause(err)
+	}
+	if len(body) > MaxFormBytes {
+		return nil, InvalidRequest("request body too large")
+	}
+	values, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, InvalidRequest("malformed form encoding")
+	}
+	f := make(Form, len(values))
+	for name, vs := range values {
+		if len(vs) > 1 {
+			return nil, InvalidRequest("parameter " + name + " is repeated")
+		}
+		if vs[0] != "" {
+			f[name] = vs[0]
+		}
+	}
+	return f, nil
+}
+
+// ClientCredentials is how a client identified itself.
+type ClientCredentials struct {
+	ID     string
+	Secret string
+	// Method is "client_secret_basic", "client_secret_post" or "none".
+	Method string
+}
+
+// BasicChallenge is the WWW-Authenticate value for failed Basic auth.
+const BasicChallenge = `Basic realm="orgauth", charset="UTF-8"`
+
+// ClientAuthentication extracts the client's credentials. RFC 6749 §2.3:
+// "The client MUST NOT use more than one authentication method in each
+// request." A client_id in the body alongside Basic must name the same
+// client. Returns invalid_request or invalid_client errors.
+func ClientAuthentication(r *http.Request, f Form) (ClientCredentials, error) {
+	authz := r.Header.Get("Authorization")
+	if authz == "" {
+		if f.Get("client_secret") != "" {
+			return ClientCredentials{ID: f.Get("client_id"), Secret: f.Get("client_secret"), Method: "client_secret_post"}, requireID(f.Get("client_id"))
+		}
+		return ClientCredentials{ID: f.Get("client_id"), Method: "none"}, requireID(f.Get("client_id"))
+	}
+	scheme, rest, _ := strings.Cut(authz, " ")
+	if !strings.EqualFold(scheme, "Basic") {
+		e := InvalidClient("unsupported authentication scheme; use Basic or client_secret_post")
+		e.WWWAuthenticate = BasicChallenge
+		return ClientCredentials{}, e
+	}
+	if f.Get("client_secret") != "" {
+		return ClientCredentials{}, InvalidRequest("use one client authentication method: Basic or client_secret in the body, not both")
+	}
+	id, secret, err := parseBasic(strings.TrimSpace(rest))
+	if err != nil {
+		e := InvalidClient("malformed Basic credentials")
+		e.WWWAuthenticate = BasicChallenge
+		return ClientCredentials{}, e
+	}
+	if bodyID := f.Get("client_id"); bodyID != "" && bodyID != id {
+		return ClientCredentials{}, InvalidRequest("client_id in the body differs from the authenticated client")
+	}
+	return ClientCredentials{ID: id, Secret: secret, Method: "client_secret_basic"}, nil
+}
+
+func requireID(id string) error {
+	if id == "" {
+		return InvalidClient("client authentication required")
+	}
+	return nil
+}
+
+// parseBasic decodes RFC 6749 §2.3.1 Basic credentials: the client id and
+// secret are each "encoded using the application/x-www-form-urlencoded
+// encoding algorithm" before being joined with ':' and base64-encoded.
+func parseBasic(b64 string) (id, secret string, err error) {
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return "", "", err
+	}
+	encID, encSecret, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return "", "", errors.New("no colon")
+	}
+	if id, err = url.QueryUnescape(encID); err != nil {
+		return "", "", err
+	}
+	if secret, err = url.QueryUnescape(encSecret); err != nil {
+		return "", "", err
+	}
+	if id == "" || secret == "" {
+		return "", "", errors.New("empty id or secret")
+	}
+	return id, secret, nil
+}

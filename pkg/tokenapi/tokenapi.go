@@ -1,0 +1,271 @@
+package tokenapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"orgauth/pkg/domain"
+	"orgauth/pkg/httpx"
+	"orgauth/pkg/oauth"
+	"orgauth/pkg/token"
+)
+
+// Applications finds OAuth clients by id.
+type Applications interface {
+	GetApplication(ctx context.Context, clientID string) (domain.Application, error)
+}
+
+// Organizations finds organizations by id.
+type Organizations interface {
+	GetOrganization(ctx context.Context, id string) (domain.Organization, error)
+}
+
+// Issuer mints access tokens.
+type Issuer interface {
+	AccessToken(ctx context.Context, r token.AccessRequest) (string, token.AccessClaims, error)
+}
+
+// Config lists the settings the token endpoint reads.
+type Config struct {
+	// Audiences are the APIs clients may ask tokens for (the "audience"
+	// parameter). The first is not a default: audience is required.
+	Audiences []string
+	// DefaultAccessTokenLifetime applies to applications without their own.
+	DefaultAccessTokenLifetime time.Duration
+	// OrganizationCacheTTL bounds how long a warm function trusts a cached
+	// organization (its plan); zero disables the cache.
+	OrganizationCacheTTL time.Duration
+}
+
+// Handler serves the token endpoint.
+type Handler struct {
+	apps   Applications
+	orgs   *orgCache
+	issuer Issuer
+	cfg    Config
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// New returns the token endpoint handler. now may be nil.
+func New(apps Applications, orgs Organizations, issuer Issuer, cfg Config, log *slog.Logger, now func() time.Time) *Handler {
+	if now == nil {
+		now = time.Now
+	}
+	if cfg.DefaultAccessTokenLifetime <= 0 {
+		cfg.DefaultAccessTokenLifetime = time.Hour
+	}
+	return &Handler{apps: apps, orgs: newOrgCache(orgs, cfg.OrganizationCacheTTL, now), issuer: issuer, cfg: cfg, log: log, now: now}
+}
+
+// Routes returns the handler for every path the token function serves.
+func (h *Handler) Routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/oauth/token", h)
+	return mux
+}
+
+// tokenResponse is RFC 6749 §5.1.
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in"`
+	Scope       string `json:"scope"`
+}
+
+// request is a parsed, client-authenticated token request.
+type request struct {
+	form   oauth.Form
+	creds  oauth.ClientCredentials
+	client domain.Application
+}
+
+// ServeHTTP runs the pipeline: parse, authenticate, grant, issue, write.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		oauth.NoStore(w)
+		httpx.MethodNotAllowed(w, http.MethodPost)
+		return
+	}
+	resp, err := h.handle(r)
+	if err != nil {
+		oauth.WriteError(w, r, h.log, err)
+		return
+	}
+	oauth.NoStore(w)
+	httpx.WriteJSON(w, http.StatusOK, resp)
+}
+
+func (h *Handler) handle(r *http.Request) (*tokenResponse, error) {
+	ctx := r.Context()
+	form, err := oauth.ParseForm(r)
+	if err != nil {
+		return nil, err
+	}
+	grant := form.Get("grant_type")
+	if grant == "" {
+		return nil, oauth.InvalidRequest("grant_type is required")
+	}
+	creds, err := oauth.ClientAuthentication(r, form)
+	if err != nil {
+		return nil, err
+	}
+	req := &request{form: form, creds: creds}
+	if err := h.authenticate(ctx, req); err != nil {
+		h.log.WarnContext(ctx, "client authentication failed", "event", "client_auth_failed",
+			"request_id", httpx.RequestID(ctx), "client_id", creds.ID, "method", creds.Method, "source_ip", httpx.SourceIP(r))
+		return nil, err
+	}
+	switch grant {
+	case "client_credentials":
+		return h.clientCredentials(ctx, req)
+	case "authorization_code", "refresh_token":
+		return nil, oauth.UnsupportedGrantType("grant_type " + grant + " is not enabled on this server yet")
+	default:
+		return nil, oauth.UnsupportedGrantType("unsupported grant_type; this server supports client_credentials")
+	}
+}
+
+// authenticate loads the client and checks its secret. Any failure is the
+// same invalid_client, so a caller cannot tell an unknown client from a wrong
+// secret (RFC 6749 §5.2, invalid_client).
+func (h *Handler) authenticate(ctx context.Context, req *request) error {
+	fail := oauth.InvalidClient("client authentication failed")
+	if req.creds.Method == "client_secret_basic" {
+		fail.WWWAuthenticate = oauth.BasicChallenge
+	}
+	if req.creds.Method == "none" {
+		return oauth.InvalidClient("client authentication required: send client_id and client_secret")
+	}
+	app, err := h.apps.GetApplication(ctx, req.creds.ID)
+	if errors.Is(err, domain.ErrNotFound) {
+		domain.NoClientSecretCheck(req.creds.Secret)
+		return fail
+	}
+	if err != nil {
+		return fmt.Errorf("load client: %w", err)
+	}
+	if !app.SecretMatches(req.creds.Secret, h.now()) {
+		return fail
+	}
+	req.client = app
+	return nil
+}
+
+// clientCredentials is RFC 6749 §4.4: "The client credentials grant type
+// MUST only be used by confidential clients."
+func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenResponse, error) {
+	app := req.client
+	if app.Type != domain.ClientM2M {
+		return nil, oauth.UnauthorizedClient("only M2M applications may use the client_credentials grant")
+	}
+	org, err := h.orgs.get(ctx, app.OrganizationID)
+	if err != nil {
+		return nil, fmt.Errorf("load organization: %w", err)
+	}
+	if !org.Plan.AllowsM2M() {
+		return nil, oauth.UnauthorizedClient(fmt.Sprintf("the organization's plan does not include M2M applications; %s or above is required", domain.MinimumPlanForM2M))
+	}
+	audience := req.form.Get("audience")
+	if audience == "" {
+		return nil, oauth.InvalidRequest("audience is required")
+	}
+	if !slices.Contains(h.cfg.Audiences, audience) {
+		return nil, oauth.InvalidTarget("unknown audience: it is not an API of this server")
+	}
+	scopes, err := grantScopes(req.form.Get("scope"), app.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	lifetime := app.AccessTokenLifetime
+	if lifetime <= 0 {
+		lifetime = h.cfg.DefaultAccessTokenLifetime
+	}
+	raw, claims, err := h.issuer.AccessToken(ctx, token.AccessRequest{
+		Subject:  app.ClientID,
+		ClientID: app.ClientID,
+		OrgID:    app.OrganizationID,
+		Audience: audience,
+		Scopes:   scopes,
+		Lifetime: lifetime,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("issue access token: %w", err)
+	}
+	h.log.InfoContext(ctx, "token issued", "event", "token_issued", "request_id", httpx.RequestID(ctx),
+		"grant_type", "client_credentials", "client_type", string(app.Type), "client_id", app.ClientID, "jti", claims.ID)
+	return &tokenResponse{
+		AccessToken: raw,
+		TokenType:   "Bearer",
+		ExpiresIn:   int64(lifetime / time.Second),
+		Scope:       claims.Scope,
+	}, nil
+}
+
+// grantScopes checks the requested scope (RFC 6749 §3.3) against what the
+// application may request. An omitted scope grants all of them.
+func grantScopes(requested string, allowed []string) ([]string, error) {
+	if requested == "" {
+		return slices.Clone(allowed), nil
+	}
+	var out []string
+	for _, s := range strings.Fields(requested) {
+		if !slices.Contains(allowed, s) {
+			return nil, oauth.InvalidScope("scope " + s + " is not allowed for this application")
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// orgCache keeps organizations for a short TTL so that a warm function's
+// client_credentials path costs one DynamoDB read (the client) plus one KMS
+// Sign. A plan change takes effect within the TTL.
+type orgCache struct {
+	orgs Organizations
+	ttl  time.Duration
+	now  func() time.Time
+
+	mu sync.Mutex
+	m  map[string]cachedOrg
+}
+
+type cachedOrg struct {
+	org     domain.Organization
+	fetched time.Time
+}
+
+func newOrgCache(orgs Organizations, ttl time.Duration, now func() time.Time) *orgCache {
+	return &orgCache{orgs: orgs, ttl: ttl, now: now, m: map[string]cachedOrg{}}
+}
+
+func (c *orgCache) get(ctx context.Context, id string) (domain.Organization, error) {
+	now := c.now()
+	if c.ttl > 0 {
+		c.mu.Lock()
+		e, ok := c.m[id]
+		c.mu.Unlock()
+		if ok && now.Sub(e.fetched) < c.ttl {
+			return e.org, nil
+		}
+	}
+	org, err := c.orgs.GetOrganization(ctx, id)
+	if err != nil {
+		return domain.Organization{}, err
+	}
+	if c.ttl > 0 {
+		c.mu.Lock()
+		c.m[id] = cachedOrg{org: org, fetched: now}
+		c.mu.Unlock()
+	}
+	return org, nil
+}

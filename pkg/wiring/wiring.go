@@ -1,0 +1,123 @@
+// Package wiring builds orgauth's handlers from a Config: the AWS clients,
+// the store, the key set and the issuer, once per cold start. The Lambda
+// mains and the local server share it, so both run the very same handlers.
+//
+// It must never be called per request, and never exit the process: errors
+// go back to main.
+package wiring
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"orgauth/pkg/appsapi"
+	"orgauth/pkg/config"
+	"orgauth/pkg/discovery"
+	"orgauth/pkg/dynamo"
+	"orgauth/pkg/kmssign"
+	"orgauth/pkg/store"
+	"orgauth/pkg/token"
+	"orgauth/pkg/tokenapi"
+)
+
+// App holds everything a function needs, built once.
+type App struct {
+	Cfg    config.Config
+	Log    *slog.Logger
+	DB     *dynamodb.Client
+	KMS    *kms.Client
+	Store  *dynamo.Store
+	Keys   *kmssign.KeySet
+	Issuer *token.Issuer
+	Now    func() time.Time
+}
+
+// New loads the AWS configuration and builds the adapters. No network call
+// is made here: keys are fetched on first use and then cached.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	awsCfg, err := LoadAWS(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	db, kmsClient := Clients(awsCfg, cfg)
+	keys, err := kmssign.NewKeySet(kmsClient, cfg.SigningKeyIDs)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Cfg: cfg, Log: log, DB: db, KMS: kmsClient, Keys: keys, Now: time.Now}
+	a.Store = dynamo.New(db, cfg.Table)
+	a.Issuer = token.NewIssuer(cfg.Issuer, keys, a.Now, nil)
+	return a, nil
+}
+
+// LoadAWS loads the shared AWS configuration. With an emulator endpoint and
+// no credentials in the environment, it uses static local ones.
+func LoadAWS(ctx context.Context, cfg config.Config) (aws.Config, error) {
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(cfg.Region)}
+	if cfg.DynamoDBEndpoint != "" || cfg.KMSEndpoint != "" {
+		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+	}
+	c, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	return c, nil
+}
+
+// Token is the token function's handler.
+func (a *App) Token() http.Handler {
+	return tokenapi.New(a.Store, a.Store, a.Issuer, tokenapi.Config{
+		Audiences:                  a.Cfg.TokenAudiences(),
+		DefaultAccessTokenLifetime: a.Cfg.AccessTokenLifetime,
+		OrganizationCacheTTL:       a.Cfg.OrgCacheTTL,
+	}, a.Log, a.Now).Routes()
+}
+
+// WellKnown is the wellknown function's handler.
+func (a *App) WellKnown() http.Handler {
+	return discovery.New(discovery.Config{Issuer: a.Cfg.Issuer, MaxAge: a.Cfg.JWKSMaxAge}, a.Keys, a.Log).Routes()
+}
+
+// Handlers maps each SAM function logical id to its handler, for the local
+// server, which mounts them on the routes read from template.yaml.
+func (a *App) Handlers() map[string]http.Handler {
+	return map[string]http.Handler{
+		"TokenFunction":        a.Token(),
+		"WellKnownFunction":    a.WellKnown(),
+		"ApplicationsFunction": a.Applications(),
+	}
+}
+
+// Clients builds the DynamoDB and KMS clients, pointed at the emulators'
+// endpoints when cfg names them.
+func Clients(awsCfg aws.Config, cfg config.Config) (*dynamodb.Client, *kms.Client) {
+	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+		if cfg.DynamoDBEndpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.DynamoDBEndpoint)
+		}
+	})
+	k := kms.NewFromConfig(awsCfg, func(o *kms.Options) {
+		if cfg.KMSEndpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.KMSEndpoint)
+		}
+	})
+	return db, k
+}
+
+// Applications is the applications function's handler.
+func (a *App) Applications() http.Handler {
+	verifier := token.NewVerifier(a.Cfg.Issuer, a.Keys, a.Now)
+	return appsapi.New(a.Store, verifier, appsapi.Config{
+		Audience:                   a.Cfg.ManagementAudience,
+		DefaultAccessTokenLifetime: a.Cfg.AccessTokenLifetime,
+	}, a.Log, a.Now, store.ErrInvalidCursor).Routes()
+}

@@ -1,0 +1,232 @@
+// Package rie replays the sample events under events/ through the real
+// bootstrap binaries running under aws-lambda-rie, so the Lambda entry path
+// (runtime API, payload 2.0 adapter, cold-start wiring) is tested, not only
+// the handlers.
+package rie
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"orgauth/pkg/emulator"
+	"orgauth/pkg/token"
+	"orgauth/test/testenv"
+)
+
+// buildBootstrap compiles a function the way make build does, but for this
+// machine's architecture so the emulator can run it.
+func buildBootstrap(t *testing.T, root, fn string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", out, "./functions/"+fn)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", fn, err, b)
+	}
+	return out
+}
+
+// invoke sends one event to the emulator and decodes the payload-2.0 answer.
+func invoke(t *testing.T, endpoint string, event []byte) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	resp, err := http.Post(endpoint+"/2015-03-31/functions/function/invocations", "application/json", bytes.NewReader(event))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var out events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(body, &out); err != nil || out.StatusCode == 0 {
+		t.Fatalf("invoke answered %d %s", resp.StatusCode, body)
+	}
+	return out
+}
+
+func TestReplayEvents(t *testing.T) {
+	st := testenv.StartStack(t, "RSA_2048")
+	root, err := emulator.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgmt := st.UserToken(t, st.OwnerID, st.OrgID, time.Minute, st.App.Cfg.ManagementAudience)
+	replace := strings.NewReplacer("CLIENT_ID", st.ClientID, "CLIENT_SECRET", st.ClientSecret, "ACCESS_TOKEN", mgmt)
+
+	var env []string
+	for k, v := range st.Env {
+		env = append(env, k+"="+v)
+	}
+	env = append(env, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local")
+
+	files, _ := filepath.Glob(filepath.Join(root, "events", "*.json"))
+	var names []string
+	for _, f := range files {
+		names = append(names, strings.TrimSuffix(filepath.Base(f), ".json"))
+	}
+	var want []string
+	for _, e := range expectations {
+		want = append(want, e.event)
+	}
+	if !slices.Equal(sorted(names), sorted(want)) {
+		t.Fatalf("events/ holds %v; the replay expects %v: every sample event needs an expectation", names, want)
+	}
+	// One emulator per function, the events replayed in the listed order.
+	var current string
+	var p *emulator.Process
+	defer func() {
+		if p != nil {
+			p.Stop()
+		}
+	}()
+	for _, e := range expectations {
+		fn, _, _ := strings.Cut(e.event, "-")
+		if fn != current {
+			if p != nil {
+				p.Stop()
+			}
+			bootstrap := buildBootstrap(t, root, fn)
+			if p, err = emulator.StartRIE(context.Background(), bootstrap, env); err != nil {
+				t.Fatal(err)
+			}
+			current = fn
+		}
+		raw, err := os.ReadFile(filepath.Join(root, "events", e.event+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(e.event, func(t *testing.T) {
+			e.check(t, st, invoke(t, p.Endpoint, []byte(replace.Replace(string(raw)))))
+		})
+	}
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
+
+type expectation struct {
+	event string
+	check func(*testing.T, *testenv.Stack, events.APIGatewayV2HTTPResponse)
+}
+
+// expectations says what each sample event must produce, in replay order.
+var expectations = []expectation{
+	{"token-client-credentials", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		wantStatus(t, r, 200)
+		var body struct {
+			AccessToken string `json:"access_token"`
+			TokenType   string `json:"token_type"`
+		}
+		mustJSON(t, r.Body, &body)
+		v := token.NewVerifier(st.App.Cfg.Issuer, st.App.Keys, nil)
+		c, err := v.VerifyAccessToken(context.Background(), body.AccessToken, st.Audience)
+		if err != nil || c.ClientID != st.ClientID || body.TokenType != "Bearer" {
+			t.Fatalf("token does not verify: %v %+v", err, c)
+		}
+		if header(r, "Cache-Control") != "no-store" {
+			t.Errorf("Cache-Control = %q", header(r, "Cache-Control"))
+		}
+		if header(r, "X-Request-Id") != "OrgAuth00EXAMPLE=" {
+			t.Errorf("X-Request-Id = %q, want the gateway's request id", header(r, "X-Request-Id"))
+		}
+	}},
+	{"wellknown-openid-configuration", wantMetadata},
+	{"wellknown-oauth-authorization-server", wantMetadata},
+	{"wellknown-jwks", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		wantStatus(t, r, 200)
+		var set struct {
+			Keys []map[string]any `json:"keys"`
+		}
+		mustJSON(t, r.Body, &set)
+		if len(set.Keys) != 1 || set.Keys[0]["kty"] != "RSA" || set.Keys[0]["alg"] != "RS256" || set.Keys[0]["kid"] == "" {
+			t.Fatalf("jwks = %s", r.Body)
+		}
+	}},
+	{"applications-create", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		wantStatus(t, r, 201)
+		var v map[string]any
+		mustJSON(t, r.Body, &v)
+		if v["client_secret"] == nil || v["created_by"] != st.OwnerID || v["type"] != "m2m" {
+			t.Fatalf("created %s", r.Body)
+		}
+	}},
+	{"applications-list", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		wantStatus(t, r, 200)
+		if !strings.Contains(r.Body, st.ClientID) || !strings.Contains(r.Body, "Billing sync") {
+			t.Fatalf("list = %s", r.Body)
+		}
+	}},
+	{"applications-get", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		wantStatus(t, r, 200)
+		if !strings.Contains(r.Body, st.ClientID) || header(r, "ETag") == "" || strings.Contains(r.Body, "secret") {
+			t.Fatalf("get = %v %s", r.Headers, r.Body)
+		}
+	}},
+	{"applications-update", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		wantStatus(t, r, 200)
+		if !strings.Contains(r.Body, "Nightly invoice export (EU)") {
+			t.Fatalf("update = %s", r.Body)
+		}
+	}},
+	{"applications-rotate-secret", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		wantStatus(t, r, 200)
+		if !strings.Contains(r.Body, "client_secret") || !strings.Contains(r.Body, "previous_secret_expires_at") {
+			t.Fatalf("rotate = %s", r.Body)
+		}
+	}},
+	{"applications-delete", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		wantStatus(t, r, 204)
+		if _, err := st.App.Store.GetApplication(context.Background(), st.ClientID); err == nil {
+			t.Fatal("the application still exists")
+		}
+	}},
+}
+
+func wantMetadata(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+	wantStatus(t, r, 200)
+	var md map[string]any
+	mustJSON(t, r.Body, &md)
+	if md["issuer"] != st.App.Cfg.Issuer || md["token_endpoint"] != st.App.Cfg.Issuer+"/oauth/token" {
+		t.Fatalf("metadata = %s", r.Body)
+	}
+}
+
+func wantStatus(t *testing.T, r events.APIGatewayV2HTTPResponse, want int) {
+	t.Helper()
+	if r.StatusCode != want {
+		t.Fatalf("status %d, want %d: %s", r.StatusCode, want, r.Body)
+	}
+}
+
+func mustJSON(t *testing.T, s string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		t.Fatalf("%v: %s", err, fmt.Sprintf("%.500s", s))
+	}
+}
+
+// header reads a response header case-insensitively, as HTTP does.
+func header(r events.APIGatewayV2HTTPResponse, name string) string {
+	for k, v := range r.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,187 @@
+// Package testenv starts the real local stack — the orgauth-local binary,
+// built from this checkout, with its emulators — for system tests, and stops
+// it when the test ends.
+package testenv
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"orgauth/pkg/emulator"
+)
+
+// LocalFile mirrors .orgauth/local.json.
+type LocalFile struct {
+	Issuer         string `json:"issuer"`
+	Audience       string `json:"audience"`
+	OrganizationID string `json:"organization_id"`
+	M2M            struct {
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+	} `json:"m2m"`
+}
+
+// Local is a running orgauth-local.
+type Local struct {
+	Dir     string // its data directory
+	Port    int
+	Issuer  string
+	File    LocalFile
+	cmd     *exec.Cmd
+	done    chan struct{}
+	waitErr error
+	Output  *syncBuffer
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// Binary builds cmd/orgauth-local once per test process.
+func Binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		root, err := emulator.RepoRoot()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "orgauth-local-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "orgauth-local")
+		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/orgauth-local")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("build orgauth-local: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// Require skips the test when the emulators are not installed, unless the
+// run requires them (make test).
+func Require(t testing.TB) {
+	t.Helper()
+	for _, rel := range []string{".bin/kms-local", "infra/node_modules/.bin/dynalite"} {
+		root, err := emulator.RepoRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(root, rel)); err != nil {
+			if emulator.Required() {
+				t.Fatalf("%s is missing: run make deps", rel)
+			}
+			t.Skipf("%s is missing: run make deps", rel)
+		}
+	}
+}
+
+// StartLocal runs orgauth-local on a free port with its data in dir (a new
+// temporary directory when dir is ""), waits until it has written
+// local.json and answers, and stops it when the test ends.
+func StartLocal(t testing.TB, dir string, env ...string) *Local {
+	t.Helper()
+	Require(t)
+	bin := Binary(t)
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	port, err := emulator.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := emulator.RepoRoot()
+	l := &Local{Dir: dir, Port: port, Issuer: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan struct{}), Output: &syncBuffer{}}
+	cmd := exec.Command(bin)
+	cmd.Dir = root // emulator binaries are found from the repository root
+	cmd.Env = append(os.Environ(), append([]string{
+		fmt.Sprintf("PORT=%d", port), "ORGAUTH_DATA_DIR=" + dir,
+		"DYNAMODB_ENDPOINT=", "KMS_ENDPOINT=", "AWS_PROFILE=", "AWS_ACCESS_KEY_ID=",
+	}, env...)...)
+	cmd.Stdout, cmd.Stderr = l.Output, l.Output
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	l.cmd = cmd
+	go func() { l.waitErr = cmd.Wait(); close(l.done) }()
+	t.Cleanup(func() { l.Stop(t) })
+
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case <-l.done:
+			t.Fatalf("orgauth-local exited: %v\n%s", l.waitErr, l.Output.String())
+		default:
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, "local.json")); err == nil && json.Unmarshal(b, &l.File) == nil && l.File.Issuer == l.Issuer {
+			if err := emulator.HTTPReady(context.Background(), l.Issuer+"/.well-known/jwks.json"); err == nil {
+				return l
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("orgauth-local not ready in 60s\n%s", l.Output.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Interrupt sends SIGINT, as Ctrl-C would, and waits for the exit.
+func (l *Local) Interrupt(t testing.TB) error {
+	t.Helper()
+	_ = l.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-l.done:
+		return l.waitErr
+	case <-time.After(20 * time.Second):
+		return errors.New("orgauth-local did not stop within 20s of SIGINT")
+	}
+}
+
+// Stop ends orgauth-local and anything left in its process group.
+func (l *Local) Stop(t testing.TB) {
+	select {
+	case <-l.done:
+	default:
+		if err := l.Interrupt(t); err != nil {
+			_ = syscall.Kill(-l.cmd.Process.Pid, syscall.SIGKILL)
+			<-l.done
+		}
+	}
+	_ = syscall.Kill(-l.cmd.Process.Pid, syscall.SIGKILL) // stragglers, if any
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b = append(s.b, p...)
+	return len(p), nil
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return string(s.b)
+}
