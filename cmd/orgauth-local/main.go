@@ -4,6 +4,7 @@
 // handler on one http.ServeMux at the routes read from template.yaml.
 //
 // Environment: PORT (default 3000), ORGAUTH_DATA_DIR (default .orgauth),
+// DYNALITE_PORT (default 8000) and KMS_PORT (default 4599),
 // DYNAMODB_ENDPOINT and KMS_ENDPOINT (use those instead of starting
 // emulators), TABLE_NAME, SIGNING_KEY_SPEC (RSA_2048 or ECC_NIST_P256),
 // AUDIENCES, MANAGEMENT_AUDIENCE. With neither endpoint set and AWS
@@ -21,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -79,7 +81,7 @@ func run() error {
 	}
 	if !useAWS {
 		if env["DYNAMODB_ENDPOINT"] == "" {
-			p, err := emulator.StartDynalite(ctx, filepath.Join(dataDir, "dynamodb"))
+			p, err := emulator.StartDynaliteOn(ctx, filepath.Join(dataDir, "dynamodb"), preferredPort("DYNALITE_PORT", 8000))
 			if err != nil {
 				return fmt.Errorf("start dynalite: %w", err)
 			}
@@ -88,7 +90,7 @@ func run() error {
 			fmt.Fprintf(os.Stderr, "dynalite on %s (data in %s)\n", p.Endpoint, filepath.Join(dataDir, "dynamodb"))
 		}
 		if env["KMS_ENDPOINT"] == "" {
-			p, err := emulator.StartKMS(ctx, filepath.Join(dataDir, "kms"))
+			p, err := emulator.StartKMSOn(ctx, filepath.Join(dataDir, "kms"), preferredPort("KMS_PORT", 4599))
 			if err != nil {
 				return fmt.Errorf("start local-kms: %w", err)
 			}
@@ -158,6 +160,25 @@ func run() error {
 		return err
 	}
 	return nil
+}
+
+// preferredPort is the port an emulator should use: the variable's value, or
+// def. Fixed ports let `sam local` (infra/sam-local-env.json) find the
+// emulators; when def is taken, a free port is used and announced instead.
+func preferredPort(name string, def int) int {
+	if v := os.Getenv(name); v != "" {
+		if p, err := strconv.Atoi(v); err == nil && p >= 0 && p < 65536 {
+			return p
+		}
+		fmt.Fprintf(os.Stderr, "%s=%q is not a port; using %d\n", name, v, def)
+	}
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", def))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "port %d is taken; %s uses a free port instead\n", def, name)
+		return 0
+	}
+	l.Close()
+	return def
 }
 
 // mount puts each function's handler on the routes template.yaml gives it,

@@ -15,6 +15,12 @@ import (
 // enough for a test suite that creates a table per test. dynalite lacks
 // TransactWriteItems and UpdateTimeToLive, and never expires items.
 func StartDynalite(ctx context.Context, dataDir string) (*Process, error) {
+	return StartDynaliteOn(ctx, dataDir, 0)
+}
+
+// StartDynaliteOn is StartDynalite on a given port of 127.0.0.1 (0: a free
+// one).
+func StartDynaliteOn(ctx context.Context, dataDir string, port int) (*Process, error) {
 	path, err := findExecutable("dynalite", "infra/node_modules/.bin/dynalite")
 	if err != nil {
 		return nil, err
@@ -30,7 +36,7 @@ func StartDynalite(ctx context.Context, dataDir string) (*Process, error) {
 		}
 		args = append(args, "--path", dir)
 	}
-	return Start(ctx, StartOptions{Name: "dynalite", Path: path, Args: args, Ready: HTTPReady})
+	return Start(ctx, StartOptions{Name: "dynalite", Path: path, Args: args, Port: port, Ready: HTTPReady})
 }
 
 // StartMoto runs moto_server (pip, found on PATH) on a free port of

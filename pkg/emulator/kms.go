@@ -16,6 +16,11 @@ import (
 // caller owns the directory (tests pass t.TempDir(), as StartForTest does).
 // Only one process may hold a data directory at a time.
 func StartKMS(ctx context.Context, dataDir string) (*Process, error) {
+	return StartKMSOn(ctx, dataDir, 0)
+}
+
+// StartKMSOn is StartKMS on a given port of 127.0.0.1 (0: a free one).
+func StartKMSOn(ctx context.Context, dataDir string, port int) (*Process, error) {
 	if dataDir == "" {
 		return nil, errors.New("kms-local: dataDir is required")
 	}
@@ -31,6 +36,7 @@ func StartKMS(ctx context.Context, dataDir string) (*Process, error) {
 		Name:  "kms-local",
 		Path:  path,
 		Args:  []string{"-port", "{{PORT}}", "-data", dir},
+		Port:  port,
 		Ready: HTTPReady,
 	})
 }

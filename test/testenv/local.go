@@ -113,7 +113,7 @@ func StartLocal(t testing.TB, dir string, env ...string) *Local {
 	cmd.Dir = root // emulator binaries are found from the repository root
 	cmd.Env = append(os.Environ(), append([]string{
 		fmt.Sprintf("PORT=%d", port), "ORGAUTH_DATA_DIR=" + dir,
-		"DYNAMODB_ENDPOINT=", "KMS_ENDPOINT=", "AWS_PROFILE=", "AWS_ACCESS_KEY_ID=",
+		"DYNAMODB_ENDPOINT=", "KMS_ENDPOINT=", "AWS_PROFILE=", "AWS_ACCESS_KEY_ID=", "DYNALITE_PORT=0", "KMS_PORT=0",
 	}, env...)...)
 	cmd.Stdout, cmd.Stderr = l.Output, l.Output
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
