@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"orgauth"
+	"orgauth/pkg/awsenv"
 	"orgauth/pkg/config"
 	"orgauth/pkg/dynamo"
 	"orgauth/pkg/emulator"
@@ -104,7 +105,7 @@ func run() error {
 	// created on first run.
 	keyIDs := os.Getenv("SIGNING_KEY_IDS")
 	bootCfg := config.Config{Region: getenv("AWS_REGION", "us-east-1"), DynamoDBEndpoint: env["DYNAMODB_ENDPOINT"], KMSEndpoint: env["KMS_ENDPOINT"]}
-	awsCfg, err := wiring.LoadAWS(ctx, bootCfg)
+	awsCfg, err := awsenv.Load(ctx, bootCfg)
 	if err != nil {
 		return err
 	}
@@ -130,7 +131,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	app, err := wiring.New(ctx, cfg, log)
+	app, err := wiring.New(awsCfg, cfg, log)
 	if err != nil {
 		return err
 	}

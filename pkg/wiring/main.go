@@ -1,7 +1,6 @@
 package wiring
 
 import (
-	"context"
 	"net/http"
 	"os"
 
@@ -21,7 +20,7 @@ func LambdaMain(handler func(*App) http.Handler) {
 		log.Error("bad configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	app, err := New(context.Background(), cfg, httpx.NewLogger(cfg.LogLevel))
+	app, err := New(LambdaAWS(cfg), cfg, httpx.NewLogger(cfg.LogLevel))
 	if err != nil {
 		log.Error("startup failed", "error", err.Error())
 		os.Exit(1)

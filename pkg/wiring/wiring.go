@@ -8,14 +8,12 @@ package wiring
 
 import (
 	"context"
-	"fmt"
+	"os"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
@@ -41,13 +39,9 @@ type App struct {
 	Now    func() time.Time
 }
 
-// New loads the AWS configuration and builds the adapters. No network call
-// is made here: keys are fetched on first use and then cached.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
-	awsCfg, err := LoadAWS(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
+// New builds the adapters from an AWS configuration. No network call is
+// made here: keys are fetched on first use and then cached.
+func New(awsCfg aws.Config, cfg config.Config, log *slog.Logger) (*App, error) {
 	db, kmsClient := Clients(awsCfg, cfg)
 	keys, err := kmssign.NewKeySet(kmsClient, cfg.SigningKeyIDs)
 	if err != nil {
@@ -59,18 +53,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	return a, nil
 }
 
-// LoadAWS loads the shared AWS configuration. With an emulator endpoint and
-// no credentials in the environment, it uses static local ones.
-func LoadAWS(ctx context.Context, cfg config.Config) (aws.Config, error) {
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(cfg.Region)}
-	if cfg.DynamoDBEndpoint != "" || cfg.KMSEndpoint != "" {
-		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+// LambdaAWS is the AWS configuration of a function: Lambda puts the
+// execution role's credentials in the environment for the life of the
+// execution environment, so the full configuration chain (shared files, SSO,
+// IMDS), which would add megabytes to every bootstrap, is not needed.
+func LambdaAWS(cfg config.Config) aws.Config {
+	creds := aws.Credentials{}
+	if id := os.Getenv("AWS_ACCESS_KEY_ID"); id != "" {
+		creds = aws.Credentials{AccessKeyID: id, SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY"), SessionToken: os.Getenv("AWS_SESSION_TOKEN"), Source: "Lambda environment"}
 	}
-	c, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	return aws.Config{
+		Region:      cfg.Region,
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return creds, nil }),
 	}
-	return c, nil
 }
 
 // Token is the token function's handler.

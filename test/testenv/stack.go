@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"orgauth/pkg/awsenv"
 	"orgauth/pkg/config"
 	"orgauth/pkg/domain"
 	"orgauth/pkg/dynamo"
@@ -44,7 +45,7 @@ func StartStack(t testing.TB, keySpec string) *Stack {
 		"AWS_REGION":        "us-east-1",
 	}
 	boot := config.Config{Region: "us-east-1", DynamoDBEndpoint: ddb.Endpoint, KMSEndpoint: kmsp.Endpoint}
-	awsCfg, err := wiring.LoadAWS(ctx, boot)
+	awsCfg, err := awsenv.Load(ctx, boot)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func StartStack(t testing.TB, keySpec string) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := wiring.New(ctx, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	app, err := wiring.New(awsCfg, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
