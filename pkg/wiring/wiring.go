@@ -8,9 +8,9 @@ package wiring
 
 import (
 	"context"
-	"os"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
