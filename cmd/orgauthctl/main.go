@@ -1,0 +1,277 @@
+// Command orgauthctl is the operators' command line for orgauth: it creates
+// and lists organizations, sets their plan, creates, lists and disables
+// users, and lists applications, straight on the DynamoDB table through
+// pkg/admin. Run `orgauthctl help` for the commands.
+//
+// Connection: --table or TABLE_NAME names the table; DYNAMODB_ENDPOINT
+// points at an emulator, AWS_REGION picks the region. With none of them set
+// and a local.json in ORGAUTH_DATA_DIR (default .orgauth), as `make run`
+// writes it, the table and endpoint come from that file. Otherwise the usual
+// AWS configuration chain applies (profile, environment, instance role).
+//
+// Output is an aligned table, or one JSON document with --json. Errors are
+// one line on standard error: exit status 1, or 2 for a usage error. It
+// never prints a password hash or a client secret hash; a generated password
+// is printed once.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"orgauth/pkg/admin"
+	"orgauth/pkg/awsenv"
+	"orgauth/pkg/config"
+	"orgauth/pkg/dynamo"
+	"orgauth/pkg/wiring"
+)
+
+const usageText = `orgauthctl manages orgauth's organizations, users and applications.
+
+Usage:
+  orgauthctl orgs create --name NAME --plan PLAN
+  orgauthctl orgs list
+  orgauthctl orgs set-plan --org ID --plan PLAN
+  orgauthctl users create --org ID --email EMAIL [--name NAME] [--role member|admin]
+                          [--password-stdin | --generate-password]
+  orgauthctl users list --org ID
+  orgauthctl users disable --user ID|EMAIL
+  orgauthctl apps list --org ID
+
+Plans: free, team, enterprise, enterprise_large, enterprise_unlimited.
+
+Every command also takes:
+  --json         print one JSON document instead of a table
+  --table NAME   the DynamoDB table (default $TABLE_NAME)
+
+Environment:
+  TABLE_NAME         the DynamoDB table
+  DYNAMODB_ENDPOINT  a DynamoDB emulator, such as http://127.0.0.1:8000
+  AWS_REGION         the AWS region (the usual AWS configuration chain applies)
+  ORGAUTH_DATA_DIR   where make run keeps local.json (default .orgauth); with
+                     no table and no endpoint set, they are read from there
+
+Run "orgauthctl GROUP COMMAND -h" for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], env{
+		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
+		getenv: os.Getenv, stdinIsTerminal: isTerminal(os.Stdin), now: time.Now,
+	})
+	stop()
+	os.Exit(code)
+}
+
+// env is the outside world of one run, so tests can run it in process.
+type env struct {
+	stdin           io.Reader
+	stdout, stderr  io.Writer
+	getenv          func(string) string
+	stdinIsTerminal bool
+	now             func() time.Time
+}
+
+// usageError is a command line that cannot run: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// run runs one command line and returns the exit status.
+func run(ctx context.Context, args []string, e env) int {
+	err := dispatch(ctx, args, e)
+	var uerr *usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &uerr):
+		fmt.Fprintln(e.stderr, "orgauthctl:", oneLine(err.Error()))
+		return 2
+	default:
+		fmt.Fprintln(e.stderr, "orgauthctl:", oneLine(err.Error()))
+		return 1
+	}
+}
+
+func dispatch(ctx context.Context, args []string, e env) error {
+	if len(args) == 0 {
+		return usagef("missing command (one of orgs, users, apps; see orgauthctl help)")
+	}
+	if a := args[0]; a == "help" || a == "-h" || a == "-help" || a == "--help" {
+		fmt.Fprint(e.stdout, usageText)
+		return nil
+	}
+	group, ok := groups[args[0]]
+	if !ok {
+		return usagef("unknown command %q (one of orgs, users, apps; see orgauthctl help)", args[0])
+	}
+	if len(args) < 2 || strings.HasPrefix(args[1], "-") {
+		return usagef("%s: missing command (one of %s)", args[0], strings.Join(names(group), ", "))
+	}
+	c, ok := findCommand(group, args[1])
+	if !ok {
+		return usagef("%s: unknown command %q (one of %s)", args[0], args[1], strings.Join(names(group), ", "))
+	}
+	full := args[0] + " " + c.name
+
+	fs := flag.NewFlagSet("orgauthctl "+full, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported in one line below
+	var common commonFlags
+	fs.BoolVar(&common.json, "json", false, "print one JSON document instead of a table")
+	fs.StringVar(&common.table, "table", "", "the DynamoDB table (default $TABLE_NAME)")
+	exec := c.setup(fs)
+	if err := fs.Parse(args[2:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printCommandHelp(e.stdout, full, c, fs)
+			return flag.ErrHelp
+		}
+		return usagef("%s: %v (see orgauthctl %s -h)", full, err, full)
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q (see orgauthctl %s -h)", full, fs.Arg(0), full)
+	}
+	inv := &invocation{ctx: ctx, env: e, common: common, name: full}
+	if err := exec(inv); err != nil {
+		return inv.explain(err)
+	}
+	return nil
+}
+
+func printCommandHelp(w io.Writer, full string, c command, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage: orgauthctl %s %s\n\n%s\n\nFlags:\n", full, c.args, c.summary)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+// commonFlags are the flags every command takes.
+type commonFlags struct {
+	json  bool
+	table string
+}
+
+// invocation is one parsed command about to run.
+type invocation struct {
+	ctx    context.Context
+	env    env
+	common commonFlags
+	name   string
+	conn   connection // set once connected
+}
+
+// admin connects to the table and returns the operations on it.
+func (inv *invocation) admin() (*admin.Admin, error) {
+	c, err := resolveConnection(inv.common.table, inv.env.getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg := config.Config{Region: c.region, DynamoDBEndpoint: c.endpoint, Table: c.table}
+	awsCfg, err := awsenv.Load(inv.ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	db, _ := wiring.Clients(awsCfg, cfg)
+	inv.conn = c
+	return admin.New(dynamo.New(db, c.table), inv.env.now), nil
+}
+
+// connection says where the table is.
+type connection struct {
+	table, endpoint, region string
+}
+
+// localFile is the part of make run's local.json that orgauthctl reads.
+type localFile struct {
+	Table            string `json:"table"`
+	DynamoDBEndpoint string `json:"dynamodb_endpoint"`
+}
+
+// resolveConnection applies the precedence: --table, then TABLE_NAME and
+// DYNAMODB_ENDPOINT; with none of them, local.json from make run.
+func resolveConnection(tableFlag string, getenv func(string) string) (connection, error) {
+	c := connection{table: tableFlag, endpoint: getenv("DYNAMODB_ENDPOINT"), region: getenv("AWS_REGION")}
+	if c.table == "" {
+		c.table = getenv("TABLE_NAME")
+	}
+	if c.table == "" && c.endpoint == "" {
+		dir := getenv("ORGAUTH_DATA_DIR")
+		if dir == "" {
+			dir = ".orgauth"
+		}
+		path := filepath.Join(dir, "local.json")
+		b, err := os.ReadFile(path)
+		switch {
+		case err == nil:
+			var lf localFile
+			if err := json.Unmarshal(b, &lf); err != nil {
+				return c, fmt.Errorf("%s: %v", path, err)
+			}
+			if lf.Table == "" {
+				return c, fmt.Errorf("%s has no \"table\"; set --table or TABLE_NAME", path)
+			}
+			c.table, c.endpoint = lf.Table, lf.DynamoDBEndpoint
+		case !errors.Is(err, os.ErrNotExist):
+			return c, err
+		}
+	}
+	if c.table == "" {
+		return c, usagef("no table: set --table or TABLE_NAME (or start the local server with make run)")
+	}
+	if c.region == "" && c.endpoint != "" {
+		c.region = "us-east-1" // emulators accept any region
+	}
+	return c, nil
+}
+
+// explain words the common AWS failures for an operator, instead of the
+// SDK's request dump.
+func (inv *invocation) explain(err error) error {
+	where := "AWS"
+	if inv.conn.endpoint != "" {
+		where = inv.conn.endpoint
+	} else if inv.conn.region != "" {
+		where = "AWS " + inv.conn.region
+	}
+	var rnf *types.ResourceNotFoundException
+	var dial *net.OpError
+	switch {
+	case errors.As(err, &rnf):
+		return fmt.Errorf("table %q does not exist at %s (check --table, TABLE_NAME, DYNAMODB_ENDPOINT and AWS_REGION)", inv.conn.table, where)
+	case errors.As(err, &dial) && dial.Op == "dial":
+		return fmt.Errorf("cannot reach DynamoDB at %s: %v (is the emulator running? make run starts one)", where, dial.Err)
+	}
+	return err
+}
+
+// oneLine keeps an error message to one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// isTerminal reports whether f is a character device, such as a terminal.
+// /dev/null counts as one too, which is fine: nobody means to read a
+// password from it.
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
