@@ -7,19 +7,34 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
+	"orgauth/pkg/admin"
 	"orgauth/pkg/domain"
+	"orgauth/pkg/password"
 	"orgauth/pkg/wiring"
 )
 
 // localFile is .orgauth/local.json: what a developer or a test needs to call
 // the local stack.
 type localFile struct {
-	Issuer         string     `json:"issuer"`
-	Audience       string     `json:"audience"`
-	OrganizationID string     `json:"organization_id"`
-	M2M            clientCred `json:"m2m"`
+	Issuer             string     `json:"issuer"`
+	Audience           string     `json:"audience"`
+	ManagementAudience string     `json:"management_audience"`
+	OrganizationID     string     `json:"organization_id"`
+	M2M                clientCred `json:"m2m"`
+	User               userCred   `json:"user"`
+	// Where the local stack keeps its data, for orgauthctl.
+	Table            string `json:"table"`
+	DynamoDBEndpoint string `json:"dynamodb_endpoint,omitempty"`
+	KMSEndpoint      string `json:"kms_endpoint,omitempty"`
+	SigningKeyIDs    string `json:"signing_key_ids"`
+}
+
+type userCred struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
 }
 
 type clientCred struct {
@@ -31,14 +46,12 @@ type clientCred struct {
 // that local.json describes them. It reuses what an earlier run created (the
 // secret is only known from local.json, since the table keeps its hash).
 func seed(ctx context.Context, app *wiring.App, path string) (localFile, error) {
-	audience := app.Cfg.Audiences[0]
 	var lf localFile
 	if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &lf) == nil {
 		if ok, err := stillValid(ctx, app, lf); err != nil {
 			return lf, err
 		} else if ok {
-			lf.Issuer, lf.Audience = app.Cfg.Issuer, audience
-			return lf, writeLocalFile(path, lf)
+			return lf, writeLocalFile(path, describe(app, lf))
 		}
 	}
 
@@ -57,8 +70,24 @@ func seed(ctx context.Context, app *wiring.App, path string) (localFile, error) 
 	if err := app.Store.CreateApplication(ctx, m2m); err != nil {
 		return lf, err
 	}
-	lf = localFile{Issuer: app.Cfg.Issuer, Audience: audience, OrganizationID: org.ID, M2M: clientCred{ClientID: m2m.ClientID, ClientSecret: secret}}
-	return lf, writeLocalFile(path, lf)
+	pw := password.Generate()
+	if _, err := admin.New(app.Store, app.Now).CreateUser(ctx, org.ID, demoEmail(org.ID), "Demo User", domain.RoleAdmin, pw); err != nil {
+		return lf, err
+	}
+	lf = localFile{OrganizationID: org.ID, M2M: clientCred{ClientID: m2m.ClientID, ClientSecret: secret}, User: userCred{Email: demoEmail(org.ID), Password: pw}}
+	return lf, writeLocalFile(path, describe(app, lf))
+}
+
+// demoEmail is unique per seeding, since e-mail addresses are unique across
+// a table that may outlive a local.json.
+func demoEmail(orgID string) string { return "demo+" + orgID[:8] + "@example.com" }
+
+// describe fills in what the running stack is: it may change between runs.
+func describe(app *wiring.App, lf localFile) localFile {
+	lf.Issuer, lf.Audience, lf.ManagementAudience = app.Cfg.Issuer, app.Cfg.Audiences[0], app.Cfg.ManagementAudience
+	lf.Table, lf.DynamoDBEndpoint, lf.KMSEndpoint = app.Cfg.Table, app.Cfg.DynamoDBEndpoint, app.Cfg.KMSEndpoint
+	lf.SigningKeyIDs = strings.Join(app.Cfg.SigningKeyIDs, ",")
+	return lf
 }
 
 func stillValid(ctx context.Context, app *wiring.App, lf localFile) (bool, error) {
@@ -73,7 +102,16 @@ func stillValid(ctx context.Context, app *wiring.App, lf localFile) (bool, error
 	} else if err != nil {
 		return false, err
 	}
-	return a.SecretMatches(lf.M2M.ClientSecret, time.Now()), nil
+	if !a.SecretMatches(lf.M2M.ClientSecret, time.Now()) {
+		return false, nil
+	}
+	u, err := app.Store.GetUserByEmail(ctx, lf.User.Email)
+	if errors.Is(err, domain.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return !u.Disabled && password.Verify(u.PasswordHash, lf.User.Password), nil
 }
 
 func writeLocalFile(path string, lf localFile) error {
@@ -105,5 +143,6 @@ Get an M2M access token:
     --data 'audience=%[6]s'
 
 Ctrl-C stops the server and the emulators; data survives until make clean.
-`, issuer, lf.OrganizationID, path, lf.M2M.ClientID, lf.M2M.ClientSecret, lf.Audience)
+Operate it with orgauthctl (reads %[3]s): go run ./cmd/orgauthctl users list --org %[2]s
+`, issuer, lf.OrganizationID, path, lf.M2M.ClientID, lf.M2M.ClientSecret, lf.Audience, lf.User.Email, lf.User.Password)
 }

@@ -21,10 +21,19 @@ import (
 
 // LocalFile mirrors .orgauth/local.json.
 type LocalFile struct {
-	Issuer         string `json:"issuer"`
-	Audience       string `json:"audience"`
-	OrganizationID string `json:"organization_id"`
-	M2M            struct {
+	Issuer             string `json:"issuer"`
+	Audience           string `json:"audience"`
+	ManagementAudience string `json:"management_audience"`
+	OrganizationID     string `json:"organization_id"`
+	Table              string `json:"table"`
+	DynamoDBEndpoint   string `json:"dynamodb_endpoint"`
+	KMSEndpoint        string `json:"kms_endpoint"`
+	SigningKeyIDs      string `json:"signing_key_ids"`
+	User               struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	} `json:"user"`
+	M2M struct {
 		ClientID     string `json:"client_id"`
 		ClientSecret string `json:"client_secret"`
 	} `json:"m2m"`
