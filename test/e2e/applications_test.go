@@ -68,6 +68,7 @@ func TestApplicationsOverHTTP(t *testing.T) {
 		t.Fatalf("create: %d %v", status, app)
 	}
 	id, secret := app["client_id"].(string), app["client_secret"].(string)
+	l.Secret(secret)
 	cc := &clientcredentials.Config{ClientID: id, ClientSecret: secret, TokenURL: l.Issuer + "/oauth/token", EndpointParams: url.Values{"audience": {l.File.Audience}}}
 	if _, err := cc.Token(ctx); err != nil {
 		t.Fatalf("new application's token: %v", err)
@@ -80,6 +81,7 @@ func TestApplicationsOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	l.Secret(tok.AccessToken)
 	machine := apiClient{t: t, base: l.Issuer, token: tok.AccessToken}
 	if status, _, list := machine.do("GET", "/applications", ""); status != 200 || len(list["applications"].([]any)) != 2 {
 		t.Fatalf("M2M list: %d %v", status, list)
@@ -102,6 +104,7 @@ func TestApplicationsOverHTTP(t *testing.T) {
 	if status != 200 || rot["previous_secret_expires_at"] == nil {
 		t.Fatalf("rotate: %d %v", status, rot)
 	}
+	l.Secret(rot["client_secret"].(string))
 	if _, err := cc.Token(ctx); err != nil {
 		t.Fatalf("old secret inside the grace period: %v", err)
 	}

@@ -50,6 +50,7 @@ func TestClientCredentialsEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("auth style %d: %v", style, err)
 		}
+		l.Secret(tok.AccessToken)
 		if tok.TokenType != "Bearer" || time.Until(tok.Expiry) < 50*time.Minute {
 			t.Fatalf("token = %+v", tok)
 		}

@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -48,7 +50,36 @@ type Local struct {
 	cmd     *exec.Cmd
 	done    chan struct{}
 	waitErr error
-	Output  *syncBuffer
+	Output  *syncBuffer // everything the server printed
+	// Logs is what it wrote to stdout: its structured JSON log lines. The
+	// banner with the demo credentials goes to stderr.
+	Logs *syncBuffer
+
+	mu      sync.Mutex
+	secrets []string
+}
+
+// Secret registers values — secrets, passwords, tokens — that must never
+// appear in the server's logs; the check runs when the test ends.
+func (l *Local) Secret(values ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.secrets = append(l.secrets, values...)
+}
+
+// checkLogs fails the test if any registered secret reached the logs.
+func (l *Local) checkLogs(t testing.TB) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	logs := l.Logs.String()
+	if !strings.Contains(logs, `"msg":"request"`) {
+		t.Errorf("the server wrote no request log lines; the secrecy check would be empty")
+	}
+	for _, s := range l.secrets {
+		if len(s) >= 8 && strings.Contains(logs, s) {
+			t.Errorf("the server logs contain a secret (%.6s…)", s)
+		}
+	}
 }
 
 var (
@@ -117,21 +148,24 @@ func StartLocal(t testing.TB, dir string, env ...string) *Local {
 		t.Fatal(err)
 	}
 	root, _ := emulator.RepoRoot()
-	l := &Local{Dir: dir, Port: port, Issuer: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan struct{}), Output: &syncBuffer{}}
+	l := &Local{Dir: dir, Port: port, Issuer: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan struct{}), Output: &syncBuffer{}, Logs: &syncBuffer{}}
 	cmd := exec.Command(bin)
 	cmd.Dir = root // emulator binaries are found from the repository root
 	cmd.Env = append(os.Environ(), append([]string{
 		fmt.Sprintf("PORT=%d", port), "ORGAUTH_DATA_DIR=" + dir,
 		"DYNAMODB_ENDPOINT=", "KMS_ENDPOINT=", "AWS_PROFILE=", "AWS_ACCESS_KEY_ID=", "DYNALITE_PORT=0", "KMS_PORT=0",
 	}, env...)...)
-	cmd.Stdout, cmd.Stderr = l.Output, l.Output
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(l.Output, l.Logs), l.Output
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	l.cmd = cmd
 	go func() { l.waitErr = cmd.Wait(); close(l.done) }()
-	t.Cleanup(func() { l.Stop(t) })
+	t.Cleanup(func() {
+		l.Stop(t)
+		l.checkLogs(t)
+	})
 
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -142,6 +176,7 @@ func StartLocal(t testing.TB, dir string, env ...string) *Local {
 		}
 		if b, err := os.ReadFile(filepath.Join(dir, "local.json")); err == nil && json.Unmarshal(b, &l.File) == nil && l.File.Issuer == l.Issuer {
 			if err := emulator.HTTPReady(context.Background(), l.Issuer+"/.well-known/jwks.json"); err == nil {
+				l.Secret(l.File.M2M.ClientSecret, l.File.User.Password)
 				return l
 			}
 		}

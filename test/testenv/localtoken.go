@@ -44,5 +44,7 @@ func (l *Local) DemoUserToken(t testing.TB) string {
 		t.Fatal(err)
 	}
 	s := &Stack{App: app}
-	return s.UserToken(t, u.ID, u.OrganizationID, 10*time.Minute, l.File.ManagementAudience)
+	tok := s.UserToken(t, u.ID, u.OrganizationID, 10*time.Minute, l.File.ManagementAudience)
+	l.Secret(tok)
+	return tok
 }
