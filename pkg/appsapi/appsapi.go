@@ -189,6 +189,26 @@ func (h *Handler) load(ctx context.Context, c caller, id string) (domain.Applica
 	return a, err
 }
 
+// loadForChange loads an application the caller may change.
+func (h *Handler) loadForChange(ctx context.Context, c caller, id string) (domain.Application, error) {
+	a, err := h.load(ctx, c, id)
+	if err != nil {
+		return a, err
+	}
+	return a, mayChange(c, &a)
+}
+
+// updateError maps a failed compare-and-swap to its answer.
+func updateError(err error, id string) error {
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		return problem(http.StatusNotFound, "no application "+id+" in your organization")
+	case errors.Is(err, domain.ErrConflict):
+		return problem(http.StatusConflict, "the application is being changed concurrently; retry")
+	}
+	return err
+}
+
 // mayChange enforces "only the user who created an application may edit,
 // rotate or delete it", and that M2M tokens only read.
 func mayChange(c caller, a *domain.Application) error {
@@ -295,11 +315,7 @@ var errStale = problem(http.StatusPreconditionFailed, "the application changed s
 func (h *Handler) update(w http.ResponseWriter, r *http.Request, c caller) error {
 	ctx := r.Context()
 	id := r.PathValue("client_id")
-	a, err := h.load(ctx, c, id)
-	if err != nil {
-		return err
-	}
-	if err := mayChange(c, &a); err != nil {
+	if _, err := h.loadForChange(ctx, c, id); err != nil {
 		return err
 	}
 	in, err := decodeObject(r)
@@ -322,14 +338,8 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, c caller) error
 		cur.UpdatedAt = h.now().UTC()
 		return cur, nil
 	})
-	if errors.Is(err, domain.ErrNotFound) {
-		return problem(http.StatusNotFound, "no application "+id+" in your organization")
-	}
-	if errors.Is(err, domain.ErrConflict) {
-		return problem(http.StatusConflict, "the application is being changed concurrently; retry")
-	}
 	if err != nil {
-		return err
+		return updateError(err, id)
 	}
 	h.audit(ctx, r, "application_updated", c, updated, "fields", strings.Join(in.keys(), ","))
 	h.writeApp(w, http.StatusOK, updated, h.view(updated))
@@ -350,11 +360,8 @@ func etagMatches(header, current string) bool {
 func (h *Handler) delete(w http.ResponseWriter, r *http.Request, c caller) error {
 	ctx := r.Context()
 	id := r.PathValue("client_id")
-	a, err := h.load(ctx, c, id)
+	a, err := h.loadForChange(ctx, c, id)
 	if err != nil {
-		return err
-	}
-	if err := mayChange(c, &a); err != nil {
 		return err
 	}
 	if ifMatch := r.Header.Get("If-Match"); ifMatch != "" && !etagMatches(ifMatch, etag(a)) {
@@ -377,11 +384,8 @@ type rotateResponse struct {
 func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, c caller) error {
 	ctx := r.Context()
 	id := r.PathValue("client_id")
-	a, err := h.load(ctx, c, id)
+	a, err := h.loadForChange(ctx, c, id)
 	if err != nil {
-		return err
-	}
-	if err := mayChange(c, &a); err != nil {
 		return err
 	}
 	if a.Type != domain.ClientM2M {
@@ -412,10 +416,7 @@ func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, c caller) error
 		return cur, nil
 	})
 	if err != nil {
-		if errors.Is(err, domain.ErrNotFound) {
-			return problem(http.StatusNotFound, "no application "+id+" in your organization")
-		}
-		return err
+		return updateError(err, id)
 	}
 	h.audit(ctx, r, "application_secret_rotated", c, updated, "grace_seconds", int64(grace/time.Second))
 	resp := rotateResponse{ClientID: id, ClientSecret: secret}
