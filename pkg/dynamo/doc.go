@@ -20,6 +20,9 @@
 //	user     USER#<id>          USER   ORG#<org_id>#USERS   <email>
 //	email    EMAIL#<email>      EMAIL  -                    -
 //
+// The sign-in flow's items (authorization codes, refresh families and
+// tokens, revoked access-token ids) are laid out in codes.go.
+//
 // <created_at> is fixed-width UTC RFC 3339 with nine fractional digits
 // (store.CreationKey), so gsi1 lists an organization's applications in
 // creation order. Emails are lower-cased wherever they appear.

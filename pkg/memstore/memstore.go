@@ -35,6 +35,7 @@ type Store struct {
 	apps   map[string]domain.Application
 	users  map[string]domain.User
 	emails map[string]string // lower-cased email -> user id
+	flows  flowState         // codes, refresh tokens, revoked jtis (codes.go)
 }
 
 // New returns an empty store.

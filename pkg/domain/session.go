@@ -1,0 +1,41 @@
+package domain
+
+import "time"
+
+// LoginTransaction is one pending sign-in: the validated parameters of a
+// GET /authorize request, kept while the user fills in the login form. It
+// lives a few minutes and is consumed at most once, by the POST /login that
+// signs the user in.
+type LoginTransaction struct {
+	ID            string // random (NewID); the form carries it
+	ClientID      string
+	RedirectURI   string
+	State         string
+	Nonce         string
+	CodeChallenge string // RFC 7636 S256
+	Scopes        []string
+	Audience      string
+	Prompt        string // "", "none" or "login"
+	LoginHint     string // OIDC login_hint: prefills the email field
+	// MaxAge is the OIDC max_age in seconds; -1 when absent.
+	MaxAge int64
+	// CSRFHash is SHA-256 of the browser's CSRF token (HashSecret): the
+	// form's token must hash to it.
+	CSRFHash       []byte
+	OrganizationID string // the application's organization
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+}
+
+// Session is a signed-in browser: the single sign-on session behind the
+// session cookie, stored by the hash of the cookie's value. It belongs to
+// one organization, like its user.
+type Session struct {
+	Hash           []byte // SHA-256 of the cookie value (HashSecret)
+	ID             string // random, not secret: for logs and for what the session issued
+	UserID         string
+	OrganizationID string
+	AuthTime       time.Time // when the user last entered a password
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+}
