@@ -8,7 +8,7 @@ MAKEFLAGS += --no-print-directory
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # Lambda functions: SAM logical id -> package under functions/.
-FUNCTIONS := TokenFunction:token WellKnownFunction:wellknown ApplicationsFunction:applications
+FUNCTIONS := TokenFunction:token WellKnownFunction:wellknown ApplicationsFunction:applications AuthorizeFunction:authorize
 LOGICAL_IDS := $(foreach f,$(FUNCTIONS),$(word 1,$(subst :, ,$(f))))
 
 # How sam build (BuildMethod: makefile) and `make build` compile a function.
@@ -16,6 +16,7 @@ GO_LAMBDA_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -tags lambda.n
 ARTIFACTS_DIR ?= $(CURDIR)/build
 
 BIN := $(CURDIR)/.bin
+APT := $(if $(filter 0,$(shell id -u)),apt-get,sudo apt-get)
 NODE_STAMP := infra/node_modules/.installed
 TOOLS := $(BIN)/kms-local $(BIN)/aws-lambda-rie
 
@@ -39,6 +40,8 @@ $(BIN)/aws-lambda-rie: infra/tools/go.mod infra/tools/go.sum
 deps: $(NODE_STAMP) $(TOOLS) ## Install the pinned emulators and npm packages (idempotent).
 	@command -v moto_server >/dev/null || { echo "moto_server is missing: pip install 'moto[server]==5.2.1'" >&2; exit 1; }
 	@command -v cfn-lint >/dev/null || { echo "cfn-lint is missing: pip install 'cfn-lint==1.51.0'" >&2; exit 1; }
+	@# The browser test of the login page drives Debian's chromium through npm playwright-core.
+	@command -v chromium >/dev/null || { echo "installing chromium (apt)"; $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq chromium; }
 	go mod download
 
 # ---------------------------------------------------------------------- build
@@ -97,7 +100,8 @@ verify: lint ## lint, and fail if go.mod/go.sum are untidy.
 
 .PHONY: bench
 bench: deps ## Benchmark the client_credentials path against its I/O floor; bootstrap sizes and cold starts.
-	go test -run '^$$' -bench . -benchtime 300x -count 1 ./test/bench/
+	go test -run '^$$' -bench ClientCredentials -benchtime 300x -count 1 ./test/bench/
+	go test -run '^$$' -bench Bootstrap -benchtime 50x -count 1 ./test/bench/
 
 .PHONY: clean
 clean: ## Remove builds, local data (.orgauth/) and installed tools.

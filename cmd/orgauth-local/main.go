@@ -148,6 +148,7 @@ func run() error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	printWelcome(os.Stderr, issuer, demo, filepath.Join(dataDir, "local.json"))
+	printSPA(os.Stderr, issuer, demo)
 
 	select {
 	case <-ctx.Done():

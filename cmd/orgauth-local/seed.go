@@ -25,6 +25,7 @@ type localFile struct {
 	OrganizationID     string     `json:"organization_id"`
 	M2M                clientCred `json:"m2m"`
 	User               userCred   `json:"user"`
+	SPA                spaClient  `json:"spa"`
 	// Where the local stack keeps its data, for orgauthctl.
 	Table            string `json:"table"`
 	DynamoDBEndpoint string `json:"dynamodb_endpoint,omitempty"`
@@ -51,6 +52,9 @@ func seed(ctx context.Context, app *wiring.App, path string) (localFile, error) 
 		if ok, err := stillValid(ctx, app, lf); err != nil {
 			return lf, err
 		} else if ok {
+			if err := ensureSPA(ctx, app, &lf); err != nil {
+				return lf, err
+			}
 			return lf, writeLocalFile(path, describe(app, lf))
 		}
 	}
@@ -75,6 +79,9 @@ func seed(ctx context.Context, app *wiring.App, path string) (localFile, error) 
 		return lf, err
 	}
 	lf = localFile{OrganizationID: org.ID, M2M: clientCred{ClientID: m2m.ClientID, ClientSecret: secret}, User: userCred{Email: demoEmail(org.ID), Password: pw}}
+	if err := ensureSPA(ctx, app, &lf); err != nil {
+		return lf, err
+	}
 	return lf, writeLocalFile(path, describe(app, lf))
 }
 

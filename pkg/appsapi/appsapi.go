@@ -24,6 +24,9 @@ type Store interface {
 	UpdateApplication(ctx context.Context, clientID string, fn func(domain.Application) (domain.Application, error)) (domain.Application, error)
 	DeleteApplication(ctx context.Context, clientID string) error
 	ListApplications(ctx context.Context, orgID string, limit int, cursor string) ([]domain.Application, string, error)
+	// IsJTIRevoked reports an access token revoked through /oauth/revoke
+	// or by a refresh-token reuse or code replay (pkg/tokenapi).
+	IsJTIRevoked(ctx context.Context, jti string, now time.Time) (bool, error)
 }
 
 // TokenVerifier checks bearer access tokens.
@@ -67,6 +70,7 @@ func (h *Handler) Routes() http.Handler {
 	mux.Handle("PATCH /applications/{client_id}", h.authed(h.update))
 	mux.Handle("DELETE /applications/{client_id}", h.authed(h.delete))
 	mux.Handle("POST /applications/{client_id}/rotate-secret", h.authed(h.rotate))
+	mux.Handle("GET /organization", h.authed(h.organization))
 	return mux
 }
 

@@ -52,6 +52,12 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request) (caller, *h
 	if err != nil {
 		return caller{}, &httpx.Problem{Status: http.StatusServiceUnavailable, Detail: "cannot verify tokens right now; retry shortly"}, ""
 	}
+	switch revoked, err := h.store.IsJTIRevoked(ctx, claims.ID, h.now()); {
+	case err != nil:
+		return caller{}, &httpx.Problem{Status: http.StatusServiceUnavailable, Detail: "cannot check the token right now; retry shortly"}, ""
+	case revoked:
+		return fail("the access token has been revoked")
+	}
 	c := caller{Subject: claims.Subject, ClientID: claims.ClientID, OrgID: claims.OrgID, Machine: claims.Subject == claims.ClientID}
 	if !c.Machine {
 		u, err := h.store.GetUser(ctx, c.Subject)

@@ -1,6 +1,7 @@
 // Package appsapi is the management API for applications (OAuth clients):
 // POST/GET /applications, GET/PATCH/DELETE /applications/{client_id} and
-// POST /applications/{client_id}/rotate-secret.
+// POST /applications/{client_id}/rotate-secret; and GET /organization, the
+// caller's own organization (read-only: its plan says whether M2M is offered).
 //
 // Callers present a bearer access token for the management audience.
 // Members of an organization see all its applications; only the user who

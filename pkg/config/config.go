@@ -23,6 +23,8 @@ type Config struct {
 	AccessTokenLifetime time.Duration // ACCESS_TOKEN_LIFETIME (default 1h)
 	OrgCacheTTL         time.Duration // ORG_CACHE_TTL (default 30s)
 	JWKSMaxAge          time.Duration // JWKS_MAX_AGE (default 5m)
+	RefreshLifetime     time.Duration // REFRESH_TOKEN_LIFETIME: a refresh family's absolute end after sign-in (default 720h)
+	RefreshIdleTimeout  time.Duration // REFRESH_TOKEN_IDLE_TIMEOUT: a refresh token unused this long expires (default 168h)
 	Region              string        // AWS_REGION (default us-east-1)
 	DynamoDBEndpoint    string        // DYNAMODB_ENDPOINT: a local emulator; empty for AWS
 	KMSEndpoint         string        // KMS_ENDPOINT: a local emulator; empty for AWS
@@ -50,6 +52,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		{"ACCESS_TOKEN_LIFETIME", &c.AccessTokenLifetime, time.Hour},
 		{"ORG_CACHE_TTL", &c.OrgCacheTTL, 30 * time.Second},
 		{"JWKS_MAX_AGE", &c.JWKSMaxAge, 5 * time.Minute},
+		{"REFRESH_TOKEN_LIFETIME", &c.RefreshLifetime, 30 * 24 * time.Hour},
+		{"REFRESH_TOKEN_IDLE_TIMEOUT", &c.RefreshIdleTimeout, 7 * 24 * time.Hour},
 	}
 	for _, d := range durations {
 		*d.dst = d.def

@@ -26,26 +26,39 @@ type Config struct {
 	MaxAge time.Duration
 }
 
-// Metadata is the union of RFC 8414 §2 and OpenID Connect Discovery §3.
+// Metadata is the union of RFC 8414 §2, RFC 9207 §3, RFC 7009 (through RFC
+// 8414), OpenID Connect Discovery §3 and RP-Initiated Logout §2.1.
 type Metadata struct {
 	Issuer                            string   `json:"issuer"`
+	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
 	TokenEndpoint                     string   `json:"token_endpoint"`
+	UserInfoEndpoint                  string   `json:"userinfo_endpoint"`
+	RevocationEndpoint                string   `json:"revocation_endpoint"`
+	EndSessionEndpoint                string   `json:"end_session_endpoint"`
 	JWKSURI                           string   `json:"jwks_uri"`
+	ScopesSupported                   []string `json:"scopes_supported"`
+	ClaimsSupported                   []string `json:"claims_supported"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
+	ResponseModesSupported            []string `json:"response_modes_supported"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 	TokenEndpointAuthSigningAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+	RevocationEndpointAuthMethods     []string `json:"revocation_endpoint_auth_methods_supported"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	SubjectTypesSupported             []string `json:"subject_types_supported"`
 	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
+	// RFC 9207: authorization responses carry iss.
+	AuthorizationResponseIssParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
 	// Non-standard but widely used: the algs access tokens are signed with.
 	AccessTokenSigningAlgValues []string `json:"access_token_signing_alg_values_supported,omitempty"`
 }
 
 // Handler serves the well-known documents.
 type Handler struct {
-	cfg  Config
-	keys Keys
-	log  *slog.Logger
+	cfg      Config
+	keys     Keys
+	log      *slog.Logger
+	userInfo *UserInfo // nil: no /userinfo (userinfo.go)
 }
 
 // New returns the discovery handler.
@@ -62,6 +75,9 @@ func (h *Handler) Routes() http.Handler {
 	mux.HandleFunc("GET /.well-known/openid-configuration", h.metadata)
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", h.metadata)
 	mux.HandleFunc("GET /.well-known/jwks.json", h.jwks)
+	if h.userInfo != nil {
+		mux.HandleFunc("/userinfo", h.userinfo)
+	}
 	return mux
 }
 
@@ -71,16 +87,31 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	iss := h.cfg.Issuer
 	md := Metadata{
-		Issuer:                            h.cfg.Issuer,
-		TokenEndpoint:                     h.cfg.Issuer + "/oauth/token",
-		JWKSURI:                           h.cfg.Issuer + "/.well-known/jwks.json",
-		GrantTypesSupported:               []string{"client_credentials"},
-		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post"},
-		ResponseTypesSupported:            []string{"code"},
-		SubjectTypesSupported:             []string{"public"},
-		IDTokenSigningAlgValuesSupported:  algs,
-		AccessTokenSigningAlgValues:       algs,
+		Issuer:                h.cfg.Issuer,
+		AuthorizationEndpoint: iss + "/authorize",
+		TokenEndpoint:         iss + "/oauth/token",
+		UserInfoEndpoint:      iss + "/userinfo",
+		RevocationEndpoint:    iss + "/oauth/revoke",
+		EndSessionEndpoint:    iss + "/logout",
+		JWKSURI:               iss + "/.well-known/jwks.json",
+		ScopesSupported:       []string{"openid", "profile", "email", "offline_access"},
+		ClaimsSupported: []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp",
+			"org_id", "email", "email_verified", "name"},
+		GrantTypesSupported:    []string{"authorization_code", "refresh_token", "client_credentials"},
+		ResponseModesSupported: []string{"query"},
+		// RFC 7636: plain is not offered; S256 is required of SPA clients.
+		CodeChallengeMethodsSupported: []string{"S256"},
+		// none: SPA (public) clients, on authorization_code and
+		// refresh_token only; M2M clients always authenticate.
+		TokenEndpointAuthMethodsSupported:          []string{"client_secret_basic", "client_secret_post", "none"},
+		RevocationEndpointAuthMethods:              []string{"client_secret_basic", "client_secret_post", "none"},
+		ResponseTypesSupported:                     []string{"code"},
+		SubjectTypesSupported:                      []string{"public"},
+		IDTokenSigningAlgValuesSupported:           algs,
+		AccessTokenSigningAlgValues:                algs,
+		AuthorizationResponseIssParameterSupported: true,
 	}
 	h.write(w, "application/json", md)
 }
@@ -120,6 +151,11 @@ func (h *Handler) write(w http.ResponseWriter, ctype string, v any) {
 	}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(h.cfg.MaxAge/time.Second)))
+	// Public, credential-free documents that every SPA's OIDC library
+	// fetches: any origin may read them. A per-application origin check is
+	// impossible here (no client in the request) and pointless (the same
+	// bytes are served to everyone, and cached by intermediaries).
+	w.Header().Set("Access-Control-Allow-Origin", "*")
 	_, _ = w.Write(b)
 }
 

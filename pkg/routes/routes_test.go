@@ -33,7 +33,13 @@ func TestTemplateRoutes(t *testing.T) {
 		{"GET", "/applications/{client_id}", "ApplicationsFunction"},
 		{"PATCH", "/applications/{client_id}", "ApplicationsFunction"},
 		{"POST", "/applications/{client_id}/rotate-secret", "ApplicationsFunction"},
+		{"GET", "/authorize", "AuthorizeFunction"},
+		{"ANY", "/login", "AuthorizeFunction"},
+		{"GET", "/logout", "AuthorizeFunction"},
+		{"ANY", "/oauth/revoke", "TokenFunction"},
 		{"ANY", "/oauth/token", "TokenFunction"},
+		{"GET", "/organization", "ApplicationsFunction"},
+		{"ANY", "/userinfo", "WellKnownFunction"},
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("routes:\n got %v\nwant %v", got, want)
@@ -48,7 +54,7 @@ func TestTemplateRoutes(t *testing.T) {
 		}))
 	}
 	for _, r := range got {
-		path := strings.ReplaceAll(r.Path, "{client_id}", "app-1")
+		path := strings.NewReplacer("{client_id}", "app-1", "{path+}", "assets/app.js").Replace(r.Path)
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, httptest.NewRequest(r.Method, path, nil))
 		if rec.Body.String() != r.Function {

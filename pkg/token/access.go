@@ -41,6 +41,10 @@ type AccessRequest struct {
 	Scopes   []string
 	Lifetime time.Duration
 	AuthTime time.Time // zero for M2M
+	// ID is the jti; empty for a fresh random one. A caller that must
+	// record the id before the token exists (a code redemption, so that a
+	// replay can revoke it) chooses it.
+	ID string
 }
 
 // Issuer mints JWTs signed by the active key of a KeySet.
@@ -72,13 +76,16 @@ func (i *Issuer) AccessToken(ctx context.Context, r AccessRequest) (string, Acce
 		return "", AccessClaims{}, errors.New("token: access token lifetime must be positive")
 	}
 	now := i.now().Truncate(time.Second)
+	if r.ID == "" {
+		r.ID = i.newID()
+	}
 	c := AccessClaims{
 		Issuer:   i.issuer,
 		Subject:  r.Subject,
 		Audience: jwt.Audience{r.Audience},
 		IssuedAt: jwt.NewNumericDate(now),
 		Expiry:   jwt.NewNumericDate(now.Add(r.Lifetime)),
-		ID:       i.newID(),
+		ID:       r.ID,
 		ClientID: r.ClientID,
 		Scope:    strings.Join(r.Scopes, " "),
 		OrgID:    r.OrgID,

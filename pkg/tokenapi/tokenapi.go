@@ -52,6 +52,7 @@ type Handler struct {
 	cfg    Config
 	log    *slog.Logger
 	now    func() time.Time
+	signIn *SignIn // nil: only client_credentials (signin.go)
 }
 
 // New returns the token endpoint handler. now may be nil.
@@ -68,16 +69,20 @@ func New(apps Applications, orgs Organizations, issuer Issuer, cfg Config, log *
 // Routes returns the handler for every path the token function serves.
 func (h *Handler) Routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/oauth/token", h)
+	mux.Handle("/oauth/token", preflight(h))
+	mux.Handle("/oauth/revoke", preflight(http.HandlerFunc(h.revoke)))
 	return mux
 }
 
-// tokenResponse is RFC 6749 §5.1.
+// tokenResponse is RFC 6749 §5.1, with OpenID Connect Core §3.1.3.3's
+// id_token.
 type tokenResponse struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int64  `json:"expires_in"`
-	Scope       string `json:"scope"`
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	Scope        string `json:"scope"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
 }
 
 // request is a parsed, client-authenticated token request.
@@ -94,7 +99,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpx.MethodNotAllowed(w, http.MethodPost)
 		return
 	}
-	resp, err := h.handle(r)
+	resp, req, err := h.handle(r)
+	if req != nil {
+		allowOrigin(w, r, req.client) // errors after authentication too: the SPA must read them
+	}
 	if err != nil {
 		oauth.WriteError(w, r, h.log, err)
 		return
@@ -103,46 +111,90 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, resp)
 }
 
-func (h *Handler) handle(r *http.Request) (*tokenResponse, error) {
+// handle returns the authenticated request (nil before authentication) with
+// the response or the error.
+func (h *Handler) handle(r *http.Request) (*tokenResponse, *request, error) {
 	ctx := r.Context()
 	form, err := oauth.ParseForm(r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	grant := form.Get("grant_type")
 	if grant == "" {
-		return nil, oauth.InvalidRequest("grant_type is required")
+		return nil, nil, oauth.InvalidRequest("grant_type is required")
 	}
+	userGrant := grant == "authorization_code" || grant == "refresh_token"
+	if userGrant && h.signIn == nil {
+		return nil, nil, oauth.UnsupportedGrantType("grant_type " + grant + " is not enabled on this server")
+	}
+	req, err := h.authenticateRequest(r, form, userGrant)
+	if err != nil {
+		return nil, nil, err
+	}
+	var resp *tokenResponse
+	switch grant {
+	case "client_credentials":
+		resp, err = h.clientCredentials(ctx, req)
+	case "authorization_code":
+		resp, err = h.authorizationCode(ctx, req)
+	case "refresh_token":
+		resp, err = h.refreshToken(ctx, req)
+	default:
+		err = oauth.UnsupportedGrantType("unsupported grant_type; this server supports authorization_code, refresh_token and client_credentials")
+	}
+	return resp, req, err
+}
+
+// authenticateRequest is the shared client authentication step of the token
+// and revocation endpoints. public allows SPA clients, which are public
+// (RFC 6749 §2.1), to identify with client_id alone.
+func (h *Handler) authenticateRequest(r *http.Request, form oauth.Form, public bool) (*request, error) {
+	ctx := r.Context()
 	creds, err := oauth.ClientAuthentication(r, form)
 	if err != nil {
 		return nil, err
 	}
 	req := &request{form: form, creds: creds}
-	if err := h.authenticate(ctx, req); err != nil {
+	if err := h.authenticate(ctx, req, public); err != nil {
 		h.log.WarnContext(ctx, "client authentication failed", "event", "client_auth_failed",
 			"request_id", httpx.RequestID(ctx), "client_id", creds.ID, "method", creds.Method, "source_ip", httpx.SourceIP(r))
 		return nil, err
 	}
-	switch grant {
-	case "client_credentials":
-		return h.clientCredentials(ctx, req)
-	case "authorization_code", "refresh_token":
-		return nil, oauth.UnsupportedGrantType("grant_type " + grant + " is not enabled on this server yet")
-	default:
-		return nil, oauth.UnsupportedGrantType("unsupported grant_type; this server supports client_credentials")
-	}
+	return req, nil
 }
 
 // authenticate loads the client and checks its secret. Any failure is the
 // same invalid_client, so a caller cannot tell an unknown client from a wrong
 // secret (RFC 6749 §5.2, invalid_client).
-func (h *Handler) authenticate(ctx context.Context, req *request) error {
+//
+// With public set, a client that sends only its client_id (method "none")
+// is accepted if it is an SPA application: public clients have no secret,
+// and PKCE (code) or rotation (refresh) binds the grant instead. An M2M
+// application must always authenticate.
+func (h *Handler) authenticate(ctx context.Context, req *request, public bool) error {
 	fail := oauth.InvalidClient("client authentication failed")
 	if req.creds.Method == "client_secret_basic" {
 		fail.WWWAuthenticate = oauth.BasicChallenge
 	}
 	if req.creds.Method == "none" {
-		return oauth.InvalidClient("client authentication required: send client_id and client_secret")
+		if !public {
+			return oauth.InvalidClient("client authentication required: send client_id and client_secret")
+		}
+		// An unknown client and an M2M client without its secret read the
+		// same, so client ids cannot be probed.
+		noSecret := oauth.InvalidClient("client authentication failed: unknown client, or a confidential client without its secret")
+		app, err := h.apps.GetApplication(ctx, req.creds.ID)
+		if errors.Is(err, domain.ErrNotFound) {
+			return noSecret
+		}
+		if err != nil {
+			return fmt.Errorf("load client: %w", err)
+		}
+		if app.Type != domain.ClientSPA {
+			return noSecret
+		}
+		req.client = app
+		return nil
 	}
 	app, err := h.apps.GetApplication(ctx, req.creds.ID)
 	if errors.Is(err, domain.ErrNotFound) {

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"orgauth/pkg/appsapi"
+	"orgauth/pkg/authorize"
 	"orgauth/pkg/config"
 	"orgauth/pkg/discovery"
 	"orgauth/pkg/dynamo"
@@ -74,12 +75,28 @@ func (a *App) Token() http.Handler {
 		Audiences:                  a.Cfg.TokenAudiences(),
 		DefaultAccessTokenLifetime: a.Cfg.AccessTokenLifetime,
 		OrganizationCacheTTL:       a.Cfg.OrgCacheTTL,
+	}, a.Log, a.Now).WithSignIn(tokenapi.SignIn{
+		Flows: a.Store, Users: a.Store, IDTokens: a.Issuer, Issuer: a.Cfg.Issuer,
+		Verifier:             token.NewVerifier(a.Cfg.Issuer, a.Keys, a.Now),
+		RefreshTokenLifetime: a.Cfg.RefreshLifetime, RefreshIdleTimeout: a.Cfg.RefreshIdleTimeout,
+	}).Routes()
+}
+
+// Authorize is the authorize function's handler: /authorize, /login and
+// /logout.
+func (a *App) Authorize() http.Handler {
+	return authorize.New(a.Store, a.Keys, authorize.Config{
+		Issuer:          a.Cfg.Issuer,
+		Audiences:       a.Cfg.TokenAudiences(),
+		DefaultAudience: a.Cfg.ManagementAudience,
 	}, a.Log, a.Now).Routes()
 }
 
 // WellKnown is the wellknown function's handler.
 func (a *App) WellKnown() http.Handler {
-	return discovery.New(discovery.Config{Issuer: a.Cfg.Issuer, MaxAge: a.Cfg.JWKSMaxAge}, a.Keys, a.Log).Routes()
+	return discovery.New(discovery.Config{Issuer: a.Cfg.Issuer, MaxAge: a.Cfg.JWKSMaxAge}, a.Keys, a.Log).WithUserInfo(discovery.UserInfo{
+		Verifier: token.NewVerifier(a.Cfg.Issuer, a.Keys, a.Now), Store: a.Store, Audiences: a.Cfg.TokenAudiences(), Now: a.Now,
+	}).Routes()
 }
 
 // Handlers maps each SAM function logical id to its handler, for the local
@@ -89,6 +106,7 @@ func (a *App) Handlers() map[string]http.Handler {
 		"TokenFunction":        a.Token(),
 		"WellKnownFunction":    a.WellKnown(),
 		"ApplicationsFunction": a.Applications(),
+		"AuthorizeFunction":    a.Authorize(),
 	}
 }
 

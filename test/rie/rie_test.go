@@ -64,7 +64,8 @@ func TestReplayEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	mgmt := st.UserToken(t, st.OwnerID, st.OrgID, time.Minute, st.App.Cfg.ManagementAudience)
-	replace := strings.NewReplacer("CLIENT_ID", st.ClientID, "CLIENT_SECRET", st.ClientSecret, "ACCESS_TOKEN", mgmt)
+	spa := st.AddSPA(t, st.OrgID, "https://spa.example.com/callback", "https://spa.example.com/")
+	replace := strings.NewReplacer("SPA_CLIENT_ID", spa, "CLIENT_ID", st.ClientID, "CLIENT_SECRET", st.ClientSecret, "ACCESS_TOKEN", mgmt)
 
 	var env []string
 	for k, v := range st.Env {
@@ -158,6 +159,25 @@ var expectations = []expectation{
 			t.Fatalf("jwks = %s", r.Body)
 		}
 	}},
+	{"authorize-authorize", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		wantStatus(t, r, 200)
+		wantHTMLPage(t, r)
+		if !strings.Contains(r.Body, `action="/login"`) || !strings.Contains(r.Body, `name="password"`) {
+			t.Fatalf("not the login form: %s", r.Body)
+		}
+	}},
+	{"authorize-login", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		// An unknown login transaction: a page that says to start again.
+		wantStatus(t, r, 400)
+		wantHTMLPage(t, r)
+	}},
+	{"authorize-logout", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		wantStatus(t, r, 200)
+		wantHTMLPage(t, r)
+		if !strings.Contains(r.Body, "signed out") {
+			t.Fatalf("logout = %s", r.Body)
+		}
+	}},
 	{"applications-create", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
 		wantStatus(t, r, 201)
 		var v map[string]any
@@ -196,6 +216,16 @@ var expectations = []expectation{
 			t.Fatal("the application still exists")
 		}
 	}},
+}
+
+// wantHTMLPage checks the headers every page of the authorize function
+// carries.
+func wantHTMLPage(t *testing.T, r events.APIGatewayV2HTTPResponse) {
+	t.Helper()
+	if !strings.HasPrefix(header(r, "Content-Type"), "text/html") || header(r, "X-Frame-Options") != "DENY" ||
+		!strings.Contains(header(r, "Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Fatalf("headers = %v", r.Headers)
+	}
 }
 
 func wantMetadata(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {

@@ -39,6 +39,10 @@ type LocalFile struct {
 		ClientID     string `json:"client_id"`
 		ClientSecret string `json:"client_secret"`
 	} `json:"m2m"`
+	SPA struct {
+		ClientID    string `json:"client_id"`
+		RedirectURI string `json:"redirect_uri"`
+	} `json:"spa"`
 }
 
 // Local is a running orgauth-local.

@@ -1,0 +1,50 @@
+// Signs the demo user in through the login page in a real browser (Debian's
+// chromium, driven by playwright-core):
+//
+//   node browser-login.mjs AUTHORIZE_URL REDIRECT_URI SCREENSHOT.png < email\npassword\n
+//
+// Screenshots the login page, fills in the form with the keyboard as a user
+// would, submits it, and prints JSON: where the browser landed, and every
+// console message (CSP violations show up there).
+import { chromium } from 'playwright-core';
+
+const [authorizeUrl, redirectUri, screenshot] = process.argv.slice(2);
+let input = '';
+for await (const chunk of process.stdin) input += chunk;
+const [email, password] = input.split('\n');
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await browser.newPage();
+  const console_ = [];
+  page.on('console', (m) => console_.push(`${m.type()}: ${m.text()}`));
+
+  const resp = await page.goto(authorizeUrl);
+  const status = resp.status();
+  const title = await page.title();
+  await page.screenshot({ path: screenshot, fullPage: true });
+
+  // By label, as a screen reader would find them.
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('wrong password');
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Sign in' }).click()]);
+  const errorLine = await page.getByRole('alert').textContent();
+  if (!(await page.getByLabel('Password').count())) {
+    throw new Error(`not the login form after a wrong password:\n${await page.content()}`);
+  }
+
+  // Nothing listens on the application's address: the browser's request
+  // for it is the proof (a CSP violation would block it before it is sent).
+  await page.getByLabel('Password').fill(password);
+  const [callback] = await Promise.all([
+    page.waitForRequest((req) => req.url().startsWith(`${redirectUri}?`), { timeout: 10000 }),
+    page.getByLabel('Password').press('Enter'),
+  ]);
+  console.log(JSON.stringify({ status, title, errorLine, landed: callback.url(), console: console_ }));
+} finally {
+  await browser.close();
+}

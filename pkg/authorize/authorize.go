@@ -1,0 +1,113 @@
+package authorize
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"orgauth/pkg/config"
+	"orgauth/pkg/domain"
+)
+
+// Store is what the authorize function reads and writes.
+type Store interface {
+	GetApplication(ctx context.Context, clientID string) (domain.Application, error)
+	GetUser(ctx context.Context, id string) (domain.User, error)
+	GetUserByEmail(ctx context.Context, email string) (domain.User, error)
+
+	CreateLoginTransaction(ctx context.Context, tx domain.LoginTransaction) error
+	GetLoginTransaction(ctx context.Context, id string, now time.Time) (domain.LoginTransaction, error)
+	ConsumeLoginTransaction(ctx context.Context, id string, now time.Time) (domain.LoginTransaction, error)
+
+	CreateSession(ctx context.Context, s domain.Session) error
+	GetSession(ctx context.Context, hash []byte, now time.Time) (domain.Session, error)
+	DeleteSession(ctx context.Context, hash []byte) error
+
+	CountFailure(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
+	Failures(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
+
+	CreateCode(ctx context.Context, c domain.AuthorizationCode) error
+}
+
+// Keys publishes the public keys that verify an id_token_hint.
+type Keys interface {
+	Published(ctx context.Context) (jose.JSONWebKeySet, error)
+}
+
+// Config lists the settings the authorize function reads.
+type Config struct {
+	// Issuer is iss, returned in every authorization response (RFC 9207).
+	// An http issuer (loopback only) turns off Secure cookies and the
+	// __Host- prefix, which browsers only accept over https.
+	Issuer string
+	// Audiences are the APIs a client may ask tokens for (the audience
+	// parameter).
+	Audiences []string
+	// DefaultAudience is the audience of a request without one: orgauth's
+	// own API (the management audience), whose tokens say who the user is
+	// and what the API lets that user do.
+	DefaultAudience string
+
+	TransactionLifetime time.Duration // default 10 min
+	SessionLifetime     time.Duration // default 12 h
+	CodeLifetime        time.Duration // default 60 s
+
+	// Failed sign-ins are counted per account and per source IP in fixed
+	// windows; at the limit, the form refuses to check passwords until
+	// the window ends.
+	FailureWindow         time.Duration // default 15 min
+	MaxFailuresPerAccount int64         // default 5
+	MaxFailuresPerIP      int64         // default 20
+}
+
+// Handler serves /authorize, /login and /logout.
+type Handler struct {
+	store  Store
+	keys   Keys
+	cfg    Config
+	log    *slog.Logger
+	now    func() time.Time
+	secure bool   // https issuer: Secure, __Host- cookies
+	origin string // the issuer's origin, which POST /login must come from
+}
+
+// New returns the handler. now may be nil.
+func New(store Store, keys Keys, cfg Config, log *slog.Logger, now func() time.Time) *Handler {
+	if now == nil {
+		now = time.Now
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.TransactionLifetime, 10*time.Minute)
+	def(&cfg.SessionLifetime, 12*time.Hour)
+	def(&cfg.CodeLifetime, 60*time.Second)
+	def(&cfg.FailureWindow, 15*time.Minute)
+	if cfg.MaxFailuresPerAccount <= 0 {
+		cfg.MaxFailuresPerAccount = 5
+	}
+	if cfg.MaxFailuresPerIP <= 0 {
+		cfg.MaxFailuresPerIP = 20
+	}
+	h := &Handler{store: store, keys: keys, cfg: cfg, log: log, now: now}
+	if u, err := url.Parse(cfg.Issuer); err == nil {
+		h.secure = !(u.Scheme == "http" && config.IsLoopback(u.Hostname()))
+		h.origin = u.Scheme + "://" + u.Host
+	}
+	return h
+}
+
+// Routes returns the handler for every path the authorize function serves.
+func (h *Handler) Routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/authorize", h.authorize)
+	mux.HandleFunc("/login", h.login)
+	mux.HandleFunc("/logout", h.logout)
+	return mux
+}

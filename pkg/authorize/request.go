@@ -1,0 +1,250 @@
+package authorize
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"orgauth/pkg/domain"
+)
+
+// authzError is an error returned to the client by redirect, RFC 6749
+// §4.1.2.1: only once the client and its redirect_uri are known good.
+type authzError struct {
+	Code        string
+	Description string
+}
+
+func (e *authzError) Error() string { return e.Code + ": " + e.Description }
+
+func invalidRequest(desc string) *authzError { return &authzError{"invalid_request", desc} }
+
+// pageError is an error shown to the user, never redirected: RFC 6749
+// §4.1.2.1, "If the request fails due to a missing, invalid, or mismatching
+// redirection URI, or if the client identifier is missing or invalid, the
+// authorization server SHOULD inform the resource owner of the error and
+// MUST NOT automatically redirect the user-agent to the invalid redirection
+// URI."
+type pageError struct {
+	Status  int
+	Title   string
+	Message string
+}
+
+func (e *pageError) Error() string { return e.Title + ": " + e.Message }
+
+// The OpenID Connect scopes every SPA may request (OpenID Connect Core
+// §5.4, §11), on top of its application's own scopes.
+var oidcScopes = []string{"openid", "profile", "email", "offline_access"}
+
+// pkceChallenge is RFC 7636 §4.2: S256 gives BASE64URL(SHA256(verifier)),
+// 43 characters without padding.
+var pkceChallenge = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+
+// authzRequest is a parsed, validated authorization request.
+type authzRequest struct {
+	app           domain.Application
+	redirectURI   string
+	state         string
+	nonce         string
+	codeChallenge string
+	scopes        []string
+	audience      string
+	prompt        string
+	maxAge        int64 // -1: absent
+	loginHint     string
+}
+
+// single reads the parameters of q, refusing repeated ones: RFC 6749 §3.1,
+// "Request and response parameters MUST NOT be included more than once."
+func single(q url.Values) (map[string]string, string) {
+	out := make(map[string]string, len(q))
+	for k, v := range q {
+		if len(v) != 1 {
+			return nil, k
+		}
+		out[k] = v[0]
+	}
+	return out, ""
+}
+
+// parseAuthorize validates an authorization request. It returns a
+// *pageError while the client or its redirect_uri are in doubt, and then
+// the request together with an *authzError for everything else.
+func (h *Handler) parseAuthorize(ctx context.Context, rawQuery string) (*authzRequest, error) {
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, &pageError{http.StatusBadRequest, "Invalid request", "The sign-in link is malformed."}
+	}
+	p, repeated := single(q)
+	if repeated == "client_id" || repeated == "redirect_uri" {
+		return nil, &pageError{http.StatusBadRequest, "Invalid request", "The sign-in link repeats " + repeated + "."}
+	}
+	clientID := q.Get("client_id")
+	if clientID == "" {
+		return nil, &pageError{http.StatusBadRequest, "Invalid request", "The sign-in link names no application (client_id is missing)."}
+	}
+	app, err := h.store.GetApplication(ctx, clientID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, &pageError{http.StatusBadRequest, "Unknown application", "The application that sent you here is not known to this server."}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load application: %w", err)
+	}
+	if app.Type != domain.ClientSPA {
+		return nil, &pageError{http.StatusBadRequest, "Unknown application", "This application does not sign users in."}
+	}
+	// Redirect URIs match exactly (RFC 9700 §4.1.3; DESIGN.md): no prefix,
+	// no normalisation, no wildcard.
+	redirectURI := q.Get("redirect_uri")
+	if redirectURI == "" || !slices.Contains(app.CallbackURLs, redirectURI) {
+		return nil, &pageError{http.StatusBadRequest, "Invalid redirect URI",
+			"The address this application asked to return to is not registered for it, so you were not sent there."}
+	}
+	req := &authzRequest{app: app, redirectURI: redirectURI, maxAge: -1}
+	if repeated != "" {
+		// If state is the repeated one, send none back rather than guess.
+		if repeated != "state" {
+			req.state = q.Get("state")
+		}
+		return req, invalidRequest("parameter " + repeated + " is repeated")
+	}
+	req.state = p["state"]
+	return req, h.checkAuthorize(req, p)
+}
+
+// checkAuthorize validates everything after the client and redirect_uri.
+func (h *Handler) checkAuthorize(req *authzRequest, p map[string]string) error {
+	// OpenID Connect Core §6: request objects are not supported.
+	if _, ok := p["request"]; ok {
+		return &authzError{"request_not_supported", "request objects are not supported"}
+	}
+	if _, ok := p["request_uri"]; ok {
+		return &authzError{"request_uri_not_supported", "request_uri is not supported"}
+	}
+	// RFC 6749 §4.1.1: response_type "Value MUST be set to "code"." There is
+	// no implicit or hybrid flow.
+	switch rt := p["response_type"]; rt {
+	case "code":
+	case "":
+		return invalidRequest("response_type is required")
+	default:
+		return &authzError{"unsupported_response_type", "only response_type=code is supported"}
+	}
+	if rm, ok := p["response_mode"]; ok && rm != "query" {
+		return invalidRequest("only response_mode=query is supported")
+	}
+	// RFC 7636 §4.4.1: "If the server requires Proof Key for Code Exchange
+	// (PKCE) by OAuth public clients and the client does not send the
+	// "code_challenge" in the request, the authorization endpoint MUST
+	// return the authorization error response with the "error" value set to
+	// "invalid_request"." Only S256: plain would show the verifier.
+	req.codeChallenge = p["code_challenge"]
+	if req.codeChallenge == "" {
+		return invalidRequest("code_challenge is required (PKCE with S256)")
+	}
+	if p["code_challenge_method"] != "S256" {
+		return invalidRequest("code_challenge_method must be S256")
+	}
+	if !pkceChallenge.MatchString(req.codeChallenge) {
+		return invalidRequest("code_challenge must be the base64url SHA-256 of the code verifier (43 characters)")
+	}
+	scopes, err := requestedScopes(p["scope"], req.app.Scopes)
+	if err != nil {
+		return err
+	}
+	req.scopes = scopes
+	req.audience = p["audience"]
+	if req.audience == "" {
+		req.audience = h.cfg.DefaultAudience
+	} else if !slices.Contains(h.cfg.Audiences, req.audience) {
+		return &authzError{"invalid_target", "unknown audience: it is not an API of this server"}
+	}
+	req.nonce = p["nonce"]
+	// OpenID Connect Core §3.1.2.1, prompt: "If this parameter contains
+	// none with any other value, an error is returned." select_account and
+	// consent are not offered: there is one account per browser session
+	// and no consent screen.
+	switch req.prompt = p["prompt"]; req.prompt {
+	case "", "none", "login":
+	default:
+		return invalidRequest("prompt must be none or login")
+	}
+	if s, ok := p["max_age"]; ok {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return invalidRequest("max_age must be a non-negative number of seconds")
+		}
+		req.maxAge = n
+	}
+	req.loginHint = strings.TrimSpace(p["login_hint"])
+	if len(req.loginHint) > 320 {
+		req.loginHint = ""
+	}
+	if len(req.state) > 2048 || len(req.nonce) > 2048 {
+		return invalidRequest("state and nonce are limited to 2048 characters")
+	}
+	return nil
+}
+
+// requestedScopes checks scope (RFC 6749 §3.3) against the OpenID scopes and
+// the application's. An omitted scope means openid.
+func requestedScopes(scope string, allowed []string) ([]string, error) {
+	if strings.TrimSpace(scope) == "" {
+		return []string{"openid"}, nil
+	}
+	var out []string
+	for _, s := range strings.Fields(scope) {
+		if !slices.Contains(oidcScopes, s) && !slices.Contains(allowed, s) {
+			return nil, &authzError{"invalid_scope", "scope " + s + " is not allowed for this application"}
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// redirectURL is the redirection to the client, RFC 6749 §4.1.2: params
+// added to redirect_uri's query, which is kept (§3.1.2), plus iss (RFC 9207
+// §2: "iss REQUIRED. The identifier of the authorization server").
+func (h *Handler) redirectURL(redirectURI string, params url.Values) string {
+	u, err := url.Parse(redirectURI)
+	if err != nil { // registered URIs were validated when they were stored
+		return redirectURI
+	}
+	q := u.Query()
+	for k, v := range params {
+		if len(v) > 0 && v[0] != "" {
+			q.Set(k, v[0])
+		}
+	}
+	q.Set("iss", h.cfg.Issuer)
+	u.RawQuery = q.Encode()
+	u.Fragment = ""
+	return u.String()
+}
+
+// redirectError sends an error to the client, with state and iss.
+func (h *Handler) redirectError(w http.ResponseWriter, r *http.Request, redirectURI, state string, e *authzError) {
+	h.log.InfoContext(r.Context(), "authorization error", "event", "authorize_error", "request_id", requestID(r),
+		"error", e.Code, "error_description", e.Description)
+	h.redirect(w, r, h.redirectURL(redirectURI, url.Values{
+		"error": {e.Code}, "error_description": {e.Description}, "state": {state},
+	}))
+}
+
+// redirect is a 303 See Other, which turns the POST of the login form into a
+// GET of the client's page; with no-store, since it carries a code.
+func (h *Handler) redirect(w http.ResponseWriter, _ *http.Request, to string) {
+	w.Header().Set("Location", to)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(http.StatusSeeOther)
+}

@@ -1,0 +1,92 @@
+package tokenapi_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"orgauth/pkg/domain"
+	"orgauth/pkg/memstore"
+	"orgauth/pkg/token"
+	"orgauth/pkg/token/tokentest"
+	"orgauth/pkg/tokenapi"
+	"orgauth/test/testenv"
+)
+
+// racingFlows runs a hook before the first CreateRefreshFamily, to put a
+// replay between a code's redemption and the family's creation.
+type racingFlows struct {
+	*memstore.Store
+	before func()
+}
+
+func (r *racingFlows) CreateRefreshFamily(ctx context.Context, f domain.RefreshFamily) error {
+	if hook := r.before; hook != nil {
+		r.before = nil
+		hook()
+	}
+	return r.Store.CreateRefreshFamily(ctx, f)
+}
+
+// A replay that arrives while the first redemption is still issuing leaves
+// the first redemption with no refresh token and a revoked access token id.
+func TestCodeReplayRacingTheFirstRedemption(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	st := memstore.New()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(st.CreateOrganization(ctx, domain.Organization{ID: "org", Plan: domain.PlanTeam}))
+	must(st.CreateApplication(ctx, domain.Application{ClientID: "spa", OrganizationID: "org", Type: domain.ClientSPA}))
+	must(st.CreateUser(ctx, domain.User{ID: "u", OrganizationID: "org", Email: "u@example.com"}))
+	verifier := "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+	sum := sha256.Sum256([]byte(verifier))
+	raw, hash := domain.NewSecret()
+	must(st.CreateCode(ctx, domain.AuthorizationCode{
+		Hash: hash, ClientID: "spa", UserID: "u", OrganizationID: "org", RedirectURI: "https://a.example/cb",
+		CodeChallenge: base64.RawURLEncoding.EncodeToString(sum[:]), Scopes: []string{"openid", "offline_access"},
+		Audience: audience, ExpiresAt: now.Add(time.Minute),
+	}))
+	keys := tokentest.NewKeySet()
+	iss := token.NewIssuer(issuer, keys, clock, nil)
+	flows := &racingFlows{Store: st}
+	h := tokenapi.New(st, st, iss, tokenapi.Config{Audiences: []string{audience}}, slog.New(slog.NewTextHandler(io.Discard, nil)), clock).
+		WithSignIn(tokenapi.SignIn{Flows: flows, Users: st, IDTokens: iss, Verifier: token.NewVerifier(issuer, keys, clock), Issuer: issuer}).Routes()
+	exchange := func() (*http.Response, map[string]any) {
+		return testenv.Do(t, h, testenv.Call{Path: "/oauth/token", Form: url.Values{
+			"grant_type": {"authorization_code"}, "code": {raw}, "code_verifier": {verifier},
+			"redirect_uri": {"https://a.example/cb"}, "client_id": {"spa"},
+		}})
+	}
+	var replay map[string]any
+	flows.before = func() { _, replay = exchange() }
+	resp, first := exchange()
+	if replay["error"] != "invalid_grant" {
+		t.Fatalf("replay: %v", replay)
+	}
+	if resp.StatusCode != 400 || first["error"] != "invalid_grant" {
+		t.Fatalf("first redemption after a racing replay: %d %v", resp.StatusCode, first)
+	}
+	code, err := st.RedeemCode(ctx, hash, now)
+	if err == nil || len(code.IssuedAccessJTIs) != 1 {
+		t.Fatalf("code %+v %v", code, err)
+	}
+	if ok, _ := st.IsJTIRevoked(ctx, code.IssuedAccessJTIs[0], now); !ok {
+		t.Fatal("the recorded access token id is not revoked")
+	}
+	fam, err := st.GetRefreshFamily(ctx, code.IssuedFamilyID, now)
+	if err != nil || !fam.Revoked {
+		t.Fatalf("family %+v %v", fam, err)
+	}
+}
