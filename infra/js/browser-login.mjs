@@ -1,14 +1,14 @@
 // Signs the demo user in through the login page in a real browser (Debian's
 // chromium, driven by playwright-core):
 //
-//   node browser-login.mjs AUTHORIZE_URL REDIRECT_URI SCREENSHOT.png < email\npassword\n
+//   node browser-login.mjs AUTHORIZE_URL REDIRECT_URI SCREENSHOT.png [SECOND_AUTHORIZE_URL SECOND_REDIRECT_URI] < email\npassword\n
 //
 // Screenshots the login page, fills in the form with the keyboard as a user
 // would, submits it, and prints JSON: where the browser landed, and every
 // console message (CSP violations show up there).
 import { chromium } from 'playwright-core';
 
-const [authorizeUrl, redirectUri, screenshot] = process.argv.slice(2);
+const [authorizeUrl, redirectUri, screenshot, secondAuthorizeUrl, secondRedirectUri] = process.argv.slice(2);
 let input = '';
 for await (const chunk of process.stdin) input += chunk;
 const [email, password] = input.split('\n');
@@ -44,7 +44,17 @@ try {
     page.waitForRequest((req) => req.url().startsWith(`${redirectUri}?`), { timeout: 10000 }),
     page.getByLabel('Password').press('Enter'),
   ]);
-  console.log(JSON.stringify({ status, title, errorLine, landed: callback.url(), console: console_ }));
+  // A second application of the same organization: the session signs the
+  // user in without showing the form again.
+  let second = '';
+  if (secondAuthorizeUrl) {
+    const [req] = await Promise.all([
+      page.waitForRequest((r) => r.url().startsWith(`${secondRedirectUri}?`), { timeout: 10000 }),
+      page.goto(secondAuthorizeUrl).catch(() => {}), // the application's address has no server
+    ]);
+    second = req.url();
+  }
+  console.log(JSON.stringify({ status, title, errorLine, landed: callback.url(), second, console: console_ }));
 } finally {
   await browser.close();
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/url"
 	"os"
@@ -9,9 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
+	"orgauth/pkg/domain"
 	"orgauth/pkg/emulator"
 	"orgauth/test/testenv"
 )
@@ -47,7 +50,19 @@ func TestLoginPageInChromium(t *testing.T) {
 	}
 	shot := filepath.Join(dir, "login.png")
 
-	cmd := exec.Command("node", filepath.Join(root, "infra", "js", "browser-login.mjs"), authURL, spa.RedirectURI, shot)
+	// A second SPA application of the demo organization.
+	app := l.App(t)
+	now := time.Now().UTC()
+	second := domain.Application{ClientID: domain.NewID(), OrganizationID: l.File.OrganizationID, Name: "Second SPA", Type: domain.ClientSPA,
+		CallbackURLs: []string{"http://127.0.0.1:8081/callback"}, CreatedBy: "e2e", CreatedAt: now, UpdatedAt: now, Version: 1}
+	if err := app.Store.CreateApplication(context.Background(), second); err != nil {
+		t.Fatal(err)
+	}
+	conf2 := &oauth2.Config{ClientID: second.ClientID, RedirectURL: second.CallbackURLs[0],
+		Endpoint: oauth2.Endpoint{AuthURL: l.Issuer + "/authorize"}, Scopes: []string{"openid"}}
+	authURL2 := conf2.AuthCodeURL("second-state", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))
+
+	cmd := exec.Command("node", filepath.Join(root, "infra", "js", "browser-login.mjs"), authURL, spa.RedirectURI, shot, authURL2, second.CallbackURLs[0])
 	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
 	cmd.Stdin = strings.NewReader(l.File.User.Email + "\n" + l.File.User.Password + "\n")
 	var stderr bytes.Buffer
@@ -61,6 +76,7 @@ func TestLoginPageInChromium(t *testing.T) {
 		Title     string   `json:"title"`
 		ErrorLine string   `json:"errorLine"`
 		Landed    string   `json:"landed"`
+		Second    string   `json:"second"`
 		Console   []string `json:"console"`
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
@@ -73,6 +89,11 @@ func TestLoginPageInChromium(t *testing.T) {
 		t.Fatalf("browser saw %s", out)
 	}
 	l.Secret(landed.Query().Get("code"))
+	silent, _ := url.Parse(res.Second)
+	if silent == nil || !strings.HasPrefix(res.Second, second.CallbackURLs[0]+"?") || silent.Query().Get("code") == "" || silent.Query().Get("state") != "second-state" {
+		t.Fatalf("the second application did not sign in silently: %s", out)
+	}
+	l.Secret(silent.Query().Get("code"))
 	if len(res.Console) != 0 {
 		t.Fatalf("console messages (CSP violations?): %v", res.Console)
 	}
