@@ -63,7 +63,13 @@ func TestReplayEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mgmt := st.UserToken(t, st.OwnerID, st.OrgID, time.Minute, st.App.Cfg.ManagementAudience)
+	// A signed-in user's token for the management API, with the OpenID
+	// scopes /userinfo needs.
+	mgmt, _, err := st.App.Issuer.AccessToken(context.Background(), token.AccessRequest{Subject: st.OwnerID, ClientID: "console",
+		OrgID: st.OrgID, Audience: st.App.Cfg.ManagementAudience, Scopes: []string{"openid", "email"}, Lifetime: time.Minute, AuthTime: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	spa := st.AddSPA(t, st.OrgID, "https://spa.example.com/callback", "https://spa.example.com/")
 	replace := strings.NewReplacer("SPA_CLIENT_ID", spa, "CLIENT_ID", st.ClientID, "CLIENT_SECRET", st.ClientSecret, "ACCESS_TOKEN", mgmt)
 
@@ -147,6 +153,19 @@ var expectations = []expectation{
 			t.Errorf("X-Request-Id = %q, want the gateway's request id", header(r, "X-Request-Id"))
 		}
 	}},
+	{"token-preflight", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		wantStatus(t, r, 204)
+		if !strings.Contains(header(r, "Access-Control-Allow-Methods"), "POST") {
+			t.Fatalf("preflight headers = %v", r.Headers)
+		}
+	}},
+	{"token-revoke", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		// RFC 7009 §2.2: an invalid or unknown token is not an error.
+		wantStatus(t, r, 200)
+		if header(r, "Access-Control-Allow-Origin") != "https://spa.example.com" {
+			t.Errorf("no CORS for the client's allowed origin: %v", r.Headers)
+		}
+	}},
 	{"wellknown-openid-configuration", wantMetadata},
 	{"wellknown-oauth-authorization-server", wantMetadata},
 	{"wellknown-jwks", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
@@ -170,6 +189,14 @@ var expectations = []expectation{
 		// An unknown login transaction: a page that says to start again.
 		wantStatus(t, r, 400)
 		wantHTMLPage(t, r)
+	}},
+	{"wellknown-userinfo", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		wantStatus(t, r, 200)
+		var claims map[string]any
+		mustJSON(t, r.Body, &claims)
+		if claims["sub"] != st.OwnerID || claims["email"] == nil {
+			t.Fatalf("userinfo = %s", r.Body)
+		}
 	}},
 	{"authorize-logout", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
 		wantStatus(t, r, 200)
