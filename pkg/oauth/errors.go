@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"orgauth/pkg/httpx"
 )
@@ -16,6 +17,8 @@ type Error struct {
 	// WWWAuthenticate, when set, is sent as the WWW-Authenticate header
 	// (RFC 6749 §5.2: required when the client used the Authorization header).
 	WWWAuthenticate string
+	// RetryAfter, when positive, is sent as Retry-After (seconds).
+	RetryAfter int
 	// Cause is logged, never shown.
 	Cause error
 }
@@ -51,8 +54,11 @@ func InvalidScope(desc string) *Error { return newError("invalid_scope", http.St
 func InvalidTarget(desc string) *Error {
 	return newError("invalid_target", http.StatusBadRequest, desc)
 }
+
+// TooManyRequests is a 429 refusal. RFC 6749 registers no code for it; the
+// client is refused as it would be for bad credentials.
 func TooManyRequests(desc string) *Error {
-	return newError("slow_down", http.StatusTooManyRequests, desc)
+	return newError("invalid_client", http.StatusTooManyRequests, desc)
 }
 
 // WithCause returns a copy of e that logs cause.
@@ -90,6 +96,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 	if oe.WWWAuthenticate != "" {
 		w.Header().Set("WWW-Authenticate", oe.WWWAuthenticate)
+	}
+	if oe.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(oe.RetryAfter))
 	}
 	httpx.WriteJSON(w, oe.Status, errorBody{Error: oe.Code, ErrorDescription: oe.Description})
 }

@@ -53,6 +53,8 @@ type Handler struct {
 	log    *slog.Logger
 	now    func() time.Time
 	signIn *SignIn // nil: only client_credentials (signin.go)
+	// throttle limits failed client authentications; nil: none (throttle.go)
+	throttle *throttle
 }
 
 // New returns the token endpoint handler. now may be nil.
@@ -155,10 +157,18 @@ func (h *Handler) authenticateRequest(r *http.Request, form oauth.Form, public b
 		return nil, err
 	}
 	req := &request{form: form, creds: creds}
-	if err := h.authenticate(ctx, req, public); err != nil {
-		h.log.WarnContext(ctx, "client authentication failed", "event", "client_auth_failed",
-			"request_id", httpx.RequestID(ctx), "client_id", creds.ID, "method", creds.Method, "source_ip", httpx.SourceIP(r))
+	ip := httpx.SourceIP(r)
+	if err := h.throttle.check(h.now(), creds.ID, ip); err != nil {
 		return nil, err
+	}
+	if err := h.authenticate(ctx, req, public); err != nil {
+		var oe *oauth.Error
+		if !errors.As(err, &oe) || oe.Code != "invalid_client" {
+			return nil, err
+		}
+		h.log.WarnContext(ctx, "client authentication failed", "event", "client_auth_failed",
+			"request_id", httpx.RequestID(ctx), "client_id", creds.ID, "method", creds.Method, "source_ip", ip)
+		return nil, h.throttle.fail(ctx, h.now(), creds.ID, ip, err)
 	}
 	return req, nil
 }

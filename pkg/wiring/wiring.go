@@ -79,7 +79,7 @@ func (a *App) Token() http.Handler {
 		Flows: a.Store, Users: a.Store, IDTokens: a.Issuer, Issuer: a.Cfg.Issuer,
 		Verifier:             token.NewVerifier(a.Cfg.Issuer, a.Keys, a.Now),
 		RefreshTokenLifetime: a.Cfg.RefreshLifetime, RefreshIdleTimeout: a.Cfg.RefreshIdleTimeout,
-	}).Routes()
+	}).WithThrottle(a.Store, tokenapi.ThrottleConfig{}).Routes()
 }
 
 // Authorize is the authorize function's handler: /authorize, /login and
