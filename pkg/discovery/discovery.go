@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"orgauth/pkg/cors"
 	"orgauth/pkg/httpx"
 )
 
@@ -59,6 +60,16 @@ type Handler struct {
 	keys     Keys
 	log      *slog.Logger
 	userInfo *UserInfo // nil: no /userinfo (userinfo.go)
+	// cors lets the origins that applications allow read these documents;
+	// nil: none.
+	cors *cors.Policy
+}
+
+// WithCORS sets the policy for cross-origin reads (DESIGN: the discovery
+// and JWKS endpoints, for the applications' allowed origins only).
+func (h *Handler) WithCORS(p *cors.Policy) *Handler {
+	h.cors = p
+	return h
 }
 
 // New returns the discovery handler.
@@ -76,7 +87,7 @@ func (h *Handler) Routes() http.Handler {
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", h.metadata)
 	mux.HandleFunc("GET /.well-known/jwks.json", h.jwks)
 	if h.userInfo != nil {
-		mux.HandleFunc("/userinfo", h.userinfo)
+		mux.Handle("/userinfo", h.cors.Preflight("GET, POST", "Authorization", http.HandlerFunc(h.userinfo)))
 	}
 	return mux
 }
@@ -113,7 +124,7 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) {
 		AccessTokenSigningAlgValues:                algs,
 		AuthorizationResponseIssParameterSupported: true,
 	}
-	h.write(w, "application/json", md)
+	h.write(w, r, "application/json", md)
 }
 
 // algs are the algorithms of the published keys, in key-set order.
@@ -140,10 +151,10 @@ func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// RFC 7517 §8.5.1 registers application/jwk-set+json.
-	h.write(w, "application/jwk-set+json", set)
+	h.write(w, r, "application/jwk-set+json", set)
 }
 
-func (h *Handler) write(w http.ResponseWriter, ctype string, v any) {
+func (h *Handler) write(w http.ResponseWriter, r *http.Request, ctype string, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		http.Error(w, `{"error":"server_error"}`, http.StatusInternalServerError)
@@ -151,11 +162,10 @@ func (h *Handler) write(w http.ResponseWriter, ctype string, v any) {
 	}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(h.cfg.MaxAge/time.Second)))
-	// Public, credential-free documents that every SPA's OIDC library
-	// fetches: any origin may read them. A per-application origin check is
-	// impossible here (no client in the request) and pointless (the same
-	// bytes are served to everyone, and cached by intermediaries).
-	w.Header().Set("Access-Control-Allow-Origin", "*")
+	// Readable cross-origin by the origins applications allow (the request
+	// names no client, so the origin index decides); Vary: Origin keeps
+	// shared caches from serving one origin's answer to another.
+	h.cors.AllowIndexed(w, r)
 	_, _ = w.Write(b)
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"orgauth/pkg/cors"
 	"orgauth/pkg/discovery"
 	"orgauth/pkg/domain"
 	"orgauth/pkg/memstore"
@@ -51,7 +52,7 @@ func newFixture(t *testing.T) *fixture {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	f.h = discovery.New(discovery.Config{Issuer: issuer}, keys, log).WithUserInfo(discovery.UserInfo{
 		Verifier: token.NewVerifier(issuer, keys, f.clock), Store: f.st, Audiences: []string{api}, Now: f.clock,
-	}).Routes()
+	}).WithCORS(cors.New(f.st, time.Minute, log, f.clock)).Routes()
 	return f
 }
 
@@ -163,9 +164,12 @@ func TestUserInfo(t *testing.T) {
 
 func TestMetadata(t *testing.T) {
 	f := newFixture(t)
-	resp, md := f.get(t, http.MethodGet, "/.well-known/openid-configuration")
-	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+	resp, md := f.get(t, http.MethodGet, "/.well-known/openid-configuration", "Origin", origin)
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != origin {
 		t.Fatalf("%d %v", resp.StatusCode, resp.Header)
+	}
+	if resp, _ := f.get(t, http.MethodGet, "/.well-known/openid-configuration", "Origin", "https://evil.example"); resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("an origin no application allows: %v", resp.Header)
 	}
 	for k, v := range map[string]any{
 		"issuer": issuer, "authorization_endpoint": issuer + "/authorize", "token_endpoint": issuer + "/oauth/token",

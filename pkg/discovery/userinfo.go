@@ -62,21 +62,12 @@ type userInfoResponse struct {
 // release (§5.3.2, §5.4). Errors follow RFC 6750 §3: 401 with
 // WWW-Authenticate, error invalid_token; 403 insufficient_scope.
 //
-// CORS: a preflight is answered for any origin (no credentials are ever
-// allowed; the bearer token is the credential and the browser sends it only
-// where the page's script puts it). The actual response is readable only by
-// an origin in the token's client's allowed_origins.
+// CORS: preflights are answered by the policy (Routes) for the origins
+// applications allow; the actual response is readable only by an origin in
+// the token's client's allowed_origins.
 func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Add("Vary", "Origin")
-	if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
-		w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
-		w.Header().Set("Access-Control-Allow-Methods", "GET, POST")
-		w.Header().Set("Access-Control-Allow-Headers", "Authorization")
-		w.Header().Set("Access-Control-Max-Age", "600")
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		httpx.MethodNotAllowed(w, http.MethodGet, http.MethodPost)
 		return

@@ -101,6 +101,9 @@ func (s *Store) CreateApplication(ctx context.Context, a domain.Application) err
 		return errors.New("dynamo: application client id or organization id is empty")
 	}
 	a.Version = 1
+	if err := s.addOrigins(ctx, a.ClientID, a.AllowedOrigins); err != nil {
+		return err
+	}
 	if err := s.putNew(ctx, appItem(a)); err != nil {
 		return fmt.Errorf("dynamo: create application %q: %w", a.ClientID, err)
 	}
@@ -112,16 +115,22 @@ func (s *Store) GetApplication(ctx context.Context, clientID string) (domain.App
 }
 
 func (s *Store) UpdateApplication(ctx context.Context, clientID string, fn func(domain.Application) (domain.Application, error)) (domain.Application, error) {
-	return update(ctx, s, "application", clientID, appKey, appFromItem, appItem, fn, checkAppKeys,
+	indexed, old := s.indexedUpdate(ctx, fn)
+	a, err := update(ctx, s, "application", clientID, appKey, appFromItem, appItem, indexed, checkAppKeys,
 		func(a *domain.Application) *int64 { return &a.Version })
+	if err != nil {
+		return a, err
+	}
+	return a, s.removeOrigins(ctx, clientID, minus(old.AllowedOrigins, a.AllowedOrigins))
 }
 
 // DeleteApplication deletes an application, or fails with ErrNotFound.
 func (s *Store) DeleteApplication(ctx context.Context, clientID string) error {
-	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+	out, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:           &s.table,
 		Key:                 key(appKey(clientID)),
 		ConditionExpression: aws.String("attribute_exists(pk)"),
+		ReturnValues:        types.ReturnValueAllOld,
 	})
 	if isConditionFailed(err) {
 		err = domain.ErrNotFound
@@ -129,7 +138,11 @@ func (s *Store) DeleteApplication(ctx context.Context, clientID string) error {
 	if err != nil {
 		return fmt.Errorf("dynamo: delete application %q: %w", clientID, err)
 	}
-	return nil
+	old, err := appFromItem(out.Attributes)
+	if err != nil {
+		return fmt.Errorf("dynamo: deleted application %q: %w", clientID, err)
+	}
+	return s.removeOrigins(ctx, clientID, old.AllowedOrigins)
 }
 
 // ListApplications pages through an organization's applications in creation

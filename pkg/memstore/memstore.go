@@ -141,6 +141,18 @@ func (s *Store) DeleteApplication(_ context.Context, clientID string) error {
 	return nil
 }
 
+// OriginAllowed reports whether some application lists origin.
+func (s *Store) OriginAllowed(_ context.Context, origin string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.apps {
+		if slices.Contains(a.AllowedOrigins, origin) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // ListApplications pages through an organization's applications in creation
 // order, the order of store.CreationKey.
 func (s *Store) ListApplications(_ context.Context, orgID string, limit int, cursor string) ([]domain.Application, string, error) {

@@ -404,11 +404,18 @@ func TestSignInFlows(t *testing.T) {
 	t.Run("cors", func(t *testing.T) {
 		h := e.token()
 		for _, path := range []string{"/oauth/token", "/oauth/revoke"} {
+			// A preflight carries no client_id: an origin some application
+			// allows is answered, any other is refused.
 			resp, _ := testenv.Do(t, h, testenv.Call{Method: http.MethodOptions, Path: path,
-				Header: http.Header{"Origin": {"https://anything.example"}, "Access-Control-Request-Method": {"POST"}, "Access-Control-Request-Headers": {"content-type"}}})
-			if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "https://anything.example" ||
+				Header: http.Header{"Origin": {e.origin}, "Access-Control-Request-Method": {"POST"}, "Access-Control-Request-Headers": {"content-type"}}})
+			if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != e.origin ||
 				resp.Header.Get("Access-Control-Allow-Credentials") != "" || !strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), "POST") {
 				t.Fatalf("preflight %s: %d %v", path, resp.StatusCode, resp.Header)
+			}
+			resp, _ = testenv.Do(t, h, testenv.Call{Method: http.MethodOptions, Path: path,
+				Header: http.Header{"Origin": {"https://anything.example"}, "Access-Control-Request-Method": {"POST"}}})
+			if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "" || resp.Header.Get("Access-Control-Allow-Methods") != "" {
+				t.Fatalf("preflight %s from an origin no application allows: %d %v", path, resp.StatusCode, resp.Header)
 			}
 		}
 		code, v := e.code(t, nil)
@@ -427,9 +434,13 @@ func TestSignInFlows(t *testing.T) {
 		if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "" {
 			t.Fatalf("userinfo foreign origin: %d %v", resp.StatusCode, resp.Header)
 		}
-		resp, _ = testenv.Do(t, e.wellKnown(), testenv.Call{Method: http.MethodGet, Path: "/.well-known/openid-configuration"})
-		if resp.Header.Get("Access-Control-Allow-Origin") != "*" {
-			t.Fatalf("discovery CORS: %v", resp.Header)
+		for origin, want := range map[string]string{e.origin: e.origin, "https://evil.example": ""} {
+			for _, path := range []string{"/.well-known/openid-configuration", "/.well-known/jwks.json"} {
+				resp, _ = testenv.Do(t, e.wellKnown(), testenv.Call{Method: http.MethodGet, Path: path, Header: http.Header{"Origin": {origin}}})
+				if resp.Header.Get("Access-Control-Allow-Origin") != want || resp.Header.Get("Vary") != "Origin" {
+					t.Fatalf("%s CORS for %s: %v", path, origin, resp.Header)
+				}
+			}
 		}
 	})
 

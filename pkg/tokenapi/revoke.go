@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"orgauth/pkg/cors"
 	"slices"
 
 	"orgauth/pkg/domain"
@@ -37,7 +38,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 	}
 	req, err := h.revokeRequest(r)
 	if req != nil {
-		allowOrigin(w, r, req.client)
+		cors.AllowListed(w, r, req.client.AllowedOrigins)
 	}
 	if err != nil {
 		oauth.WriteError(w, r, h.log, err)

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"orgauth/pkg/cors"
 	"orgauth/pkg/domain"
 	"orgauth/pkg/httpx"
 	"orgauth/pkg/oauth"
@@ -55,6 +56,8 @@ type Handler struct {
 	signIn *SignIn // nil: only client_credentials (signin.go)
 	// throttle limits failed client authentications; nil: none (throttle.go)
 	throttle *throttle
+	// cors answers preflights; nil refuses them (cors.go)
+	cors *cors.Policy
 }
 
 // New returns the token endpoint handler. now may be nil.
@@ -71,8 +74,9 @@ func New(apps Applications, orgs Organizations, issuer Issuer, cfg Config, log *
 // Routes returns the handler for every path the token function serves.
 func (h *Handler) Routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/oauth/token", preflight(h))
-	mux.Handle("/oauth/revoke", preflight(http.HandlerFunc(h.revoke)))
+	const headers = "Authorization, Content-Type"
+	mux.Handle("/oauth/token", h.cors.Preflight("POST", headers, h))
+	mux.Handle("/oauth/revoke", h.cors.Preflight("POST", headers, http.HandlerFunc(h.revoke)))
 	return mux
 }
 
@@ -103,7 +107,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, req, err := h.handle(r)
 	if req != nil {
-		allowOrigin(w, r, req.client) // errors after authentication too: the SPA must read them
+		cors.AllowListed(w, r, req.client.AllowedOrigins) // errors after authentication too: the SPA must read them
 	}
 	if err != nil {
 		oauth.WriteError(w, r, h.log, err)

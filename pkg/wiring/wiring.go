@@ -20,6 +20,7 @@ import (
 	"orgauth/pkg/appsapi"
 	"orgauth/pkg/authorize"
 	"orgauth/pkg/config"
+	"orgauth/pkg/cors"
 	"orgauth/pkg/discovery"
 	"orgauth/pkg/dynamo"
 	"orgauth/pkg/kmssign"
@@ -79,7 +80,7 @@ func (a *App) Token() http.Handler {
 		Flows: a.Store, Users: a.Store, IDTokens: a.Issuer, Issuer: a.Cfg.Issuer,
 		Verifier:             token.NewVerifier(a.Cfg.Issuer, a.Keys, a.Now),
 		RefreshTokenLifetime: a.Cfg.RefreshLifetime, RefreshIdleTimeout: a.Cfg.RefreshIdleTimeout,
-	}).WithThrottle(a.Store, tokenapi.ThrottleConfig{}).Routes()
+	}).WithThrottle(a.Store, tokenapi.ThrottleConfig{}).WithCORS(a.cors()).Routes()
 }
 
 // Authorize is the authorize function's handler: /authorize, /login and
@@ -96,8 +97,12 @@ func (a *App) Authorize() http.Handler {
 func (a *App) WellKnown() http.Handler {
 	return discovery.New(discovery.Config{Issuer: a.Cfg.Issuer, MaxAge: a.Cfg.JWKSMaxAge}, a.Keys, a.Log).WithUserInfo(discovery.UserInfo{
 		Verifier: token.NewVerifier(a.Cfg.Issuer, a.Keys, a.Now), Store: a.Store, Audiences: a.Cfg.TokenAudiences(), Now: a.Now,
-	}).Routes()
+	}).WithCORS(a.cors()).Routes()
 }
+
+// cors is the cross-origin policy: the origins applications allow, from the
+// table's origin index, trusted for a minute per warm instance.
+func (a *App) cors() *cors.Policy { return cors.New(a.Store, time.Minute, a.Log, a.Now) }
 
 // Handlers maps each SAM function logical id to its handler, for the local
 // server, which mounts them on the routes read from template.yaml.
