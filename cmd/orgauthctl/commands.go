@@ -41,6 +41,7 @@ var groups = map[string][]command{
 	"apps": {
 		{"list", "--org ID", "List an organization's applications.", appsList},
 	},
+	"keys": keyCommands, // keys.go
 }
 
 func findCommand(group []command, name string) (command, bool) {

@@ -1,7 +1,8 @@
 // Command orgauthctl is the operators' command line for orgauth: it creates
 // and lists organizations, sets their plan, creates, lists and disables
 // users, and lists applications, straight on the DynamoDB table through
-// pkg/admin. Run `orgauthctl help` for the commands.
+// pkg/admin; and it rotates the token signing keys (keys.go, see
+// infra/KEY-ROTATION.md). Run `orgauthctl help` for the commands.
 //
 // Connection: --table or TABLE_NAME names the table; DYNAMODB_ENDPOINT
 // points at an emulator, AWS_REGION picks the region. With none of them set
@@ -39,7 +40,7 @@ import (
 	"orgauth/pkg/wiring"
 )
 
-const usageText = `orgauthctl manages orgauth's organizations, users and applications.
+const usageText = `orgauthctl manages orgauth's organizations, users, applications and signing keys.
 
 Usage:
   orgauthctl orgs create --name NAME --plan PLAN
@@ -50,8 +51,14 @@ Usage:
   orgauthctl users list --org ID
   orgauthctl users disable --user ID|EMAIL
   orgauthctl apps list --org ID
+  orgauthctl keys list
+  orgauthctl keys rotate [--spec RSA_2048|ECC_NIST_P256] [--stage STAGE]
+  orgauthctl keys withdraw
 
 Plans: free, team, enterprise, enterprise_large, enterprise_unlimited.
+
+keys rotate performs the next due step of a signing-key rotation (publish,
+promote, retire) and says when the next one is due; see infra/KEY-ROTATION.md.
 
 Every command also takes:
   --json         print one JSON document instead of a table
@@ -60,9 +67,11 @@ Every command also takes:
 Environment:
   TABLE_NAME         the DynamoDB table
   DYNAMODB_ENDPOINT  a DynamoDB emulator, such as http://127.0.0.1:8000
+  KMS_ENDPOINT       a KMS emulator (keys commands), such as http://127.0.0.1:4599
   AWS_REGION         the AWS region (the usual AWS configuration chain applies)
   ORGAUTH_DATA_DIR   where make run keeps local.json (default .orgauth); with
                      no table and no endpoint set, they are read from there
+                     (with kms_endpoint and signing_key_ids for keys commands)
 
 Run "orgauthctl GROUP COMMAND -h" for a command's flags.
 `
@@ -115,7 +124,7 @@ func run(ctx context.Context, args []string, e env) int {
 
 func dispatch(ctx context.Context, args []string, e env) error {
 	if len(args) == 0 {
-		return usagef("missing command (one of orgs, users, apps; see orgauthctl help)")
+		return usagef("missing command (one of orgs, users, apps, keys; see orgauthctl help)")
 	}
 	if a := args[0]; a == "help" || a == "-h" || a == "-help" || a == "--help" {
 		fmt.Fprint(e.stdout, usageText)
@@ -123,7 +132,7 @@ func dispatch(ctx context.Context, args []string, e env) error {
 	}
 	group, ok := groups[args[0]]
 	if !ok {
-		return usagef("unknown command %q (one of orgs, users, apps; see orgauthctl help)", args[0])
+		return usagef("unknown command %q (one of orgs, users, apps, keys; see orgauthctl help)", args[0])
 	}
 	if len(args) < 2 || strings.HasPrefix(args[1], "-") {
 		return usagef("%s: missing command (one of %s)", args[0], strings.Join(names(group), ", "))
@@ -195,21 +204,27 @@ func (inv *invocation) admin() (*admin.Admin, error) {
 	return admin.New(dynamo.New(db, c.table), inv.env.now), nil
 }
 
-// connection says where the table is.
+// connection says where the table is, and where KMS is.
 type connection struct {
 	table, endpoint, region string
+	kmsEndpoint             string // KMS_ENDPOINT, or local.json's kms_endpoint
+	signingKeyIDs           string // local.json's signing_key_ids
+	local                   bool   // read from local.json
 }
 
 // localFile is the part of make run's local.json that orgauthctl reads.
 type localFile struct {
 	Table            string `json:"table"`
 	DynamoDBEndpoint string `json:"dynamodb_endpoint"`
+	KMSEndpoint      string `json:"kms_endpoint"`
+	SigningKeyIDs    string `json:"signing_key_ids"`
 }
 
 // resolveConnection applies the precedence: --table, then TABLE_NAME and
-// DYNAMODB_ENDPOINT; with none of them, local.json from make run.
+// DYNAMODB_ENDPOINT; with none of them, local.json from make run. KMS_ENDPOINT
+// wins over local.json's kms_endpoint.
 func resolveConnection(tableFlag string, getenv func(string) string) (connection, error) {
-	c := connection{table: tableFlag, endpoint: getenv("DYNAMODB_ENDPOINT"), region: getenv("AWS_REGION")}
+	c := connection{table: tableFlag, endpoint: getenv("DYNAMODB_ENDPOINT"), region: getenv("AWS_REGION"), kmsEndpoint: getenv("KMS_ENDPOINT")}
 	if c.table == "" {
 		c.table = getenv("TABLE_NAME")
 	}
@@ -229,7 +244,11 @@ func resolveConnection(tableFlag string, getenv func(string) string) (connection
 			if lf.Table == "" {
 				return c, fmt.Errorf("%s has no \"table\"; set --table or TABLE_NAME", path)
 			}
-			c.table, c.endpoint = lf.Table, lf.DynamoDBEndpoint
+			c.table, c.endpoint, c.local = lf.Table, lf.DynamoDBEndpoint, true
+			if c.kmsEndpoint == "" {
+				c.kmsEndpoint = lf.KMSEndpoint
+			}
+			c.signingKeyIDs = lf.SigningKeyIDs
 		case !errors.Is(err, os.ErrNotExist):
 			return c, err
 		}
@@ -237,7 +256,7 @@ func resolveConnection(tableFlag string, getenv func(string) string) (connection
 	if c.table == "" {
 		return c, usagef("no table: set --table or TABLE_NAME (or start the local server with make run)")
 	}
-	if c.region == "" && c.endpoint != "" {
+	if c.region == "" && (c.endpoint != "" || c.kmsEndpoint != "") {
 		c.region = "us-east-1" // emulators accept any region
 	}
 	return c, nil
@@ -254,7 +273,10 @@ func (inv *invocation) explain(err error) error {
 	}
 	var rnf *types.ResourceNotFoundException
 	var dial *net.OpError
+	var kerr *kmsError
 	switch {
+	case errors.As(err, &kerr):
+		return inv.explainKMS(kerr)
 	case errors.As(err, &rnf):
 		return fmt.Errorf("table %q does not exist at %s (check --table, TABLE_NAME, DYNAMODB_ENDPOINT and AWS_REGION)", inv.conn.table, where)
 	case errors.As(err, &dial) && dial.Op == "dial":

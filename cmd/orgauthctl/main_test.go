@@ -71,7 +71,8 @@ func TestHelp(t *testing.T) {
 func TestResolveConnection(t *testing.T) {
 	dir := t.TempDir()
 	local := `{"issuer":"http://127.0.0.1:3000","audience":"x","organization_id":"o","m2m":{"client_id":"c","client_secret":"s"},` +
-		`"table":"orgauth-local","dynamodb_endpoint":"http://127.0.0.1:8000","future_key":[1,2]}`
+		`"table":"orgauth-local","dynamodb_endpoint":"http://127.0.0.1:8000","kms_endpoint":"http://127.0.0.1:4599",` +
+		`"signing_key_ids":"alias/orgauth-local","future_key":[1,2]}`
 	if err := os.WriteFile(filepath.Join(dir, "local.json"), []byte(local), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -81,13 +82,17 @@ func TestResolveConnection(t *testing.T) {
 		want connection
 	}{
 		"local.json": {"", map[string]string{"ORGAUTH_DATA_DIR": dir},
-			connection{"orgauth-local", "http://127.0.0.1:8000", "us-east-1"}},
+			connection{table: "orgauth-local", endpoint: "http://127.0.0.1:8000", region: "us-east-1",
+				kmsEndpoint: "http://127.0.0.1:4599", signingKeyIDs: "alias/orgauth-local", local: true}},
+		"KMS_ENDPOINT wins over local.json": {"", map[string]string{"ORGAUTH_DATA_DIR": dir, "KMS_ENDPOINT": "http://127.0.0.1:7"},
+			connection{table: "orgauth-local", endpoint: "http://127.0.0.1:8000", region: "us-east-1",
+				kmsEndpoint: "http://127.0.0.1:7", signingKeyIDs: "alias/orgauth-local", local: true}},
 		"TABLE_NAME wins over local.json": {"", map[string]string{"ORGAUTH_DATA_DIR": dir, "TABLE_NAME": "t", "AWS_REGION": "eu-west-1"},
-			connection{"t", "", "eu-west-1"}},
+			connection{table: "t", endpoint: "", region: "eu-west-1"}},
 		"--table wins over TABLE_NAME": {"f", map[string]string{"ORGAUTH_DATA_DIR": dir, "TABLE_NAME": "t", "DYNAMODB_ENDPOINT": "http://127.0.0.1:9"},
-			connection{"f", "http://127.0.0.1:9", "us-east-1"}},
+			connection{table: "f", endpoint: "http://127.0.0.1:9", region: "us-east-1"}},
 		"endpoint set: no local.json": {"", map[string]string{"ORGAUTH_DATA_DIR": dir, "DYNAMODB_ENDPOINT": "http://127.0.0.1:9", "TABLE_NAME": "t"},
-			connection{"t", "http://127.0.0.1:9", "us-east-1"}},
+			connection{table: "t", endpoint: "http://127.0.0.1:9", region: "us-east-1"}},
 	} {
 		got, err := resolveConnection(tc.flag, func(k string) string { return tc.vars[k] })
 		if err != nil || got != tc.want {

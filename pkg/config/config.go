@@ -23,6 +23,7 @@ type Config struct {
 	AccessTokenLifetime time.Duration // ACCESS_TOKEN_LIFETIME (default 1h)
 	OrgCacheTTL         time.Duration // ORG_CACHE_TTL (default 30s)
 	JWKSMaxAge          time.Duration // JWKS_MAX_AGE (default 5m)
+	KeySetRefresh       time.Duration // KEYSET_REFRESH (default 60s): how long a function keeps the signing key set it read
 	RefreshLifetime     time.Duration // REFRESH_TOKEN_LIFETIME: a refresh family's absolute end after sign-in (default 720h)
 	RefreshIdleTimeout  time.Duration // REFRESH_TOKEN_IDLE_TIMEOUT: a refresh token unused this long expires (default 168h)
 	Region              string        // AWS_REGION (default us-east-1)
@@ -52,6 +53,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		{"ACCESS_TOKEN_LIFETIME", &c.AccessTokenLifetime, time.Hour},
 		{"ORG_CACHE_TTL", &c.OrgCacheTTL, 30 * time.Second},
 		{"JWKS_MAX_AGE", &c.JWKSMaxAge, 5 * time.Minute},
+		{"KEYSET_REFRESH", &c.KeySetRefresh, time.Minute},
 		{"REFRESH_TOKEN_LIFETIME", &c.RefreshLifetime, 30 * 24 * time.Hour},
 		{"REFRESH_TOKEN_IDLE_TIMEOUT", &c.RefreshIdleTimeout, 7 * 24 * time.Hour},
 	}

@@ -1,6 +1,7 @@
 package kmssign
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -15,12 +16,15 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/go-jose/go-jose/v4"
 
+	"orgauth/pkg/domain"
+	"orgauth/pkg/keyring"
 	"orgauth/pkg/token"
 )
 
@@ -43,91 +47,286 @@ const (
 const digestSize = 32
 
 // KeySet is an ordered set of KMS signing keys; it implements token.KeySet.
-// The first key is active; all of them are published.
+// One key is active and signs; every published key (the active one,
+// upcoming ones and retiring ones) is in the JWKS, active first.
+//
+// A static key set (NewKeySet) is a fixed list whose first key is active. A
+// rotating key set (NewRotatingKeySet) reads its list from a Source, the
+// key-set item that orgauthctl keys rotate writes, at most once per refresh
+// interval; see doc.go.
 type KeySet struct {
-	client API
-	ids    []string
+	client   API
+	ids      []string // the static list, or the fallback while the source has no set
+	src      Source   // nil: static
+	refresh  time.Duration
+	now      func() time.Time
+	onError  func(error)
+	mu       sync.Mutex      // serialises loads and refreshes
+	cache    map[string]*Key // by key id as listed; guarded by mu
+	snapshot atomic.Pointer[snapshot]
+}
 
-	mu     sync.Mutex             // serialises loads
-	loaded atomic.Pointer[[]*Key] // set once, after a successful load
+// snapshot is the key set as last read: what Active and Published serve.
+type snapshot struct {
+	active    *Key
+	published []*Key    // active first
+	next      time.Time // when to read the source again; zero: never (static)
 }
 
 var _ token.KeySet = (*KeySet)(nil)
 
-// NewKeySet returns a key set over keyIDs (key ids, key ARNs or alias/...
-// names), active key first. It does not call KMS: public keys are fetched on
-// first use.
+// Source reads the key set that orgauthctl keys rotate maintains; pkg/dynamo's
+// Store is one. It fails with an error wrapping domain.ErrNotFound while
+// there is no set yet.
+type Source interface {
+	GetKeySet(ctx context.Context) (keyring.Set, error)
+}
+
+// RotatingOptions tune NewRotatingKeySet.
+type RotatingOptions struct {
+	// Refresh is how long a key set read from the source is served before
+	// the source is read again (default DefaultRefresh). It bounds how long
+	// a warm function takes to follow a rotation.
+	Refresh time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// OnRefreshError, if set, is told about every failed refresh that was
+	// answered with the last good set, and about retiring keys left out of
+	// the JWKS because KMS no longer serves them. It must not block.
+	OnRefreshError func(error)
+}
+
+// DefaultRefresh is the default refresh interval of a rotating key set.
+const DefaultRefresh = time.Minute
+
+// retryAfterFailure is how soon a failed refresh is tried again (capped at
+// the refresh interval); meanwhile the last good set is served.
+const retryAfterFailure = 5 * time.Second
+
+// NewKeySet returns a static key set over keyIDs (key ids, key ARNs or
+// alias/... names), active key first. It does not call KMS: public keys are
+// fetched on first use, then kept for the life of the process.
 func NewKeySet(client API, keyIDs []string) (*KeySet, error) {
 	if client == nil {
 		return nil, errors.New("kmssign: nil KMS client")
 	}
-	if len(keyIDs) == 0 {
-		return nil, errors.New("kmssign: no key ids")
+	if err := checkIDs(keyIDs); err != nil {
+		return nil, err
 	}
-	for i, id := range keyIDs {
-		if id == "" {
-			return nil, fmt.Errorf("kmssign: key id %d is empty", i)
-		}
-		if slices.Index(keyIDs, id) != i {
-			return nil, fmt.Errorf("kmssign: key id %q listed twice", id)
-		}
-	}
-	return &KeySet{client: client, ids: slices.Clone(keyIDs)}, nil
+	return &KeySet{client: client, ids: slices.Clone(keyIDs), cache: map[string]*Key{}}, nil
 }
 
-// Active returns the key that signs new tokens: the first of the list.
-func (s *KeySet) Active(ctx context.Context) (token.Key, error) {
-	keys, err := s.keys(ctx)
+// NewRotatingKeySet returns a key set that follows src: it serves what src
+// holds, read at most once per opts.Refresh; while src has no set yet, it
+// serves fallbackIDs as NewKeySet would. It does no I/O.
+func NewRotatingKeySet(client API, src Source, fallbackIDs []string, opts RotatingOptions) (*KeySet, error) {
+	ks, err := NewKeySet(client, fallbackIDs)
 	if err != nil {
 		return nil, err
 	}
-	return keys[0], nil
+	if src == nil {
+		return nil, errors.New("kmssign: nil key-set source")
+	}
+	if opts.Refresh < 0 {
+		return nil, errors.New("kmssign: negative refresh interval")
+	}
+	ks.src, ks.refresh, ks.now, ks.onError = src, cmp.Or(opts.Refresh, DefaultRefresh), opts.Now, opts.OnRefreshError
+	if ks.now == nil {
+		ks.now = time.Now
+	}
+	return ks, nil
 }
 
-// Published returns the public JWKs of all keys, active first. After the
-// first successful call it never calls KMS.
+func checkIDs(keyIDs []string) error {
+	if len(keyIDs) == 0 {
+		return errors.New("kmssign: no key ids")
+	}
+	for i, id := range keyIDs {
+		if id == "" {
+			return fmt.Errorf("kmssign: key id %d is empty", i)
+		}
+		if slices.Index(keyIDs, id) != i {
+			return fmt.Errorf("kmssign: key id %q listed twice", id)
+		}
+	}
+	return nil
+}
+
+// Active returns the key that signs new tokens.
+func (s *KeySet) Active(ctx context.Context) (token.Key, error) {
+	snap, err := s.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return snap.active, nil
+}
+
+// Published returns the public JWKs of all published keys, active first.
+// It calls KMS only for keys it has not seen before, and the source at most
+// once per refresh interval.
 func (s *KeySet) Published(ctx context.Context) (jose.JSONWebKeySet, error) {
-	keys, err := s.keys(ctx)
+	snap, err := s.current(ctx)
 	if err != nil {
 		return jose.JSONWebKeySet{}, err
 	}
-	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, len(keys))}
-	for i, k := range keys {
+	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, len(snap.published))}
+	for i, k := range snap.published {
 		set.Keys[i] = k.Public()
 	}
 	return set, nil
 }
 
-// keys loads every public key once; a failed load is retried on the next
-// call.
-func (s *KeySet) keys(ctx context.Context) ([]*Key, error) {
-	if p := s.loaded.Load(); p != nil {
-		return *p, nil
+// current returns the snapshot to serve, reading the source first when the
+// last read is older than the refresh interval. A failed read keeps the
+// last good snapshot, and is retried soon; without one, it is an error, and
+// the next call tries again.
+func (s *KeySet) current(ctx context.Context) (*snapshot, error) {
+	snap := s.snapshot.Load()
+	if snap != nil && !s.due(snap) {
+		return snap, nil
 	}
-	s.mu.Lock()
+	if snap != nil {
+		if !s.mu.TryLock() {
+			return snap, nil // another caller is refreshing: serve the last set meanwhile
+		}
+	} else {
+		s.mu.Lock()
+	}
 	defer s.mu.Unlock()
-	if p := s.loaded.Load(); p != nil {
-		return *p, nil
+	if snap = s.snapshot.Load(); snap != nil && !s.due(snap) {
+		return snap, nil
 	}
-	keys := make([]*Key, len(s.ids))
-	errs := make([]error, len(s.ids))
-	var wg sync.WaitGroup
-	for i, id := range s.ids {
-		wg.Go(func() { keys[i], errs[i] = loadKey(ctx, s.client, id) })
+	var start time.Time
+	if s.src != nil {
+		start = s.now()
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	fresh, err := s.read(ctx)
+	if err != nil {
+		if snap == nil {
+			return nil, err
+		}
+		s.report(fmt.Errorf("kmssign: refresh failed, serving the last key set: %w", err))
+		stale := *snap
+		stale.next = start.Add(min(retryAfterFailure, s.refresh))
+		s.snapshot.Store(&stale)
+		return &stale, nil
+	}
+	if s.src != nil {
+		// From the moment the read started: a change written after that is
+		// served at most one interval later.
+		fresh.next = start.Add(s.refresh)
+	}
+	s.snapshot.Store(fresh)
+	return fresh, nil
+}
+
+func (s *KeySet) due(snap *snapshot) bool {
+	return !snap.next.IsZero() && !s.now().Before(snap.next)
+}
+
+func (s *KeySet) report(err error) {
+	if s.onError != nil {
+		s.onError(err)
+	}
+}
+
+// read builds a snapshot from the source (or the static list) and loads
+// the public keys it has not loaded before. The caller holds mu.
+func (s *KeySet) read(ctx context.Context) (*snapshot, error) {
+	entries, err := s.entries(ctx)
+	if err != nil {
 		return nil, err
 	}
-	kids := make(map[string]string, len(keys))
-	for i, k := range keys {
-		if prev, dup := kids[k.kid]; dup {
-			return nil, fmt.Errorf("kmssign: %q and %q are the same key (kid %s)", prev, s.ids[i], k.kid)
+	var missing []string
+	for _, e := range entries {
+		if s.cache[e.KeyID] == nil {
+			missing = append(missing, e.KeyID)
 		}
-		kids[k.kid] = s.ids[i]
 	}
-	s.loaded.Store(&keys)
-	return keys, nil
+	loaded := make([]*Key, len(missing))
+	errs := make([]error, len(missing))
+	var wg sync.WaitGroup
+	for i, id := range missing {
+		wg.Go(func() { loaded[i], errs[i] = loadKey(ctx, s.client, id) })
+	}
+	wg.Wait()
+	failed := map[string]error{}
+	for i, id := range missing {
+		if errs[i] != nil {
+			failed[id] = errs[i]
+			continue
+		}
+		s.cache[id] = loaded[i]
+	}
+
+	snap := &snapshot{}
+	kids := map[string]string{}
+	var errList []error
+	for _, e := range entries {
+		if err := failed[e.KeyID]; err != nil {
+			if e.State == keyring.Retiring && isGone(err) {
+				// A retiring key whose deletion is already scheduled (a
+				// rotation racing this read) or that an operator disabled:
+				// it can verify nothing any more, so leave it out.
+				s.report(fmt.Errorf("kmssign: retiring key left out of the JWKS: %w", err))
+				continue
+			}
+			errList = append(errList, err)
+			continue
+		}
+		k := s.cache[e.KeyID]
+		if prev, dup := kids[k.kid]; dup {
+			errList = append(errList, fmt.Errorf("kmssign: %q and %q are the same key (kid %s)", prev, e.KeyID, k.kid))
+			continue
+		}
+		kids[k.kid] = e.KeyID
+		if e.State == keyring.Active {
+			snap.active = k
+		}
+		snap.published = append(snap.published, k)
+	}
+	if err := errors.Join(errList...); err != nil {
+		return nil, err
+	}
+	// Forget keys that left the set, so the cache cannot grow.
+	for id := range s.cache {
+		if !slices.ContainsFunc(entries, func(e keyring.Entry) bool { return e.KeyID == id }) {
+			delete(s.cache, id)
+		}
+	}
+	return snap, nil
+}
+
+// entries lists the published keys, active first: the source's set, or the
+// static list.
+func (s *KeySet) entries(ctx context.Context) ([]keyring.Entry, error) {
+	if s.src != nil {
+		set, err := s.src.GetKeySet(ctx)
+		switch {
+		case err == nil:
+			if err := set.Validate(); err != nil {
+				return nil, err
+			}
+			return set.Published(), nil
+		case !errors.Is(err, domain.ErrNotFound):
+			return nil, fmt.Errorf("kmssign: read key set: %w", err)
+		}
+	}
+	out := make([]keyring.Entry, len(s.ids))
+	for i, id := range s.ids {
+		out[i] = keyring.Entry{KeyID: id, State: keyring.Upcoming}
+	}
+	out[0].State = keyring.Active
+	return out, nil
+}
+
+// isGone reports whether KMS refused a key because it is disabled, pending
+// deletion or deleted.
+func isGone(err error) bool {
+	var invalid *types.KMSInvalidStateException
+	var disabled *types.DisabledException
+	var nf *types.NotFoundException
+	return errors.As(err, &invalid) || errors.As(err, &disabled) || errors.As(err, &nf)
 }
 
 // Key is one KMS signing key; it implements token.Key.

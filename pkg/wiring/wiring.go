@@ -42,15 +42,23 @@ type App struct {
 }
 
 // New builds the adapters from an AWS configuration. No network call is
-// made here: keys are fetched on first use and then cached.
+// made here: the key set is read on first use, then at most once per
+// KEYSET_REFRESH, and each public key is fetched once.
 func New(awsCfg aws.Config, cfg config.Config, log *slog.Logger) (*App, error) {
 	db, kmsClient := Clients(awsCfg, cfg)
-	keys, err := kmssign.NewKeySet(kmsClient, cfg.SigningKeyIDs)
+	st := dynamo.New(db, cfg.Table)
+	// The key set follows the item that orgauthctl keys rotate writes
+	// (infra/KEY-ROTATION.md), re-read at most every KEYSET_REFRESH;
+	// SIGNING_KEY_IDS signs until there is one.
+	keys, err := kmssign.NewRotatingKeySet(kmsClient, st, cfg.SigningKeyIDs, kmssign.RotatingOptions{
+		Refresh:        cfg.KeySetRefresh,
+		OnRefreshError: func(err error) { log.Warn("signing key set", "error", err.Error()) },
+	})
 	if err != nil {
 		return nil, err
 	}
 	a := &App{Cfg: cfg, Log: log, DB: db, KMS: kmsClient, Keys: keys, Now: time.Now}
-	a.Store = dynamo.New(db, cfg.Table)
+	a.Store = st
 	a.Issuer = token.NewIssuer(cfg.Issuer, keys, a.Now, nil)
 	return a, nil
 }

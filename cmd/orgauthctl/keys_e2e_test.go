@@ -1,0 +1,312 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"orgauth/pkg/dynamo"
+	"orgauth/pkg/emulator"
+	"orgauth/pkg/keyring"
+	"orgauth/pkg/kmssign"
+	"orgauth/pkg/token"
+)
+
+type keysListView struct {
+	Keys    []keyView  `json:"keys"`
+	Version int64      `json:"version"`
+	Stored  bool       `json:"stored"`
+	Next    stepView   `json:"next_step"`
+	Policy  policyView `json:"policy"`
+}
+
+// waitUntil sleeps until t (plus a little, for clocks that round).
+func waitUntil(t *testing.T, at *time.Time) {
+	t.Helper()
+	if at == nil {
+		t.Fatal("no due time")
+	}
+	time.Sleep(time.Until(*at) + 50*time.Millisecond)
+}
+
+// TestKeysRotateEndToEnd runs a whole rotation through the orgauthctl binary
+// against dynalite and local-kms, with short bounds, while a warm signer and
+// a warm JWKS (the functions' rotating key sets) follow it.
+func TestKeysRotateEndToEnd(t *testing.T) {
+	ddb := emulator.StartForTest(t, emulator.StartDynalite)
+	kmsp := emulator.StartForTest(t, emulator.StartKMS)
+	ctx := t.Context()
+	const tableName = "orgauthctl-keys"
+	db := dynamo.NewLocalClient(ddb.Endpoint)
+	if err := dynamo.CreateTable(ctx, db, tableName); err != nil {
+		t.Fatal(err)
+	}
+	st := dynamo.New(db, tableName)
+	kc := kmssign.NewLocalClient(kmsp.Endpoint)
+	k1, err := kmssign.EnsureKey(ctx, kc, "alias/orgauth-test-signing", kmssign.SpecRSA2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1Info, err := kmssign.CheckSigningKey(ctx, kc, k1)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	bin := filepath.Join(t.TempDir(), "orgauthctl")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	// Bounds of a stack with a 1 s max-age and refresh and 2 s tokens:
+	// promotion 2 s after publication, retirement 3 s after promotion.
+	base := keysEnviron("DYNAMODB_ENDPOINT="+ddb.Endpoint, "TABLE_NAME="+tableName, "KMS_ENDPOINT="+kmsp.Endpoint,
+		"JWKS_MAX_AGE=1s", "KEYSET_REFRESH=1s", "MAX_TOKEN_LIFETIME=2s", "CLOCK_SKEW=0s", "KEY_ACCESS_DELAY=0s")
+	c := ctl{t: t, bin: bin, vars: append(slices.Clone(base), "ORGAUTH_STAGE=test", "SIGNING_KEY_IDS=alias/orgauth-test-signing")}
+
+	// The functions: a warm signer and a warm JWKS on the same table.
+	const refresh = time.Second
+	newKS := func() *kmssign.KeySet {
+		ks, err := kmssign.NewRotatingKeySet(kc, st, []string{k1}, kmssign.RotatingOptions{Refresh: refresh})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ks
+	}
+	signer, jwks := newKS(), newKS()
+	issue := func() (string, string) {
+		t.Helper()
+		iss := token.NewIssuer("https://auth.example.com", signer, nil, nil)
+		raw, _, err := iss.AccessToken(ctx, token.AccessRequest{Subject: "c", ClientID: "c", OrgID: "o", Audience: "api", Lifetime: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, _ := signer.Active(ctx)
+		return raw, k.Public().KeyID
+	}
+	verify := func(raw string) error {
+		_, err := token.NewVerifier("https://auth.example.com", jwks, nil).VerifyAccessToken(ctx, raw, "api")
+		return err
+	}
+	kids := func() []string {
+		set, err := jwks.Published(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, k := range set.Keys {
+			out = append(out, k.KeyID)
+		}
+		return out
+	}
+	before, kid := issue()
+	if kid != k1Info.Kid || verify(before) != nil {
+		t.Fatalf("before the rotation: kid %s, verify %v", kid, verify(before))
+	}
+
+	// Nothing stored yet: list shows the static key, and says to publish.
+	var list keysListView
+	c.okJSON(&list, "", "keys", "list")
+	if list.Stored || len(list.Keys) != 1 || list.Keys[0].KeyID != k1Info.ARN || list.Keys[0].State != "active" ||
+		list.Keys[0].Kid != k1Info.Kid || list.Next.Action != "publish" || list.Policy.PromoteDelay != "2s" {
+		t.Fatalf("list before rotation: %+v", list)
+	}
+
+	// Step 1.
+	var res rotateResult
+	c.okJSON(&res, "", "keys", "rotate", "--spec", "ECC_NIST_P256")
+	if res.Action != "publish" || res.Kid == "" || !strings.HasPrefix(res.KeyID, "arn:") || res.Next.Action != "wait" || res.Next.KeyID != res.KeyID {
+		t.Fatalf("step 1: %+v", res)
+	}
+	k2, kid2, promoteAt := res.KeyID, res.Kid, res.Next.DueAt
+	t.Logf("step 1:\n%s", res.Message)
+	if !strings.Contains(res.Message, "Stored the key set") || !strings.Contains(res.Message, "signs nothing yet") {
+		t.Fatalf("step 1 message: %s", res.Message)
+	}
+	stored, err := st.GetKeySet(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := stored.Find(k2); got.State != keyring.Upcoming || got.Spec != "ECC_NIST_P256" {
+		t.Fatalf("stored %+v", stored)
+	}
+
+	// Promotion cannot be forced: not right away, and not by passing
+	// smaller bounds now (the one stored at publication is a floor).
+	out := c.ok("", "keys", "rotate")
+	t.Logf("early rotate:\n%s", out)
+	if !strings.Contains(out, "Nothing is due yet") || !strings.Contains(out, "cannot be forced") {
+		t.Fatalf("early rotate printed:\n%s", out)
+	}
+	c.okJSON(&res, "", "keys", "rotate", "--jwks-max-age", "0s", "--refresh", "1ms", "--clock-skew", "0s", "--key-access", "0s")
+	if res.Action != "wait" {
+		t.Fatalf("smaller bounds promoted early: %+v", res)
+	}
+	if now := time.Now(); now.After(*promoteAt) {
+		t.Fatalf("the test was too slow to check the bound (now %v, due %v)", now, promoteAt)
+	}
+
+	// The warm JWKS publishes k2 within one refresh; the signer still signs
+	// with k1.
+	time.Sleep(refresh + 50*time.Millisecond)
+	if got := kids(); !slices.Equal(got, []string{k1Info.Kid, kid2}) {
+		t.Fatalf("JWKS after publication: %v", got)
+	}
+	if _, kid := issue(); kid != k1Info.Kid {
+		t.Fatalf("the upcoming key signed (%s)", kid)
+	}
+
+	// Step 2.
+	waitUntil(t, promoteAt)
+	// With a JWKS that does not serve k2 yet, promotion is refused.
+	stale := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"keys":[]}`))
+	}))
+	defer stale.Close()
+	c.fails(1, "does not serve kid "+kid2+" yet: not promoting", "", "keys", "rotate", "--jwks-url", stale.URL)
+	// With one that does (what the wellknown function would serve), it goes ahead.
+	live := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		set, err := jwks.Published(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(set)
+	}))
+	defer live.Close()
+	c.okJSON(&res, "", "keys", "rotate", "--jwks-url", live.URL)
+	if res.Action != "promote" || res.KeyID != k2 || res.Next.Action != "wait" || res.Next.KeyID != k1Info.ARN {
+		t.Fatalf("step 2: %+v", res)
+	}
+	retireAt := res.Next.DueAt
+	t.Logf("step 2:\n%s", res.Message)
+	time.Sleep(refresh + 50*time.Millisecond)
+	during, kid := issue()
+	if kid != kid2 {
+		t.Fatalf("one refresh after promotion the signer uses %s, want k2", kid)
+	}
+	if err := verify(before); err != nil {
+		t.Fatalf("token from before the rotation, during the overlap: %v", err)
+	}
+	if err := verify(during); err != nil {
+		t.Fatalf("token from during the overlap: %v", err)
+	}
+	c.okJSON(&res, "", "keys", "rotate")
+	if res.Action != "wait" || res.KeyID != k1Info.ARN {
+		t.Fatalf("early retire: %+v", res)
+	}
+
+	// Step 3.
+	waitUntil(t, retireAt)
+	c.okJSON(&res, "", "keys", "rotate")
+	if res.Action != "retire" || res.KeyID != k1Info.ARN || res.Next.Action != "publish" {
+		t.Fatalf("step 3: %+v", res)
+	}
+	t.Logf("step 3:\n%s", res.Message)
+	info, err := kmssign.DescribeSigningKey(ctx, kc, k1)
+	if err != nil || info.State != "PendingDeletion" || info.DeletionDate.Before(time.Now().Add(29*24*time.Hour)) {
+		t.Fatalf("k1 after retirement: %+v %v", info, err)
+	}
+	time.Sleep(refresh + 50*time.Millisecond)
+	if got := kids(); !slices.Equal(got, []string{kid2}) {
+		t.Fatalf("JWKS after retirement: %v", got)
+	}
+	if err := verify(before); !errors.Is(err, token.ErrInvalidToken) {
+		t.Fatalf("k1 token after its key left the JWKS: %v", err)
+	}
+	if err := verify(during); err != nil {
+		t.Fatalf("k2 token after retirement: %v", err)
+	}
+	// A cold function after the retirement never asks KMS for k1.
+	if _, err := newKS().Published(ctx); err != nil {
+		t.Fatalf("cold start after retirement: %v", err)
+	}
+
+	c.okJSON(&list, "", "keys", "list")
+	if !list.Stored || len(list.Keys) != 2 || list.Keys[0].KeyID != k2 || list.Keys[0].State != "active" ||
+		list.Keys[1].State != "retired" || list.Keys[1].DeletionDate == nil || list.Next.Action != "publish" {
+		t.Fatalf("list after rotation: %+v", list)
+	}
+	out = c.ok("", "keys", "list")
+	t.Logf("keys list:\n%s", out)
+	if !strings.Contains(out, "STATE") || !strings.Contains(out, "deleted by KMS") || !strings.Contains(out, kid2) {
+		t.Fatalf("keys list printed:\n%s", out)
+	}
+
+	// Rolling back an upcoming key.
+	c.fails(1, "there is no upcoming key to withdraw", "", "keys", "withdraw")
+	c.okJSON(&res, "", "keys", "rotate")
+	k3 := res.KeyID
+	c.okJSON(&res, "", "keys", "withdraw")
+	if res.Action != "withdraw" || res.KeyID != k3 || res.Next.Action != "publish" {
+		t.Fatalf("withdraw: %+v", res)
+	}
+	if info, err := kmssign.DescribeSigningKey(ctx, kc, k3); err != nil || info.State != "PendingDeletion" {
+		t.Fatalf("withdrawn key: %+v %v", info, err)
+	}
+
+	// Errors: one line, non-zero exit.
+	c.fails(2, "--spec must be RSA_2048 or ECC_NIST_P256", "", "keys", "rotate", "--spec", "RSA_4096")
+	down := ctl{t: t, bin: bin, vars: append(slices.Clone(base), "KMS_ENDPOINT=http://127.0.0.1:1")}
+	down.fails(1, "cannot reach KMS at http://127.0.0.1:1", "", "keys", "list")
+	fresh := "orgauthctl-keys-fresh"
+	if err := dynamo.CreateTable(ctx, db, fresh); err != nil {
+		t.Fatal(err)
+	}
+	nokeys := ctl{t: t, bin: bin, vars: append(slices.Clone(base), "TABLE_NAME="+fresh)}
+	nokeys.fails(2, "no key set is stored yet: pass --from-keys", "", "keys", "rotate")
+	nostage := ctl{t: t, bin: bin, vars: append(slices.Clone(base), "TABLE_NAME="+fresh, "SIGNING_KEY_IDS="+k2)}
+	nostage.fails(2, "--stage is required", "", "keys", "rotate")
+
+	// local.json from make run: the KMS endpoint and the current keys come
+	// from there, and new keys are tagged for the local stage.
+	dataDir := t.TempDir()
+	local := fmt.Sprintf(`{"table":%q,"dynamodb_endpoint":%q,"kms_endpoint":%q,"signing_key_ids":%q}`, fresh, ddb.Endpoint, kmsp.Endpoint, k2)
+	if err := os.WriteFile(filepath.Join(dataDir, "local.json"), []byte(local), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fromLocal := ctl{t: t, bin: bin, vars: keysEnviron("ORGAUTH_DATA_DIR=" + dataDir)}
+	fromLocal.okJSON(&res, "", "keys", "rotate")
+	if res.Action != "publish" {
+		t.Fatalf("rotate through local.json: %+v", res)
+	}
+	tags, err := kc.ListResourceTags(ctx, &kms.ListResourceTagsInput{KeyId: aws.String(res.KeyID)})
+	if err != nil || len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].TagValue) != "local" {
+		t.Fatalf("tags of a key created through local.json: %+v %v", tags, err)
+	}
+}
+
+// keysEnviron is environ without the variables the keys commands read.
+func keysEnviron(extra ...string) []string {
+	out := slices.DeleteFunc(environ(), func(kv string) bool {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "KMS_ENDPOINT", "SIGNING_KEY_IDS", "ORGAUTH_STAGE", "JWKS_MAX_AGE", "KEYSET_REFRESH", "MAX_TOKEN_LIFETIME", "CLOCK_SKEW", "KEY_ACCESS_DELAY", "JWKS_URL":
+			return true
+		}
+		return false
+	})
+	return append(out, extra...)
+}
+
+// TestKeysBadBound: a malformed bound in the environment is a usage error.
+func TestKeysBadBound(t *testing.T) {
+	_, stderr, code := runInProcess(t, "", false, map[string]string{"JWKS_MAX_AGE": "soon", "TABLE_NAME": "t"}, "keys", "list")
+	if code != 2 || !strings.Contains(stderr, "JWKS_MAX_AGE: want a duration") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	_, stderr, code = runInProcess(t, "", false, map[string]string{"TABLE_NAME": "t"}, "keys", "rotate", "--refresh", "0s")
+	if code != 2 || !strings.Contains(stderr, "refresh interval must be positive") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
