@@ -35,6 +35,8 @@ type Metadata struct {
 	TokenEndpoint                     string   `json:"token_endpoint"`
 	UserInfoEndpoint                  string   `json:"userinfo_endpoint"`
 	RevocationEndpoint                string   `json:"revocation_endpoint"`
+	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
+	IntrospectionEndpointAuthMethods  []string `json:"introspection_endpoint_auth_methods_supported"`
 	EndSessionEndpoint                string   `json:"end_session_endpoint"`
 	JWKSURI                           string   `json:"jwks_uri"`
 	ScopesSupported                   []string `json:"scopes_supported"`
@@ -105,9 +107,12 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) {
 		TokenEndpoint:         iss + "/oauth/token",
 		UserInfoEndpoint:      iss + "/userinfo",
 		RevocationEndpoint:    iss + "/oauth/revoke",
-		EndSessionEndpoint:    iss + "/logout",
-		JWKSURI:               iss + "/.well-known/jwks.json",
-		ScopesSupported:       []string{"openid", "profile", "email", "offline_access"},
+		// RFC 7662, for the organizations' M2M clients (resource servers).
+		IntrospectionEndpoint:            iss + "/oauth/introspect",
+		IntrospectionEndpointAuthMethods: []string{"client_secret_basic", "client_secret_post"},
+		EndSessionEndpoint:               iss + "/logout",
+		JWKSURI:                          iss + "/.well-known/jwks.json",
+		ScopesSupported:                  []string{"openid", "profile", "email", "offline_access"},
 		ClaimsSupported: []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp",
 			"org_id", "email", "email_verified", "name"},
 		GrantTypesSupported:    []string{"authorization_code", "refresh_token", "client_credentials"},

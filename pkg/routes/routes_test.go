@@ -36,6 +36,7 @@ func TestTemplateRoutes(t *testing.T) {
 		{"GET", "/authorize", "AuthorizeFunction"},
 		{"ANY", "/login", "AuthorizeFunction"},
 		{"GET", "/logout", "AuthorizeFunction"},
+		{"ANY", "/oauth/introspect", "TokenFunction"},
 		{"ANY", "/oauth/revoke", "TokenFunction"},
 		{"ANY", "/oauth/token", "TokenFunction"},
 		{"GET", "/organization", "ApplicationsFunction"},

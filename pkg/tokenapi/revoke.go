@@ -100,6 +100,25 @@ func (h *Handler) revokeRefreshToken(ctx context.Context, client domain.Applicat
 }
 
 func (h *Handler) revokeAccessToken(ctx context.Context, client domain.Application, raw string) (bool, error) {
+	claims, ok, err := h.accessClaims(ctx, raw)
+	if err != nil || !ok {
+		return false, err
+	}
+	if claims.ClientID != client.ClientID {
+		return true, oauth.UnauthorizedClient("the token was not issued to this client")
+	}
+	if err := h.signIn.Flows.RevokeJTI(ctx, claims.ID, claims.Expiry.Time()); err != nil {
+		return true, fmt.Errorf("revoke jti: %w", err)
+	}
+	h.log.InfoContext(ctx, "access token revoked", "event", "access_revoked", "request_id", httpx.RequestID(ctx),
+		"client_id", client.ClientID, "jti", claims.ID)
+	return true, nil
+}
+
+// accessClaims verifies raw as an unexpired access token of this server,
+// for any of its audiences (the APIs, or the issuer itself for a sign-in
+// that asked for none). ok is false for anything else.
+func (h *Handler) accessClaims(ctx context.Context, raw string) (claims token.AccessClaims, ok bool, err error) {
 	audiences := slices.Clone(h.cfg.Audiences)
 	if h.signIn.Issuer != "" {
 		audiences = append(audiences, h.signIn.Issuer)
@@ -110,17 +129,9 @@ func (h *Handler) revokeAccessToken(ctx context.Context, client domain.Applicati
 			continue
 		}
 		if err != nil {
-			return false, fmt.Errorf("verify access token: %w", err)
+			return claims, false, fmt.Errorf("verify access token: %w", err)
 		}
-		if claims.ClientID != client.ClientID {
-			return true, oauth.UnauthorizedClient("the token was not issued to this client")
-		}
-		if err := h.signIn.Flows.RevokeJTI(ctx, claims.ID, claims.Expiry.Time()); err != nil {
-			return true, fmt.Errorf("revoke jti: %w", err)
-		}
-		h.log.InfoContext(ctx, "access token revoked", "event", "access_revoked", "request_id", httpx.RequestID(ctx),
-			"client_id", client.ClientID, "jti", claims.ID)
-		return true, nil
+		return claims, true, nil
 	}
-	return false, nil
+	return token.AccessClaims{}, false, nil
 }

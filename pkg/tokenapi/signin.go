@@ -24,6 +24,7 @@ type Flows interface {
 	ListRefreshTokens(ctx context.Context, familyID string) ([]domain.RefreshToken, error)
 
 	RevokeJTI(ctx context.Context, jti string, expiresAt time.Time) error
+	IsJTIRevoked(ctx context.Context, jti string, now time.Time) (bool, error)
 }
 
 // Users finds the signed-in users tokens are issued for.

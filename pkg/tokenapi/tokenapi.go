@@ -77,6 +77,8 @@ func (h *Handler) Routes() http.Handler {
 	const headers = "Authorization, Content-Type"
 	mux.Handle("/oauth/token", h.cors.Preflight("POST", headers, h))
 	mux.Handle("/oauth/revoke", h.cors.Preflight("POST", headers, http.HandlerFunc(h.revoke)))
+	// Introspection is for resource servers, not browsers: no CORS.
+	mux.HandleFunc("/oauth/introspect", h.introspect)
 	return mux
 }
 

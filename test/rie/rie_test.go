@@ -166,6 +166,15 @@ var expectations = []expectation{
 			t.Errorf("no CORS for the client's allowed origin: %v", r.Headers)
 		}
 	}},
+	{"token-introspect", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		// The M2M client introspects a user's token of its organization.
+		wantStatus(t, r, 200)
+		var body map[string]any
+		mustJSON(t, r.Body, &body)
+		if body["active"] != true || body["sub"] != st.OwnerID || body["org_id"] != st.OrgID {
+			t.Fatalf("introspection = %s", r.Body)
+		}
+	}},
 	{"wellknown-openid-configuration", wantMetadata},
 	{"wellknown-oauth-authorization-server", wantMetadata},
 	{"wellknown-jwks", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
