@@ -30,6 +30,7 @@ type Config struct {
 	DynamoDBEndpoint    string        // DYNAMODB_ENDPOINT: a local emulator; empty for AWS
 	KMSEndpoint         string        // KMS_ENDPOINT: a local emulator; empty for AWS
 	LogLevel            slog.Level    // LOG_LEVEL (default info)
+	MetricsNamespace    string        // METRICS_NAMESPACE: CloudWatch namespace for EMF metrics; empty turns them off
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
@@ -43,6 +44,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		Region:             or(getenv("AWS_REGION"), "us-east-1"),
 		DynamoDBEndpoint:   getenv("DYNAMODB_ENDPOINT"),
 		KMSEndpoint:        getenv("KMS_ENDPOINT"),
+		MetricsNamespace:   getenv("METRICS_NAMESPACE"),
 	}
 	var errs []error
 	durations := []struct {

@@ -16,9 +16,6 @@ import (
 	"github.com/aws/smithy-go/middleware"
 )
 
-// Namespace is the CloudWatch namespace of every orgauth metric.
-const Namespace = "orgauth"
-
 // Names of the metrics orgauth emits.
 const (
 	TokensIssued       = "TokensIssued"       // dimensions: GrantType, ClientType
@@ -28,17 +25,19 @@ const (
 
 // Recorder emits metrics. A nil *Recorder records nothing.
 type Recorder struct {
-	mu  sync.Mutex
-	w   io.Writer
-	now func() time.Time
+	mu        sync.Mutex
+	w         io.Writer
+	namespace string
+	now       func() time.Time
 }
 
-// New writes EMF lines to w; now may be nil.
-func New(w io.Writer, now func() time.Time) *Recorder {
+// New writes EMF lines to w for the CloudWatch namespace (one per stage,
+// such as orgauth/prod); now may be nil.
+func New(w io.Writer, namespace string, now func() time.Time) *Recorder {
 	if now == nil {
 		now = time.Now
 	}
-	return &Recorder{w: w, now: now}
+	return &Recorder{w: w, namespace: namespace, now: now}
 }
 
 // Dim is one dimension.
@@ -80,7 +79,7 @@ func (r *Recorder) put(name, unit string, value float64, dims []Dim) {
 	}
 	line["_aws"] = awsMeta{
 		Timestamp:         r.now().UnixMilli(),
-		CloudWatchMetrics: []directive{{Namespace: Namespace, Dimensions: [][]string{keys}, Metrics: []metricDef{{Name: name, Unit: unit}}}},
+		CloudWatchMetrics: []directive{{Namespace: r.namespace, Dimensions: [][]string{keys}, Metrics: []metricDef{{Name: name, Unit: unit}}}},
 	}
 	b, err := json.Marshal(line)
 	if err != nil {

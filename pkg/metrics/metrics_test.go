@@ -11,7 +11,7 @@ import (
 func TestEMFLine(t *testing.T) {
 	var buf bytes.Buffer
 	at := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
-	r := New(&buf, func() time.Time { return at })
+	r := New(&buf, "orgauth/test", func() time.Time { return at })
 	r.Count(TokensIssued, Dim{"GrantType", "client_credentials"}, Dim{"ClientType", "m2m"})
 	r.Latency(AWSLatency, 1500*time.Microsecond, Dim{"Service", "KMS"}, Dim{"Operation", "Sign"})
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
@@ -35,7 +35,7 @@ func TestEMFLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := m.AWS.CloudWatchMetrics[0]
-	if m.AWS.Timestamp != at.UnixMilli() || d.Namespace != "orgauth" || d.Metrics[0].Name != "TokensIssued" || d.Metrics[0].Unit != "Count" ||
+	if m.AWS.Timestamp != at.UnixMilli() || d.Namespace != "orgauth/test" || d.Metrics[0].Name != "TokensIssued" || d.Metrics[0].Unit != "Count" ||
 		strings.Join(d.Dimensions[0], ",") != "GrantType,ClientType" || m.TokensIssued != 1 || m.GrantType != "client_credentials" || m.ClientType != "m2m" {
 		t.Fatalf("EMF line = %s", lines[0])
 	}

@@ -17,7 +17,7 @@ import (
 func TestAWSMiddleware(t *testing.T) {
 	p := emulator.StartForTest(t, emulator.StartDynalite)
 	var buf bytes.Buffer
-	rec := metrics.New(&buf, nil)
+	rec := metrics.New(&buf, "orgauth/test", nil)
 	client := dynamo.NewLocalClient(p.Endpoint)
 	if _, err := client.ListTables(context.Background(), &dynamodb.ListTablesInput{}, func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, rec.AWSMiddleware)

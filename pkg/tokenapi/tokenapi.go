@@ -14,6 +14,7 @@ import (
 	"orgauth/pkg/cors"
 	"orgauth/pkg/domain"
 	"orgauth/pkg/httpx"
+	"orgauth/pkg/metrics"
 	"orgauth/pkg/oauth"
 	"orgauth/pkg/token"
 )
@@ -58,6 +59,8 @@ type Handler struct {
 	throttle *throttle
 	// cors answers preflights; nil refuses them (cors.go)
 	cors *cors.Policy
+	// metrics records issuance and failures; nil records nothing
+	metrics *metrics.Recorder
 }
 
 // New returns the token endpoint handler. now may be nil.
@@ -115,8 +118,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		oauth.WriteError(w, r, h.log, err)
 		return
 	}
+	h.metrics.Count(metrics.TokensIssued, metrics.Dim{Name: "GrantType", Value: req.form.Get("grant_type")},
+		metrics.Dim{Name: "ClientType", Value: string(req.client.Type)})
 	oauth.NoStore(w)
 	httpx.WriteJSON(w, http.StatusOK, resp)
+}
+
+// WithMetrics emits TokensIssued and ClientAuthFailures (EMF).
+func (h *Handler) WithMetrics(m *metrics.Recorder) *Handler {
+	h.metrics = m
+	return h
 }
 
 // handle returns the authenticated request (nil before authentication) with
@@ -174,6 +185,7 @@ func (h *Handler) authenticateRequest(r *http.Request, form oauth.Form, public b
 		}
 		h.log.WarnContext(ctx, "client authentication failed", "event", "client_auth_failed",
 			"request_id", httpx.RequestID(ctx), "client_id", creds.ID, "method", creds.Method, "source_ip", ip)
+		h.metrics.Count(metrics.ClientAuthFailures)
 		return nil, h.throttle.fail(ctx, h.now(), creds.ID, ip, err)
 	}
 	return req, nil

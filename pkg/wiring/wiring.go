@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,6 +25,7 @@ import (
 	"orgauth/pkg/discovery"
 	"orgauth/pkg/dynamo"
 	"orgauth/pkg/kmssign"
+	"orgauth/pkg/metrics"
 	"orgauth/pkg/store"
 	"orgauth/pkg/token"
 	"orgauth/pkg/tokenapi"
@@ -39,12 +41,19 @@ type App struct {
 	Keys   *kmssign.KeySet
 	Issuer *token.Issuer
 	Now    func() time.Time
+	// Metrics emits CloudWatch EMF lines; nil when METRICS_NAMESPACE is unset.
+	Metrics *metrics.Recorder
 }
 
 // New builds the adapters from an AWS configuration. No network call is
 // made here: the key set is read on first use, then at most once per
 // KEYSET_REFRESH, and each public key is fetched once.
 func New(awsCfg aws.Config, cfg config.Config, log *slog.Logger) (*App, error) {
+	var rec *metrics.Recorder
+	if cfg.MetricsNamespace != "" {
+		rec = metrics.New(os.Stdout, cfg.MetricsNamespace, nil)
+		awsCfg.APIOptions = append(slices.Clone(awsCfg.APIOptions), rec.AWSMiddleware)
+	}
 	db, kmsClient := Clients(awsCfg, cfg)
 	st := dynamo.New(db, cfg.Table)
 	// The key set follows the item that orgauthctl keys rotate writes
@@ -57,7 +66,7 @@ func New(awsCfg aws.Config, cfg config.Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Cfg: cfg, Log: log, DB: db, KMS: kmsClient, Keys: keys, Now: time.Now}
+	a := &App{Cfg: cfg, Log: log, DB: db, KMS: kmsClient, Keys: keys, Now: time.Now, Metrics: rec}
 	a.Store = st
 	a.Issuer = token.NewIssuer(cfg.Issuer, keys, a.Now, nil)
 	return a, nil
