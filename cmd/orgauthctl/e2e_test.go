@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +25,9 @@ type ctl struct {
 	t    *testing.T
 	bin  string
 	vars []string
+	// audit collects the events of the audit lines successful commands
+	// wrote, when set.
+	audit *[]string
 }
 
 type result struct {
@@ -51,8 +56,25 @@ func (c ctl) run(stdin string, args ...string) result {
 func (c ctl) ok(stdin string, args ...string) string {
 	c.t.Helper()
 	r := c.run(stdin, args...)
-	if r.code != 0 || r.stderr != "" {
+	if r.code != 0 {
 		c.t.Fatalf("orgauthctl %q: exit %d, stderr %q", args, r.code, r.stderr)
+	}
+	// Standard error carries only the audit lines of the changes made.
+	for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		if line == "" {
+			continue
+		}
+		var a map[string]any
+		if err := json.Unmarshal([]byte(line), &a); err != nil || a["msg"] != "audit" || a["event"] == "" ||
+			!strings.HasPrefix(fmt.Sprint(a["actor"]), "cli:") || !strings.HasPrefix(fmt.Sprint(a["request_id"]), "cli-") {
+			c.t.Fatalf("orgauthctl %q: stderr line is not an audit line: %q", args, line)
+		}
+		if strings.Contains(line, "$argon2id$") || strings.Contains(line, "password") {
+			c.t.Fatalf("orgauthctl %q: an audit line carries a password: %s", args, line)
+		}
+		if c.audit != nil {
+			*c.audit = append(*c.audit, fmt.Sprint(a["event"]))
+		}
 	}
 	if strings.Contains(r.stdout, "$argon2id$") || strings.Contains(r.stdout, "password_hash") || strings.Contains(r.stdout, "secret_hash") {
 		c.t.Fatalf("orgauthctl %q printed a hash: %s", args, r.stdout)
@@ -115,8 +137,17 @@ func TestOrgauthctlAgainstDynalite(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	c := ctl{t: t, bin: bin, vars: environ(
+	var audit []string
+	c := ctl{t: t, bin: bin, audit: &audit, vars: environ(
 		"DYNAMODB_ENDPOINT="+p.Endpoint, "TABLE_NAME="+tableName, "ORGAUTH_DATA_DIR="+t.TempDir())}
+	defer func() {
+		// Every change an operator made is in the audit trail.
+		for _, want := range []string{"organization_created", "user_created", "user_disabled", "organization_plan_changed"} {
+			if !slices.Contains(audit, want) {
+				t.Errorf("no %s audit line among %v", want, audit)
+			}
+		}
+	}()
 
 	// An organization.
 	var org organization

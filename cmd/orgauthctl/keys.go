@@ -431,6 +431,9 @@ func keysRotate(fs *flag.FlagSet) func(*invocation) error {
 		if err != nil {
 			return err
 		}
+		if res.Action != "wait" {
+			inv.auditor().Event(inv.ctx, "signing_key_"+strings.ReplaceAll(res.Action, "-", "_"), "key_id", res.KeyID, "kid", res.Kid)
+		}
 		res.Policy = policyOf(k.policy)
 		return inv.print(res, func(w io.Writer) {
 			fmt.Fprintln(w, res.Message)

@@ -72,7 +72,16 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 	// promotion 2 s after publication, retirement 3 s after promotion.
 	base := keysEnviron("DYNAMODB_ENDPOINT="+ddb.Endpoint, "TABLE_NAME="+tableName, "KMS_ENDPOINT="+kmsp.Endpoint,
 		"JWKS_MAX_AGE=1s", "KEYSET_REFRESH=1s", "MAX_TOKEN_LIFETIME=2s", "CLOCK_SKEW=0s", "KEY_ACCESS_DELAY=0s")
-	c := ctl{t: t, bin: bin, vars: append(slices.Clone(base), "ORGAUTH_STAGE=test", "SIGNING_KEY_IDS=alias/orgauth-test-signing")}
+	var audit []string
+	c := ctl{t: t, bin: bin, audit: &audit, vars: append(slices.Clone(base), "ORGAUTH_STAGE=test", "SIGNING_KEY_IDS=alias/orgauth-test-signing")}
+	defer func() {
+		// Each step of the rotation is in the audit trail.
+		for _, want := range []string{"signing_key_publish", "signing_key_promote", "signing_key_retire"} {
+			if !slices.Contains(audit, want) {
+				t.Errorf("no %s audit line among %v", want, audit)
+			}
+		}
+	}()
 
 	// The functions: a warm signer and a warm JWKS on the same table.
 	const refresh = time.Second

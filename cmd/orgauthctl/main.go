@@ -18,14 +18,18 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
+	osuser "os/user"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -201,7 +205,25 @@ func (inv *invocation) admin() (*admin.Admin, error) {
 	}
 	db, _ := wiring.Clients(awsCfg, cfg)
 	inv.conn = c
-	return admin.New(dynamo.New(db, c.table), inv.env.now), nil
+	return admin.New(dynamo.New(db, c.table), inv.env.now).WithAudit(inv.auditor()), nil
+}
+
+// auditor writes the invocation's audit lines (JSON) to standard error: who
+// ran it, from where, under one request id.
+func (inv *invocation) auditor() *admin.Auditor {
+	host, _ := os.Hostname()
+	who := "unknown"
+	if u, err := osuser.Current(); err == nil {
+		who = u.Username
+	}
+	var id [8]byte
+	_, _ = rand.Read(id[:])
+	return &admin.Auditor{
+		Log:       slog.New(slog.NewJSONHandler(inv.env.stderr, nil)),
+		Actor:     "cli:" + who + "@" + host,
+		RequestID: "cli-" + hex.EncodeToString(id[:]),
+		Source:    host,
+	}
 }
 
 // connection says where the table is, and where KMS is.

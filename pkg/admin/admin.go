@@ -68,6 +68,7 @@ const (
 type Admin struct {
 	store Store
 	now   func() time.Time
+	audit *Auditor // nil: no audit lines (audit.go)
 }
 
 // New returns an Admin on store; now is the clock (time.Now in main).
@@ -94,6 +95,7 @@ func (a *Admin) CreateOrganization(ctx context.Context, name string, plan domain
 	if err := a.store.CreateOrganization(ctx, o); err != nil {
 		return domain.Organization{}, fmt.Errorf("create organization: %w", err)
 	}
+	a.audit.Event(ctx, "organization_created", "organization_id", o.ID, "plan", string(o.Plan))
 	return o, nil
 }
 
@@ -115,7 +117,9 @@ func (a *Admin) SetPlan(ctx context.Context, orgID string, plan domain.Plan) (do
 	if err := checkOrgID(orgID); err != nil {
 		return domain.Organization{}, err
 	}
+	var from domain.Plan
 	o, err := a.store.UpdateOrganization(ctx, orgID, func(o domain.Organization) (domain.Organization, error) {
+		from = o.Plan
 		if o.Plan != plan {
 			o.Plan, o.UpdatedAt = plan, a.timestamp()
 		}
@@ -123,6 +127,9 @@ func (a *Admin) SetPlan(ctx context.Context, orgID string, plan domain.Plan) (do
 	})
 	if err != nil {
 		return domain.Organization{}, orgError(orgID, err)
+	}
+	if from != plan {
+		a.audit.Event(ctx, "organization_plan_changed", "organization_id", o.ID, "from", string(from), "to", string(plan))
 	}
 	return o, nil
 }
@@ -168,6 +175,7 @@ func (a *Admin) CreateUser(ctx context.Context, orgID, email, name string, role 
 		}
 		return domain.User{}, fmt.Errorf("create user: %w", err)
 	}
+	a.audit.Event(ctx, "user_created", "user_id", u.ID, "organization_id", u.OrganizationID, "role", string(u.Role))
 	return u, nil
 }
 
@@ -213,6 +221,7 @@ func (a *Admin) DisableUser(ctx context.Context, idOrEmail string) (domain.User,
 	if err != nil {
 		return domain.User{}, fmt.Errorf("disable user %s: %w", idOrEmail, err)
 	}
+	a.audit.Event(ctx, "user_disabled", "user_id", u.ID, "organization_id", u.OrganizationID)
 	return u, nil
 }
 
