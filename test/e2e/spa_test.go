@@ -108,11 +108,13 @@ func TestSPASignInEndToEnd(t *testing.T) {
 	verifier = oauth2.GenerateVerifier()
 	back = signIn(t, l, cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce),
 		oauth2.SetAuthURLParam("audience", l.File.ManagementAudience)))
+	l.Secret(q.Get("code"), back.Query().Get("code"))
 	tok, err := cfg.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(verifier))
 	if err != nil {
 		t.Fatalf("code exchange: %v", err)
 	}
 	rawID, _ := tok.Extra("id_token").(string)
+	l.Secret(tok.AccessToken, tok.RefreshToken, rawID)
 	idt, err := provider.Verifier(&oidc.Config{ClientID: l.File.SPA.ClientID}).Verify(ctx, rawID)
 	if err != nil {
 		t.Fatalf("go-oidc ID token: %v", err)
@@ -169,6 +171,7 @@ func TestSPASignInEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("refresh: %v", err)
 	}
+	l.Secret(fresh.AccessToken, fresh.RefreshToken)
 	if fresh.RefreshToken == "" || fresh.RefreshToken == old || fresh.AccessToken == tok.AccessToken {
 		t.Fatal("refresh token did not rotate")
 	}
@@ -238,6 +241,7 @@ func TestSPASignInWithOpenIDClient(t *testing.T) {
 		res.Email != l.File.User.Email || !strings.Contains(res.Scope, "offline_access") || res.AfterRevoke != "invalid_grant" {
 		t.Fatalf("openid-client saw %s", out)
 	}
+	l.Secret(res.AccessToken)
 	// The refreshed access token died with its family.
 	req, _ := http.NewRequest(http.MethodGet, l.Issuer+"/userinfo", nil)
 	req.Header.Set("Authorization", "Bearer "+res.AccessToken)
