@@ -8,7 +8,8 @@ MAKEFLAGS += --no-print-directory
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # Lambda functions: SAM logical id -> package under functions/.
-FUNCTIONS := TokenFunction:token WellKnownFunction:wellknown ApplicationsFunction:applications AuthorizeFunction:authorize
+FUNCTIONS := TokenFunction:token WellKnownFunction:wellknown ApplicationsFunction:applications AuthorizeFunction:authorize \
+  ConsoleFunction:console
 LOGICAL_IDS := $(foreach f,$(FUNCTIONS),$(word 1,$(subst :, ,$(f))))
 
 # How sam build (BuildMethod: makefile) and `make build` compile a function.
@@ -20,6 +21,13 @@ APT := $(if $(filter 0,$(shell id -u)),apt-get,sudo apt-get)
 NODE_STAMP := infra/node_modules/.installed
 TOOLS := $(BIN)/kms-local $(BIN)/aws-lambda-rie
 
+# The developer console (web/console), built by Vite into the directory that pkg/console embeds. The build output
+# is not committed; pkg/console/dist/README.md is, so that go:embed always finds the directory.
+CONSOLE_DIR := web/console
+CONSOLE_STAMP := $(CONSOLE_DIR)/node_modules/.installed
+CONSOLE_INDEX := pkg/console/dist/app/index.html
+CONSOLE_SOURCES := $(CONSOLE_DIR)/index.html $(CONSOLE_DIR)/vite.config.js $(wildcard $(CONSOLE_DIR)/src/*)
+
 .PHONY: help
 help: ## Show this help.
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -29,6 +37,16 @@ help: ## Show this help.
 $(NODE_STAMP): infra/package.json infra/package-lock.json
 	npm ci --prefix infra --no-audit --no-fund --loglevel=error
 	touch $@
+
+$(CONSOLE_STAMP): $(CONSOLE_DIR)/package.json $(CONSOLE_DIR)/package-lock.json
+	npm ci --prefix $(CONSOLE_DIR) --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CONSOLE_INDEX): $(CONSOLE_STAMP) $(CONSOLE_SOURCES)
+	cd $(CONSOLE_DIR) && npx --no-install vite build --logLevel warn
+
+.PHONY: console
+console: $(CONSOLE_INDEX) ## Build the developer console (npm ci, vite build) into pkg/console/dist/app.
 
 $(BIN)/kms-local: infra/tools/go.mod infra/tools/go.sum $(wildcard infra/tools/cmd/kms-local/*.go)
 	cd infra/tools && go build -trimpath -o $@ ./cmd/kms-local
@@ -60,11 +78,13 @@ build-$(1):
 	$$(GO_LAMBDA_BUILD) -o $$(ARTIFACTS_DIR)/bootstrap ./functions/$(2)
 endef
 $(foreach f,$(FUNCTIONS),$(eval $(call lambda_target,$(word 1,$(subst :, ,$(f))),$(word 2,$(subst :, ,$(f))))))
+# The console function embeds the built console.
+build-ConsoleFunction: console
 
 # ------------------------------------------------------------------------ run
 
 .PHONY: run
-run: deps ## Start the emulators and the API on http://127.0.0.1:3000 with a demo (PORT overrides).
+run: deps console ## Start the emulators, the API and the console on http://127.0.0.1:3000 with a demo (PORT overrides).
 	go build -o $(BIN)/orgauth-local ./cmd/orgauth-local
 	$(BIN)/orgauth-local
 
@@ -76,7 +96,9 @@ EMULATOR_PKGS := ./pkg/dynamo/... ./pkg/kmssign/...
 SYSTEM_PKGS := ./test/...
 
 .PHONY: test
-test: deps ## Unit tests, store suite on both emulators, handlers, cfn-lint, end to end.
+test: deps console ## Unit tests, store suite on both emulators, handlers, cfn-lint, end to end.
+	@echo "== console unit tests (vitest)"
+	cd $(CONSOLE_DIR) && npx --no-install vitest run
 	@echo "== unit and handler tests"
 	go test -count=1 $$(go list ./... | grep -v -e /pkg/dynamo -e /pkg/kmssign -e /test/)
 	@echo "== store suite (dynalite, moto) and KMS signer (local-kms)"
@@ -105,4 +127,4 @@ bench: deps ## Benchmark the client_credentials path against its I/O floor; boot
 
 .PHONY: clean
 clean: ## Remove builds, local data (.orgauth/) and installed tools.
-	rm -rf build .aws-sam .orgauth $(BIN) infra/node_modules
+	rm -rf build .aws-sam .orgauth $(BIN) infra/node_modules $(CONSOLE_DIR)/node_modules pkg/console/dist/app

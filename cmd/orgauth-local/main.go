@@ -140,6 +140,8 @@ func run() error {
 		return fmt.Errorf("seed demo: %w", err)
 	}
 
+	// The console function reads CONSOLE_CLIENT_ID; here it is the seeded one.
+	app.Cfg.ConsoleClientID = demo.Console.ClientID
 	mux, err := mount(app.Handlers())
 	if err != nil {
 		return err
@@ -149,6 +151,7 @@ func run() error {
 	go func() { errc <- srv.Serve(ln) }()
 	printWelcome(os.Stderr, issuer, demo, filepath.Join(dataDir, "local.json"))
 	printSPA(os.Stderr, issuer, demo)
+	printConsole(os.Stderr, demo)
 
 	select {
 	case <-ctx.Done():

@@ -19,13 +19,14 @@ import (
 // localFile is .orgauth/local.json: what a developer or a test needs to call
 // the local stack.
 type localFile struct {
-	Issuer             string     `json:"issuer"`
-	Audience           string     `json:"audience"`
-	ManagementAudience string     `json:"management_audience"`
-	OrganizationID     string     `json:"organization_id"`
-	M2M                clientCred `json:"m2m"`
-	User               userCred   `json:"user"`
-	SPA                spaClient  `json:"spa"`
+	Issuer             string        `json:"issuer"`
+	Audience           string        `json:"audience"`
+	ManagementAudience string        `json:"management_audience"`
+	OrganizationID     string        `json:"organization_id"`
+	M2M                clientCred    `json:"m2m"`
+	User               userCred      `json:"user"`
+	SPA                spaClient     `json:"spa"`
+	Console            consoleClient `json:"console"`
 	// Where the local stack keeps its data, for orgauthctl.
 	Table            string `json:"table"`
 	DynamoDBEndpoint string `json:"dynamodb_endpoint,omitempty"`
@@ -55,6 +56,9 @@ func seed(ctx context.Context, app *wiring.App, path string) (localFile, error) 
 			if err := ensureSPA(ctx, app, &lf); err != nil {
 				return lf, err
 			}
+			if err := ensureConsole(ctx, app, &lf); err != nil {
+				return lf, err
+			}
 			return lf, writeLocalFile(path, describe(app, lf))
 		}
 	}
@@ -80,6 +84,9 @@ func seed(ctx context.Context, app *wiring.App, path string) (localFile, error) 
 	}
 	lf = localFile{OrganizationID: org.ID, M2M: clientCred{ClientID: m2m.ClientID, ClientSecret: secret}, User: userCred{Email: demoEmail(org.ID), Password: pw}}
 	if err := ensureSPA(ctx, app, &lf); err != nil {
+		return lf, err
+	}
+	if err := ensureConsole(ctx, app, &lf); err != nil {
 		return lf, err
 	}
 	return lf, writeLocalFile(path, describe(app, lf))

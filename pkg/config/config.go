@@ -31,6 +31,7 @@ type Config struct {
 	KMSEndpoint         string        // KMS_ENDPOINT: a local emulator; empty for AWS
 	LogLevel            slog.Level    // LOG_LEVEL (default info)
 	MetricsNamespace    string        // METRICS_NAMESPACE: CloudWatch namespace for EMF metrics; empty turns them off
+	ConsoleClientID     string        // CONSOLE_CLIENT_ID: the developer console's SPA application; empty turns it off
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
@@ -45,6 +46,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DynamoDBEndpoint:   getenv("DYNAMODB_ENDPOINT"),
 		KMSEndpoint:        getenv("KMS_ENDPOINT"),
 		MetricsNamespace:   getenv("METRICS_NAMESPACE"),
+		ConsoleClientID:    getenv("CONSOLE_CLIENT_ID"),
 	}
 	var errs []error
 	durations := []struct {

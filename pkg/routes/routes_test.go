@@ -34,6 +34,8 @@ func TestTemplateRoutes(t *testing.T) {
 		{"PATCH", "/applications/{client_id}", "ApplicationsFunction"},
 		{"POST", "/applications/{client_id}/rotate-secret", "ApplicationsFunction"},
 		{"GET", "/authorize", "AuthorizeFunction"},
+		{"GET", "/console", "ConsoleFunction"},
+		{"GET", "/console/{path+}", "ConsoleFunction"},
 		{"ANY", "/login", "AuthorizeFunction"},
 		{"GET", "/logout", "AuthorizeFunction"},
 		{"ANY", "/oauth/introspect", "TokenFunction"},

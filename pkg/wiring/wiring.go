@@ -21,6 +21,7 @@ import (
 	"orgauth/pkg/appsapi"
 	"orgauth/pkg/authorize"
 	"orgauth/pkg/config"
+	"orgauth/pkg/console"
 	"orgauth/pkg/cors"
 	"orgauth/pkg/discovery"
 	"orgauth/pkg/dynamo"
@@ -129,6 +130,7 @@ func (a *App) Handlers() map[string]http.Handler {
 		"WellKnownFunction":    a.WellKnown(),
 		"ApplicationsFunction": a.Applications(),
 		"AuthorizeFunction":    a.Authorize(),
+		"ConsoleFunction":      a.Console(),
 	}
 }
 
@@ -155,4 +157,12 @@ func (a *App) Applications() http.Handler {
 		Audience:                   a.Cfg.ManagementAudience,
 		DefaultAccessTokenLifetime: a.Cfg.AccessTokenLifetime,
 	}, a.Log, a.Now, store.ErrInvalidCursor).Routes()
+}
+
+// Console is the console function's handler: the developer console's
+// embedded assets and its config.json. It needs no AWS permission.
+func (a *App) Console() http.Handler {
+	return console.New(console.Config{
+		Issuer: a.Cfg.Issuer, ClientID: a.Cfg.ConsoleClientID, Audience: a.Cfg.ManagementAudience,
+	}, a.Log).Routes()
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"orgauth/pkg/console"
 	"orgauth/pkg/emulator"
 	"orgauth/pkg/token"
 	"orgauth/test/testenv"
@@ -77,7 +78,7 @@ func TestReplayEvents(t *testing.T) {
 	for k, v := range st.Env {
 		env = append(env, k+"="+v)
 	}
-	env = append(env, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local")
+	env = append(env, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "CONSOLE_CLIENT_ID=console-sample")
 
 	files, _ := filepath.Glob(filepath.Join(root, "events", "*.json"))
 	var names []string
@@ -234,6 +235,14 @@ var expectations = []expectation{
 			t.Fatalf("get = %v %s", r.Headers, r.Body)
 		}
 	}},
+	{"applications-organization", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		wantStatus(t, r, 200)
+		var org map[string]any
+		mustJSON(t, r.Body, &org)
+		if org["id"] != st.OrgID || org["plan"] != "enterprise_large" || org["m2m_allowed"] != true || org["m2m_minimum_plan"] != "enterprise_large" {
+			t.Fatalf("organization = %s", r.Body)
+		}
+	}},
 	{"applications-update", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
 		wantStatus(t, r, 200)
 		if !strings.Contains(r.Body, "Nightly invoice export (EU)") {
@@ -250,6 +259,29 @@ var expectations = []expectation{
 		wantStatus(t, r, 204)
 		if _, err := st.App.Store.GetApplication(context.Background(), st.ClientID); err == nil {
 			t.Fatal("the application still exists")
+		}
+	}},
+	{"console-page", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		if r.StatusCode == 503 && strings.Contains(r.Body, "Console not built") && !emulator.Required() {
+			t.Skip("the console is not built: make console")
+		}
+		wantStatus(t, r, 200)
+		if !strings.Contains(r.Body, `<div id="app">`) || header(r, "Content-Security-Policy") != console.CSP ||
+			!strings.HasPrefix(header(r, "Content-Type"), "text/html") {
+			t.Fatalf("console page = %v %s", r.Headers, r.Body)
+		}
+	}},
+	{"console-config", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		if r.StatusCode == 503 && strings.Contains(r.Body, "Console not built") && !emulator.Required() {
+			t.Skip("the console is not built: make console")
+		}
+		wantStatus(t, r, 200)
+		var cfg map[string]string
+		mustJSON(t, r.Body, &cfg)
+		iss := st.App.Cfg.Issuer
+		if cfg["client_id"] != "console-sample" || cfg["issuer"] != iss || cfg["redirect_uri"] != iss+"/console/callback" ||
+			header(r, "Cache-Control") != "no-store" {
+			t.Fatalf("config.json = %v %s", r.Headers, r.Body)
 		}
 	}},
 }

@@ -43,6 +43,11 @@ type LocalFile struct {
 		ClientID    string `json:"client_id"`
 		RedirectURI string `json:"redirect_uri"`
 	} `json:"spa"`
+	Console struct {
+		ClientID    string `json:"client_id"`
+		URL         string `json:"url"`
+		RedirectURI string `json:"redirect_uri"`
+	} `json:"console"`
 }
 
 // Local is a running orgauth-local.

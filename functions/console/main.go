@@ -1,0 +1,7 @@
+// Command console is the developer console Lambda function: the embedded
+// single-page application at /console and its config.json.
+package main
+
+import "orgauth/pkg/wiring"
+
+func main() { wiring.LambdaMain((*wiring.App).Console) }
