@@ -14,7 +14,17 @@ import (
 
 type ctxKey int
 
-const requestIDKey ctxKey = 0
+const (
+	requestIDKey ctxKey = iota
+	sourceIPKey
+)
+
+// SourceIPFrom returns the client address of the request being served, for
+// audit lines written where the *http.Request is out of reach.
+func SourceIPFrom(ctx context.Context) string {
+	ip, _ := ctx.Value(sourceIPKey).(string)
+	return ip
+}
 
 // RequestID returns the id of the request being served, or "".
 func RequestID(ctx context.Context) string {
@@ -42,7 +52,7 @@ func Middleware(log *slog.Logger, source IDSource, next http.Handler) http.Handl
 		if id == "" {
 			id = newRequestID()
 		}
-		r = r.WithContext(WithRequestID(r.Context(), id))
+		r = r.WithContext(context.WithValue(WithRequestID(r.Context(), id), sourceIPKey, SourceIP(r)))
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {

@@ -44,7 +44,7 @@ func (h *Handler) authorizationCode(ctx context.Context, req *request) (*tokenRe
 	switch {
 	case errors.Is(err, domain.ErrAlreadyUsed):
 		h.log.WarnContext(ctx, "authorization code replayed", "event", "code_replayed", "request_id", httpx.RequestID(ctx),
-			"client_id", app.ClientID, "code_client_id", code.ClientID, "family_id", code.IssuedFamilyID)
+			"source_ip", httpx.SourceIPFrom(ctx), "client_id", app.ClientID, "user_id", code.UserID, "code_client_id", code.ClientID, "family_id", code.IssuedFamilyID)
 		if err := h.revokeIssued(ctx, code, now); err != nil {
 			return nil, fmt.Errorf("revoke what a replayed code issued: %w", err)
 		}
@@ -261,6 +261,6 @@ func (h *Handler) revokeFamily(ctx context.Context, familyID string, now time.Ti
 		}
 	}
 	h.log.InfoContext(ctx, "refresh family revoked", "event", "family_revoked", "request_id", httpx.RequestID(ctx),
-		"family_id", familyID, "tokens", len(tokens))
+		"source_ip", httpx.SourceIPFrom(ctx), "family_id", familyID, "tokens", len(tokens))
 	return nil
 }

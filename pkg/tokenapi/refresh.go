@@ -109,11 +109,13 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 func (h *Handler) reuse(ctx context.Context, rt domain.RefreshToken, now time.Time) error {
 	if now.Sub(rt.RotatedAt) <= h.signIn.RefreshReuseGrace {
 		h.log.InfoContext(ctx, "rotated refresh token reused within the grace period", "event", "refresh_reuse_grace",
-			"request_id", httpx.RequestID(ctx), "client_id", rt.ClientID, "family_id", rt.FamilyID)
+			"request_id", httpx.RequestID(ctx), "source_ip", httpx.SourceIPFrom(ctx), "client_id", rt.ClientID,
+			"user_id", rt.UserID, "family_id", rt.FamilyID)
 		return oauth.InvalidGrant("the refresh token has already been used")
 	}
 	h.log.WarnContext(ctx, "rotated refresh token reused: revoking its family", "event", "refresh_reuse",
-		"request_id", httpx.RequestID(ctx), "client_id", rt.ClientID, "family_id", rt.FamilyID)
+		"request_id", httpx.RequestID(ctx), "source_ip", httpx.SourceIPFrom(ctx), "client_id", rt.ClientID,
+		"user_id", rt.UserID, "family_id", rt.FamilyID)
 	if err := h.revokeFamily(ctx, rt.FamilyID, now); err != nil {
 		return err
 	}
