@@ -52,7 +52,13 @@ func BenchmarkClientCredentials(b *testing.B) {
 					b.Fatalf("token endpoint answered %d: %s", w.Code, w.Body)
 				}
 			}
-			keyID := st.App.Cfg.SigningKeyIDs[0]
+			// Sign by the same key identifier the handler's key set signs with
+			// (the ARN it resolved), so both calls cost KMS the same lookup.
+			active, err := st.App.Keys.Active(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			keyID := active.(interface{ KMSKeyID() string }).KMSKeyID()
 			alg := kmstypes.SigningAlgorithmSpecRsassaPkcs1V15Sha256
 			if spec == "ECC_NIST_P256" {
 				alg = kmstypes.SigningAlgorithmSpecEcdsaSha256
