@@ -59,7 +59,8 @@ func seed(ctx context.Context, app *wiring.App, path string) (localFile, error) 
 			if err := ensureConsole(ctx, app, &lf); err != nil {
 				return lf, err
 			}
-			return lf, writeLocalFile(path, describe(app, lf))
+			lf = describe(app, lf)
+			return lf, writeLocalFile(path, lf)
 		}
 	}
 
@@ -89,7 +90,8 @@ func seed(ctx context.Context, app *wiring.App, path string) (localFile, error) 
 	if err := ensureConsole(ctx, app, &lf); err != nil {
 		return lf, err
 	}
-	return lf, writeLocalFile(path, describe(app, lf))
+	lf = describe(app, lf)
+	return lf, writeLocalFile(path, lf)
 }
 
 // demoEmail is unique per seeding, since e-mail addresses are unique across

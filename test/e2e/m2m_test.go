@@ -38,6 +38,13 @@ func TestClientCredentialsEndToEnd(t *testing.T) {
 	l := testenv.StartLocal(t, "")
 	ctx := context.Background()
 
+	// The banner's ready-to-paste curl names the real client and audience.
+	for _, want := range []string{"--data 'client_id=" + l.File.M2M.ClientID + "'", "--data 'audience=" + l.File.Audience + "'", l.Issuer + "/oauth/token"} {
+		if !strings.Contains(l.Output.String(), want) {
+			t.Errorf("the banner's curl lacks %s:\n%s", want, l.Output.String())
+		}
+	}
+
 	provider, err := oidc.NewProvider(ctx, l.Issuer)
 	if err != nil {
 		t.Fatalf("discovery: %v", err)
