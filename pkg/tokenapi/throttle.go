@@ -18,15 +18,22 @@ type FailureCounter interface {
 // ThrottleConfig bounds failed client authentications (DESIGN: "Failed
 // client authentication and failed logins are throttled").
 type ThrottleConfig struct {
-	Window    time.Duration // default 15 min
-	PerClient int64         // failures per client id and window; default 20
-	PerIP     int64         // failures per source address and window; default 100
+	Window      time.Duration // default 15 min
+	PerClientIP int64         // failures per client id from one source address and window; default 20
+	PerIP       int64         // failures per source address and window; default 100
 }
 
 // throttle costs nothing on the success path: failures are counted in the
 // table, and once a key is over its limit, this warm instance refuses it
 // from memory until the window ends, without reading the client or checking
 // a secret. Other instances learn of it at their next counted failure.
+//
+// The keys are the source address, and a client id from that address;
+// never a client id alone, or anyone who knows a client id (an SPA's is
+// public) could lock that client out from everywhere by failing on purpose.
+// Client secrets are 256 random bits, so guessing one from many addresses
+// is hopeless anyway; the per-client failures show in the metrics and the
+// alarm instead.
 type throttle struct {
 	store FailureCounter
 	cfg   ThrottleConfig
@@ -40,8 +47,8 @@ func (h *Handler) WithThrottle(store FailureCounter, cfg ThrottleConfig) *Handle
 	if cfg.Window <= 0 {
 		cfg.Window = 15 * time.Minute
 	}
-	if cfg.PerClient <= 0 {
-		cfg.PerClient = 20
+	if cfg.PerClientIP <= 0 {
+		cfg.PerClientIP = 20
 	}
 	if cfg.PerIP <= 0 {
 		cfg.PerIP = 100
@@ -51,7 +58,7 @@ func (h *Handler) WithThrottle(store FailureCounter, cfg ThrottleConfig) *Handle
 }
 
 func throttleKeys(clientID, ip string) []string {
-	return []string{"client-auth#client#" + clientID, "client-auth#ip#" + ip}
+	return []string{"client-auth#client-ip#" + clientID + "#" + ip, "client-auth#ip#" + ip}
 }
 
 // check refuses a key this instance knows to be over its limit.
@@ -72,13 +79,14 @@ func (t *throttle) check(now time.Time, clientID, ip string) error {
 	return nil
 }
 
-// fail counts one failure for the client and the source address, and
-// answers 429 instead of the failure once either is over its limit.
+// fail counts one failure for the client from the source address and for
+// the address, and answers 429 instead of the failure once either is over
+// its limit.
 func (t *throttle) fail(ctx context.Context, now time.Time, clientID, ip string, failure error) error {
 	if t == nil {
 		return failure
 	}
-	limits := []int64{t.cfg.PerClient, t.cfg.PerIP}
+	limits := []int64{t.cfg.PerClientIP, t.cfg.PerIP}
 	for i, k := range throttleKeys(clientID, ip) {
 		n, err := t.store.CountFailure(ctx, k, t.cfg.Window, now)
 		if err != nil {

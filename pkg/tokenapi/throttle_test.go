@@ -13,9 +13,11 @@ import (
 	"orgauth/test/testenv"
 )
 
-// Failed client authentications are counted in the table; over the limit the
-// client (or the source address) gets 429 with Retry-After until the window
-// ends, even with the right secret, while others are unaffected.
+// Failed client authentications are counted in the table; over the limit a
+// client id from one source address (or the address) gets 429 with
+// Retry-After until the window ends, even with the right secret, while the
+// same client from elsewhere, and other clients, are unaffected: failing on
+// purpose cannot lock a client out.
 func TestClientAuthenticationThrottle(t *testing.T) {
 	st := testenv.StartStack(t, "ECC_NIST_P256")
 	var mu sync.Mutex
@@ -41,13 +43,16 @@ func TestClientAuthenticationThrottle(t *testing.T) {
 	if w.Code != 429 || w.Header().Get("Retry-After") != fmt.Sprint(14*60) || !strings.Contains(w.Body.String(), "too many failed") {
 		t.Fatalf("21st failure: %d %v %s", w.Code, w.Header(), w.Body)
 	}
-	if w := post(st.ClientID, st.ClientSecret, "198.51.100.2"); w.Code != 429 {
-		t.Fatalf("the throttled client got %d with its right secret", w.Code)
+	if w := post(st.ClientID, st.ClientSecret, "198.51.100.1"); w.Code != 429 {
+		t.Fatalf("the throttled address got %d for the client with its right secret", w.Code)
+	}
+	if w := post(st.ClientID, st.ClientSecret, "198.51.100.2"); w.Code != 200 {
+		t.Fatalf("the client from another address got %d: one address locked it out", w.Code)
 	}
 	mu.Lock()
 	now = now.Add(14 * time.Minute)
 	mu.Unlock()
-	if w := post(st.ClientID, st.ClientSecret, "198.51.100.2"); w.Code != 200 {
+	if w := post(st.ClientID, st.ClientSecret, "198.51.100.1"); w.Code != 200 {
 		t.Fatalf("after the window: %d %s", w.Code, w.Body)
 	}
 
