@@ -109,7 +109,9 @@ func (h *Handler) introspectRefresh(ctx context.Context, raw, org string) (intro
 	if err != nil {
 		return inactive, false, fmt.Errorf("load refresh token: %w", err)
 	}
-	if rt.OrganizationID != org || !rt.RotatedAt.IsZero() {
+	// A refresh token left unused past its idle timeout no longer
+	// refreshes (refresh.go), so it is not active either.
+	if rt.OrganizationID != org || !rt.RotatedAt.IsZero() || !now.Before(rt.IdleExpiresAt) {
 		return inactive, true, nil
 	}
 	fam, err := h.signIn.Flows.GetRefreshFamily(ctx, rt.FamilyID, now)

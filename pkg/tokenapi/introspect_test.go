@@ -53,6 +53,15 @@ func TestIntrospection(t *testing.T) {
 		t.Fatalf("refresh token: %v", b)
 	}
 
+	// A refresh token unused past its idle timeout (7 days) is inactive,
+	// though its absolute lifetime runs on.
+	idle := e.st.WithClock(func() time.Time { return e.clock().Add(7*24*time.Hour + time.Second) }, e.st.App.Token)
+	resp, body := testenv.Do(t, idle, testenv.Call{Path: "/oauth/introspect", Form: url.Values{
+		"client_id": {e.st.ClientID}, "client_secret": {e.st.ClientSecret}, "token": {refresh}}})
+	if resp.StatusCode != 200 || body["active"] != false || len(body) != 1 {
+		t.Fatalf("idle refresh token: %d %v", resp.StatusCode, body)
+	}
+
 	// Revoked: the access token's jti, and the refresh family.
 	_, _ = testenv.Do(t, h, testenv.Call{Path: "/oauth/revoke", Form: url.Values{"token": {refresh}, "client_id": {e.spa}}})
 	if b := active(refresh); b["active"] != false {
@@ -86,7 +95,7 @@ func TestIntrospection(t *testing.T) {
 
 	// Callers: an SPA cannot authenticate; a wrong secret is invalid_client;
 	// a missing token is invalid_request; GET is 405.
-	resp, body := testenv.Do(t, h, testenv.Call{Path: "/oauth/introspect", Form: url.Values{"client_id": {e.spa}, "token": {m2m}}})
+	resp, body = testenv.Do(t, h, testenv.Call{Path: "/oauth/introspect", Form: url.Values{"client_id": {e.spa}, "token": {m2m}}})
 	wantError(t, resp, body, 401, "invalid_client")
 	resp, body = introspect(e.st.ClientID, "wrong", m2m)
 	wantError(t, resp, body, 401, "invalid_client")
