@@ -184,6 +184,19 @@ func (h *Handler) issueUserTokens(ctx context.Context, g grant, now time.Time) (
 		if err := h.signIn.Flows.CreateRefreshToken(ctx, rt); err != nil {
 			return nil, token.AccessClaims{}, fmt.Errorf("store refresh token: %w", err)
 		}
+		// A revocation of the family that ran meanwhile marked the family
+		// before listing its tokens: either it listed this one (and
+		// revoked its access token), or the family reads revoked now.
+		fam, err := h.signIn.Flows.GetRefreshFamily(ctx, g.family.ID, now)
+		if err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return nil, token.AccessClaims{}, fmt.Errorf("load refresh family: %w", err)
+		}
+		if err != nil || fam.Revoked {
+			if err := h.signIn.Flows.RevokeJTI(ctx, claims.ID, claims.Expiry.Time()); err != nil {
+				return nil, token.AccessClaims{}, fmt.Errorf("revoke jti: %w", err)
+			}
+			return nil, token.AccessClaims{}, oauth.InvalidGrant("the grant was revoked")
+		}
 		resp.RefreshToken = raw
 	}
 	if slices.Contains(scopes, "openid") {

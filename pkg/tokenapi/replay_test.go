@@ -23,7 +23,16 @@ import (
 // replay between a code's redemption and the family's creation.
 type racingFlows struct {
 	*memstore.Store
-	before func()
+	before        func()
+	beforeRefresh func() // before the next CreateRefreshToken
+}
+
+func (r *racingFlows) CreateRefreshToken(ctx context.Context, rt domain.RefreshToken) error {
+	if hook := r.beforeRefresh; hook != nil {
+		r.beforeRefresh = nil
+		hook()
+	}
+	return r.Store.CreateRefreshToken(ctx, rt)
 }
 
 func (r *racingFlows) CreateRefreshFamily(ctx context.Context, f domain.RefreshFamily) error {
@@ -88,5 +97,68 @@ func TestCodeReplayRacingTheFirstRedemption(t *testing.T) {
 	fam, err := st.GetRefreshFamily(ctx, code.IssuedFamilyID, now)
 	if err != nil || !fam.Revoked {
 		t.Fatalf("family %+v %v", fam, err)
+	}
+}
+
+// A revocation of the family that completes while a refresh is issuing
+// (after the refresh read the family, before it stored its new token) leaves
+// the refresh with nothing: invalid_grant, and its access token revoked.
+func TestRefreshRacingFamilyRevocation(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	st := memstore.New()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(st.CreateOrganization(ctx, domain.Organization{ID: "org", Plan: domain.PlanTeam}))
+	must(st.CreateApplication(ctx, domain.Application{ClientID: "spa", OrganizationID: "org", Type: domain.ClientSPA}))
+	must(st.CreateUser(ctx, domain.User{ID: "u", OrganizationID: "org", Email: "u@example.com"}))
+	verifier := "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+	sum := sha256.Sum256([]byte(verifier))
+	raw, hash := domain.NewSecret()
+	must(st.CreateCode(ctx, domain.AuthorizationCode{
+		Hash: hash, ClientID: "spa", UserID: "u", OrganizationID: "org", RedirectURI: "https://a.example/cb",
+		CodeChallenge: base64.RawURLEncoding.EncodeToString(sum[:]), Scopes: []string{"openid", "offline_access"},
+		Audience: audience, ExpiresAt: now.Add(time.Minute),
+	}))
+	keys := tokentest.NewKeySet()
+	iss := token.NewIssuer(issuer, keys, clock, nil)
+	flows := &racingFlows{Store: st}
+	h := tokenapi.New(st, st, iss, tokenapi.Config{Audiences: []string{audience}}, slog.New(slog.NewTextHandler(io.Discard, nil)), clock).
+		WithSignIn(tokenapi.SignIn{Flows: flows, Users: st, IDTokens: iss, Verifier: token.NewVerifier(issuer, keys, clock), Issuer: issuer,
+			RefreshTokenLifetime: time.Hour, RefreshIdleTimeout: time.Hour}).Routes()
+	resp, first := testenv.Do(t, h, testenv.Call{Path: "/oauth/token", Form: url.Values{
+		"grant_type": {"authorization_code"}, "code": {raw}, "code_verifier": {verifier},
+		"redirect_uri": {"https://a.example/cb"}, "client_id": {"spa"},
+	}})
+	rt, _ := first["refresh_token"].(string)
+	if resp.StatusCode != 200 || rt == "" {
+		t.Fatalf("code exchange: %d %v", resp.StatusCode, first)
+	}
+	flows.beforeRefresh = func() {
+		if resp, body := testenv.Do(t, h, testenv.Call{Path: "/oauth/revoke", Form: url.Values{"token": {rt}, "client_id": {"spa"}}}); resp.StatusCode != 200 {
+			t.Errorf("revoke: %d %v", resp.StatusCode, body)
+		}
+	}
+	resp, body := testenv.Do(t, h, testenv.Call{Path: "/oauth/token", Form: url.Values{
+		"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {"spa"}}})
+	if resp.StatusCode != 400 || body["error"] != "invalid_grant" || body["access_token"] != nil {
+		t.Fatalf("refresh racing a revocation: %d %v", resp.StatusCode, body)
+	}
+	old, err := st.GetRefreshToken(ctx, domain.HashSecret(rt), now)
+	must(err)
+	all, err := st.ListRefreshTokens(ctx, old.FamilyID)
+	must(err)
+	if len(all) != 2 {
+		t.Fatalf("family holds %d tokens, want the first and the racing one", len(all))
+	}
+	for _, tok := range all {
+		if revoked, _ := st.IsJTIRevoked(ctx, tok.AccessTokenID, now); !revoked {
+			t.Errorf("access token %s of the revoked family is not revoked", tok.AccessTokenID)
+		}
 	}
 }
