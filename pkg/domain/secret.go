@@ -70,3 +70,24 @@ func NewID() string {
 	}
 	return strings.ToLower(idEncoding.EncodeToString(b[:]))
 }
+
+// MaxIDLength bounds identifiers taken from requests (client ids,
+// transaction ids): every one this server makes is 24 characters, and a
+// longer one would only be a way to make the table's keys too long.
+const MaxIDLength = 128
+
+// ValidID reports whether s can name something of this server: 1 to
+// MaxIDLength visible ASCII characters or spaces (a client id is *VSCHAR,
+// RFC 6749 Appendix A.1). Anything else names nothing and is treated as
+// unknown.
+func ValidID(s string) bool {
+	if s == "" || len(s) > MaxIDLength {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}

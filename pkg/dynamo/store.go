@@ -126,6 +126,9 @@ func (s *Store) UpdateApplication(ctx context.Context, clientID string, fn func(
 
 // DeleteApplication deletes an application, or fails with ErrNotFound.
 func (s *Store) DeleteApplication(ctx context.Context, clientID string) error {
+	if !domain.ValidID(clientID) {
+		return fmt.Errorf("dynamo: delete application: malformed id: %w", domain.ErrNotFound)
+	}
 	out, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:           &s.table,
 		Key:                 key(appKey(clientID)),
@@ -328,6 +331,11 @@ func get[T any](ctx context.Context, s *Store, kind, id string,
 	decode func(itemMap) (T, error),
 ) (T, error) {
 	var zero T
+	if !domain.ValidID(id) {
+		// Not an id this server could have made: nothing to read, and too
+		// long a key would be an error of DynamoDB's.
+		return zero, fmt.Errorf("dynamo: get %s: malformed id: %w", kind, domain.ErrNotFound)
+	}
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: &s.table, Key: key(keyOf(id)), ConsistentRead: aws.Bool(true),
 	})
@@ -357,6 +365,9 @@ func update[T any](ctx context.Context, s *Store, kind, id string,
 	version func(*T) *int64,
 ) (T, error) {
 	var zero T
+	if !domain.ValidID(id) {
+		return zero, fmt.Errorf("dynamo: update %s: malformed id: %w", kind, domain.ErrNotFound)
+	}
 	for attempt := range s.attempts {
 		if attempt > 0 {
 			if err := pause(ctx, attempt); err != nil {

@@ -3,11 +3,14 @@ package oauth
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"orgauth/pkg/domain"
 )
 
 // MaxFormBytes bounds a protocol request body. Real token requests are a few
@@ -98,12 +101,28 @@ func ClientAuthentication(r *http.Request, f Form) (ClientCredentials, error) {
 	if bodyID := f.Get("client_id"); bodyID != "" && bodyID != id {
 		return ClientCredentials{}, InvalidRequest("client_id in the body differs from the authenticated client")
 	}
+	if e := checkID(id); e != nil {
+		e.WWWAuthenticate = BasicChallenge
+		return ClientCredentials{}, e
+	}
 	return ClientCredentials{ID: id, Secret: secret, Method: "client_secret_basic"}, nil
 }
 
 func requireID(id string) error {
 	if id == "" {
 		return InvalidClient("client authentication required")
+	}
+	if e := checkID(id); e != nil {
+		return e
+	}
+	return nil
+}
+
+// checkID refuses a client id that no application can have (too long, or
+// with characters ids do not use) before it reaches a table key.
+func checkID(id string) *Error {
+	if !domain.ValidID(id) {
+		return InvalidClient(fmt.Sprintf("client authentication failed: a client_id is 1 to %d visible ASCII characters", domain.MaxIDLength))
 	}
 	return nil
 }

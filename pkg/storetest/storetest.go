@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -471,6 +472,21 @@ var applicationCases = []testCase{
 	}},
 	{"DeleteMissing", func(t *testing.T, s Store) {
 		wantErr(t, s.DeleteApplication(t.Context(), "nope"), domain.ErrNotFound)
+	}},
+	{"MalformedIDsAreMisses", func(t *testing.T, s Store) {
+		// Ids from requests may be anything: one longer than a table key
+		// may be, or with characters no id has, is a miss, not an error.
+		for _, id := range []string{strings.Repeat("a", 3000), "app\x00", "äpp", ""} {
+			_, err := s.GetApplication(t.Context(), id)
+			wantErr(t, err, domain.ErrNotFound)
+			_, err = s.GetUser(t.Context(), id)
+			wantErr(t, err, domain.ErrNotFound)
+			_, err = s.GetOrganization(t.Context(), id)
+			wantErr(t, err, domain.ErrNotFound)
+			_, err = s.UpdateApplication(t.Context(), id, func(a domain.Application) (domain.Application, error) { return a, nil })
+			wantErr(t, err, domain.ErrNotFound)
+			wantErr(t, s.DeleteApplication(t.Context(), id), domain.ErrNotFound)
+		}
 	}},
 	{"List", func(t *testing.T, s Store) {
 		apps, next, err := s.ListApplications(t.Context(), "org-a", 0, "")

@@ -178,6 +178,9 @@ func TestClientCredentialsErrors(t *testing.T) {
 	}{
 		{"wrong secret", call{body: form("grant_type", "client_credentials", "client_id", "m2m-1", "client_secret", "nope", "audience", audience)}, 401, "invalid_client", false},
 		{"unknown client", call{body: form("grant_type", "client_credentials", "client_id", "ghost", "client_secret", "nope", "audience", audience)}, 401, "invalid_client", false},
+		{"oversized client_id", call{body: form("grant_type", "client_credentials", "client_id", strings.Repeat("a", 3000), "client_secret", "nope", "audience", audience)}, 401, "invalid_client", false},
+		{"oversized basic id", call{body: form("grant_type", "client_credentials", "audience", audience), authz: basic(strings.Repeat("a", 3000), "nope")}, 401, "invalid_client", true},
+		{"client_id with a control character", call{body: form("grant_type", "client_credentials", "client_id", "m2m-1\n", "client_secret", "nope", "audience", audience)}, 401, "invalid_client", false},
 		{"wrong secret basic", call{body: form("grant_type", "client_credentials", "audience", audience), authz: basic("m2m-1", "nope")}, 401, "invalid_client", true},
 		{"malformed basic", call{body: form("grant_type", "client_credentials", "audience", audience), authz: "Basic !!!"}, 401, "invalid_client", true},
 		{"bearer scheme", call{body: form("grant_type", "client_credentials", "audience", audience), authz: "Bearer abc"}, 401, "invalid_client", true},
