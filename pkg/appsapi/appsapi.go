@@ -38,6 +38,11 @@ type TokenVerifier interface {
 type Config struct {
 	// Audience is the management audience bearer tokens must carry.
 	Audience string
+	// UserClientID is the application whose users' tokens the API accepts:
+	// the developer console. A user's token obtained by any other
+	// application is refused, so that no application of the organization
+	// can act on its users' applications. Empty: only M2M tokens.
+	UserClientID string
 	// DefaultAccessTokenLifetime is shown for applications without their own.
 	DefaultAccessTokenLifetime time.Duration
 }

@@ -58,7 +58,7 @@ func newEnv(t *testing.T) *env {
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	cfg := st.App.Cfg
 	verifier := token.NewVerifier(cfg.Issuer, st.App.Keys, e.clock)
-	e.api = httpx.Middleware(log, nil, appsapi.New(st.App.Store, verifier, appsapi.Config{Audience: cfg.ManagementAudience, DefaultAccessTokenLifetime: time.Hour}, log, e.clock, store.ErrInvalidCursor).Routes())
+	e.api = httpx.Middleware(log, nil, appsapi.New(st.App.Store, verifier, appsapi.Config{Audience: cfg.ManagementAudience, UserClientID: cfg.ConsoleClientID, DefaultAccessTokenLifetime: time.Hour}, log, e.clock, store.ErrInvalidCursor).Routes())
 	issuer := token.NewIssuer(cfg.Issuer, st.App.Keys, e.clock, nil)
 	e.tokenEP = tokenapi.New(st.App.Store, st.App.Store, issuer, tokenapi.Config{Audiences: cfg.TokenAudiences()}, log, e.clock).Routes()
 
@@ -69,7 +69,13 @@ func newEnv(t *testing.T) *env {
 	e.outsider = st.AddUser(t, e.org2, "outsider@example.com")
 	mgmt := cfg.ManagementAudience
 	past := token.NewIssuer(cfg.Issuer, st.App.Keys, func() time.Time { return e.now.Add(-2 * time.Hour) }, nil)
-	expired, _, err := past.AccessToken(context.Background(), token.AccessRequest{Subject: e.creator, ClientID: "console", OrgID: e.org1, Audience: mgmt, Lifetime: time.Hour})
+	expired, _, err := past.AccessToken(context.Background(), token.AccessRequest{Subject: e.creator, ClientID: cfg.ConsoleClientID, OrgID: e.org1, Audience: mgmt, Lifetime: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The creator's token for the management audience, obtained by another
+	// of the organization's applications than the console.
+	otherApp, _, err := st.App.Issuer.AccessToken(context.Background(), token.AccessRequest{Subject: e.creator, ClientID: "some-spa", OrgID: e.org1, Audience: mgmt, Lifetime: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +89,7 @@ func newEnv(t *testing.T) *env {
 		"none":         "",
 		"garbage":      "not-a-token",
 		"other-issuer": otherIssuerToken(t, st, e.creator, e.org1, mgmt),
+		"other-app":    otherApp,
 	}
 	return e
 }
@@ -168,8 +175,8 @@ const spaBody = `{"name":"Console","type":"spa","callback_urls":["https://app.ex
 // TestAuthorizationMatrix runs every actor against every route.
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newEnv(t)
-	actors := []string{"creator", "member", "outsider", "m2m", "expired", "wrong-aud", "none", "garbage", "other-issuer"}
-	unauth := map[string]bool{"expired": true, "wrong-aud": true, "none": true, "garbage": true, "other-issuer": true}
+	actors := []string{"creator", "member", "outsider", "m2m", "expired", "wrong-aud", "none", "garbage", "other-issuer", "other-app"}
+	unauth := map[string]bool{"expired": true, "wrong-aud": true, "none": true, "garbage": true, "other-issuer": true, "other-app": true}
 	routes := []struct {
 		name   string
 		method string

@@ -60,6 +60,9 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request) (caller, *h
 	}
 	c := caller{Subject: claims.Subject, ClientID: claims.ClientID, OrgID: claims.OrgID, Machine: claims.Subject == claims.ClientID}
 	if !c.Machine {
+		if h.cfg.UserClientID == "" || c.ClientID != h.cfg.UserClientID {
+			return fail("a user's token for the management API must come from the developer console")
+		}
 		u, err := h.store.GetUser(ctx, c.Subject)
 		switch {
 		case errors.Is(err, domain.ErrNotFound):

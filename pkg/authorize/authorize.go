@@ -28,7 +28,7 @@ type Store interface {
 	DeleteSession(ctx context.Context, hash []byte) error
 
 	CountFailure(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
-	Failures(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
+	ForgetFailure(ctx context.Context, key string, window time.Duration, now time.Time) error
 
 	CreateCode(ctx context.Context, c domain.AuthorizationCode) error
 }
@@ -47,21 +47,29 @@ type Config struct {
 	// Audiences are the APIs a client may ask tokens for (the audience
 	// parameter).
 	Audiences []string
-	// DefaultAudience is the audience of a request without one: orgauth's
-	// own API (the management audience), whose tokens say who the user is
-	// and what the API lets that user do.
+	// DefaultAudience is the audience of a request without one: the
+	// stage's first API audience.
 	DefaultAudience string
+	// ManagementAudience is orgauth's own management API. Only the
+	// developer console (ManagementClientID) may ask for it: a token for it
+	// lets its bearer change the user's applications, which no other
+	// application of the organization should be able to obtain.
+	ManagementAudience string
+	ManagementClientID string
 
 	TransactionLifetime time.Duration // default 10 min
 	SessionLifetime     time.Duration // default 12 h
 	CodeLifetime        time.Duration // default 60 s
 
-	// Failed sign-ins are counted per account and per source IP in fixed
-	// windows; at the limit, the form refuses to check passwords until
-	// the window ends.
-	FailureWindow         time.Duration // default 15 min
-	MaxFailuresPerAccount int64         // default 5
-	MaxFailuresPerIP      int64         // default 20
+	// Failed sign-ins are counted in fixed windows per account from one
+	// source address, per source address, and per account; over a limit,
+	// the form refuses to check passwords until the window ends. The
+	// per-account limit is high: it bounds guessing from many addresses,
+	// while one address cannot lock an account out of everywhere.
+	FailureWindow           time.Duration // default 15 min
+	MaxFailuresPerAccountIP int64         // default 5
+	MaxFailuresPerIP        int64         // default 20
+	MaxFailuresPerAccount   int64         // default 50
 }
 
 // Handler serves /authorize, /login and /logout.
@@ -89,8 +97,11 @@ func New(store Store, keys Keys, cfg Config, log *slog.Logger, now func() time.T
 	def(&cfg.SessionLifetime, 12*time.Hour)
 	def(&cfg.CodeLifetime, 60*time.Second)
 	def(&cfg.FailureWindow, 15*time.Minute)
+	if cfg.MaxFailuresPerAccountIP <= 0 {
+		cfg.MaxFailuresPerAccountIP = 5
+	}
 	if cfg.MaxFailuresPerAccount <= 0 {
-		cfg.MaxFailuresPerAccount = 5
+		cfg.MaxFailuresPerAccount = 50
 	}
 	if cfg.MaxFailuresPerIP <= 0 {
 		cfg.MaxFailuresPerIP = 20

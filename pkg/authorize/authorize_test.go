@@ -70,13 +70,16 @@ func newEnv(t *testing.T) *env {
 	st := testenv.StartStack(t, "RSA_2048")
 	e := &env{st: st, now: time.Now().UTC(), issuer: st.App.Cfg.Issuer, mgmtAud: st.App.Cfg.ManagementAudience}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	e.h = httpx.Middleware(log, nil, authorize.New(st.App.Store, st.App.Keys, authorize.Config{
-		Issuer: e.issuer, Audiences: st.App.Cfg.TokenAudiences(), DefaultAudience: e.mgmtAud,
-	}, log, e.clock).Routes())
 	e.org2 = st.AddOrganization(t, domain.PlanTeam)
 	e.spa = st.AddSPA(t, st.OrgID, callback, logoutURL)
 	e.spa2 = st.AddSPA(t, st.OrgID, "https://other.example.com/cb", "https://other.example.com/")
 	e.other = st.AddSPA(t, e.org2, callback, logoutURL)
+	// spa2 plays the developer console: the one client that may ask for
+	// the management audience.
+	e.h = httpx.Middleware(log, nil, authorize.New(st.App.Store, st.App.Keys, authorize.Config{
+		Issuer: e.issuer, Audiences: st.App.Cfg.TokenAudiences(), DefaultAudience: st.Audience,
+		ManagementAudience: e.mgmtAud, ManagementClientID: e.spa2,
+	}, log, e.clock).Routes())
 	return e
 }
 
@@ -214,7 +217,7 @@ func (e *env) wantError(t *testing.T, resp *http.Response, code string) {
 }
 
 // wantPage checks an HTML page with no redirect.
-func wantPage(t *testing.T, resp *http.Response, status int, text string) {
+func wantPage(t *testing.T, resp *http.Response, status int, text string) string {
 	t.Helper()
 	page := body(t, resp)
 	if resp.StatusCode != status || resp.Header.Get("Location") != "" || !strings.Contains(page, text) {
@@ -223,6 +226,7 @@ func wantPage(t *testing.T, resp *http.Response, status int, text string) {
 	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || resp.Header.Get("X-Frame-Options") != "DENY" {
 		t.Fatalf("page headers %v", resp.Header)
 	}
+	return page
 }
 
 func (e *env) user(t *testing.T, org, name string) string {
@@ -253,6 +257,7 @@ func TestAuthorize(t *testing.T) {
 			"repeated redirect":    authzQuery(e.spa, func(q url.Values) { q.Add("redirect_uri", "https://evil.example/") }),
 			"repeated client":      authzQuery(e.spa, func(q url.Values) { q.Add("client_id", e.spa2) }),
 			"other org's SPA uri":  authzQuery(e.spa2, nil),
+			"oversized client":     authzQuery(strings.Repeat("a", 3000), nil),
 		} {
 			resp := b.do(t, "GET", q, nil)
 			page := body(t, resp)
@@ -278,6 +283,7 @@ func TestAuthorize(t *testing.T) {
 			{"no response_type", "invalid_request", func(q url.Values) { q.Del("response_type") }},
 			{"scope", "invalid_scope", func(q url.Values) { q.Set("scope", "openid admin") }},
 			{"audience", "invalid_target", func(q url.Values) { q.Set("audience", "https://evil.example") }},
+			{"management audience", "invalid_target", func(q url.Values) { q.Set("audience", e.mgmtAud) }},
 			{"prompt", "invalid_request", func(q url.Values) { q.Set("prompt", "none login") }},
 			{"max_age", "invalid_request", func(q url.Values) { q.Set("max_age", "-1") }},
 			{"repeated scope", "invalid_request", func(q url.Values) { q.Add("scope", "openid") }},
@@ -331,7 +337,7 @@ func TestAuthorize(t *testing.T) {
 		u, _ := e.st.App.Store.GetUserByEmail(ctx, email)
 		if code.ClientID != e.spa || code.UserID != u.ID || code.OrganizationID != e.st.OrgID || code.RedirectURI != callback ||
 			code.CodeChallenge != challenge || code.Nonce != "n-0S6" || strings.Join(code.Scopes, " ") != "openid profile email read" ||
-			code.Audience != e.mgmtAud || code.SessionID == "" || code.AuthTime.IsZero() ||
+			code.Audience != e.st.Audience || code.SessionID == "" || code.AuthTime.IsZero() ||
 			code.ExpiresAt.Sub(e.clock()) != time.Minute {
 			t.Fatalf("code %+v", code)
 		}
@@ -339,6 +345,9 @@ func TestAuthorize(t *testing.T) {
 		// The transaction was single-use.
 		resp = b.submit(t, form, email, pw)
 		wantPage(t, resp, 400, "expired or was already used")
+		// A forged transaction id too long for a table key reads the same.
+		forged := url.Values{"transaction": {strings.Repeat("t", 3000)}, "csrf_token": form["csrf_token"]}
+		wantPage(t, b.submit(t, forged, email, pw), 400, "expired or was already used")
 	})
 
 	t.Run("WrongPasswordAndUnknownEmailReadTheSame", func(t *testing.T) {
@@ -417,7 +426,13 @@ func TestAuthorize(t *testing.T) {
 		}
 		b := e.browser()
 		form := b.loginForm(t, authzQuery(e.spa, nil))
-		wantPage(t, b.submit(t, form, email, pw), 200, "disabled")
+		// The right password of a disabled account reads like a wrong one:
+		// the page does not confirm the password to whoever typed it.
+		resp := b.submit(t, form, email, pw)
+		page := wantPage(t, resp, 200, "Incorrect email or password.")
+		if strings.Contains(page, "disabled") {
+			t.Errorf("the page says the account is disabled:\n%s", page)
+		}
 		if b.cookies["__Host-orgauth_session"] != nil {
 			t.Fatal("a session was created")
 		}
@@ -428,11 +443,18 @@ func TestAuthorize(t *testing.T) {
 		email := e.user(t, e.st.OrgID, "erin")
 		b := e.browser()
 		e.wantCode(t, b.submit(t, b.loginForm(t, authzQuery(e.spa, nil)), email, pw))
-		// Same organization, another application: no form.
-		resp := b.do(t, "GET", authzQuery(e.spa2, func(q url.Values) { q.Set("redirect_uri", "https://other.example.com/cb") }), nil)
+		// Same organization, another application (the console, which may
+		// ask for the management audience): no form.
+		resp := b.do(t, "GET", authzQuery(e.spa2, func(q url.Values) {
+			q.Set("redirect_uri", "https://other.example.com/cb")
+			q.Set("audience", e.mgmtAud)
+		}), nil)
 		q := e.wantRedirect(t, resp, "https://other.example.com/cb")
 		if q.Get("code") == "" {
 			t.Fatalf("no code: %v", q)
+		}
+		if code, err := e.st.App.Store.RedeemCode(ctx, domain.HashSecret(q.Get("code")), e.clock()); err != nil || code.Audience != e.mgmtAud {
+			t.Fatalf("console code %+v %v", code, err)
 		}
 		// prompt=none answers silently with a code.
 		e.wantCode(t, b.do(t, "GET", authzQuery(e.spa, func(q url.Values) { q.Set("prompt", "none") }), nil))
@@ -561,16 +583,43 @@ func TestClock(t *testing.T) {
 		for i := range 5 {
 			wantPage(t, b.submit(t, form, email, fmt.Sprintf("wrong password %d", i)), 200, "Incorrect email or password.")
 		}
-		// Even the right password, from another address, is not checked now.
-		other := e.browser()
-		resp := other.submit(t, other.loginForm(t, authzQuery(e.spa, nil)), email, pw)
+		// From that address, even the right password is not checked now.
+		resp := b.submit(t, form, email, pw)
 		if resp.Header.Get("Retry-After") == "" {
 			t.Errorf("no Retry-After")
 		}
 		wantPage(t, resp, 429, "Too many failed sign-in attempts")
+		// From another address the owner still signs in: one address
+		// cannot lock an account out.
+		other := e.browser()
+		e.wantCode(t, other.submit(t, other.loginForm(t, authzQuery(e.spa, nil)), email, pw))
 		e.advance(15 * time.Minute)
-		form = other.loginForm(t, authzQuery(e.spa, nil))
-		e.wantCode(t, other.submit(t, form, email, pw))
+		form = b.loginForm(t, authzQuery(e.spa, nil))
+		e.wantCode(t, b.submit(t, form, email, pw))
+	})
+
+	t.Run("ThrottlePerAccountFromManyAddresses", func(t *testing.T) {
+		email := e.user(t, e.st.OrgID, "kim")
+		// Ten addresses, five guesses each: the account's own limit (50).
+		for range 10 {
+			b := e.browser()
+			form := b.loginForm(t, authzQuery(e.spa, nil))
+			for i := range 5 {
+				wantPage(t, b.submit(t, form, email, fmt.Sprintf("guess %d", i)), 200, "Incorrect email or password.")
+			}
+		}
+		b := e.browser()
+		wantPage(t, b.submit(t, b.loginForm(t, authzQuery(e.spa, nil)), email, pw), 429, "Too many")
+		e.advance(15 * time.Minute)
+		e.wantCode(t, b.submit(t, b.loginForm(t, authzQuery(e.spa, nil)), email, pw))
+	})
+
+	t.Run("SuccessfulSignInsAreNotCounted", func(t *testing.T) {
+		email := e.user(t, e.st.OrgID, "liz")
+		b := e.browser()
+		for range 8 {
+			e.wantCode(t, b.submit(t, b.loginForm(t, authzQuery(e.spa, func(q url.Values) { q.Set("prompt", "login") })), email, pw))
+		}
 	})
 
 	t.Run("ThrottlePerAddress", func(t *testing.T) {

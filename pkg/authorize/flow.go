@@ -292,26 +292,29 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// Throttle per account and per source address before any password is
-	// checked.
-	keys := []string{"login:account:" + email, "login:ip:" + httpx.SourceIP(r)}
-	limits := []int64{h.cfg.MaxFailuresPerAccount, h.cfg.MaxFailuresPerIP}
+	// Throttle before any password is checked. The attempt is counted
+	// first, so that concurrent guesses cannot all pass a check made before
+	// any of them was counted; a successful sign-in takes its count back.
+	ip := httpx.SourceIP(r)
+	keys := []string{"login:account-ip:" + email + "#" + ip, "login:ip:" + ip, "login:account:" + email}
+	limits := []int64{h.cfg.MaxFailuresPerAccountIP, h.cfg.MaxFailuresPerIP, h.cfg.MaxFailuresPerAccount}
 	for i, k := range keys {
-		n, err := h.store.Failures(ctx, k, h.cfg.FailureWindow, now)
+		n, err := h.store.CountFailure(ctx, k, h.cfg.FailureWindow, now)
 		if err != nil {
 			h.serverError(w, r, err)
 			return
 		}
-		if n >= limits[i] {
+		if n > limits[i] {
 			h.log.WarnContext(ctx, "login throttled", "event", "login_throttled", "request_id", requestID(r),
-				"client_id", tx.ClientID, "limit", strings.SplitN(k, ":", 3)[1], "source_ip", httpx.SourceIP(r))
+				"client_id", tx.ClientID, "limit", strings.SplitN(k, ":", 3)[1], "source_ip", ip)
 			h.tooManyAttempts(w, r, h.windowLeft(now))
 			return
 		}
 	}
 
 	// An unknown email costs one argon2id verification too, so that timing
-	// does not tell it from a wrong password; both read the same.
+	// does not tell it from a wrong password; both read the same, and so
+	// does a disabled account: only its password's owner could tell.
 	user, err := h.store.GetUserByEmail(ctx, email)
 	ok := false
 	switch {
@@ -323,26 +326,23 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	case user.PasswordHash == "": // SSO-only user
 		password.VerifyDummy(pw)
 	default:
-		ok = password.Verify(user.PasswordHash, pw)
+		ok = password.Verify(user.PasswordHash, pw) && !user.Disabled
 	}
 	if !ok {
-		for _, k := range keys {
-			if _, err := h.store.CountFailure(ctx, k, h.cfg.FailureWindow, now); err != nil {
-				h.serverError(w, r, err)
-				return
-			}
+		reason := "password"
+		if user.Disabled {
+			reason = "disabled"
 		}
-		h.log.WarnContext(ctx, "login failed", "event", "login_failed", "request_id", requestID(r),
-			"client_id", tx.ClientID, "user_id", user.ID, "source_ip", httpx.SourceIP(r))
+		h.log.WarnContext(ctx, "login failed", "event", "login_failed", "reason", reason, "request_id", requestID(r),
+			"client_id", tx.ClientID, "user_id", user.ID, "source_ip", ip)
 		h.loginPage(w, r, http.StatusOK, app.Name, tx, csrf, email, "Incorrect email or password.")
 		return
 	}
-	if user.Disabled {
-		h.log.WarnContext(ctx, "login refused: user disabled", "event", "login_refused", "reason", "disabled",
-			"request_id", requestID(r), "client_id", tx.ClientID, "user_id", user.ID)
-		h.loginPage(w, r, http.StatusOK, app.Name, tx, csrf, email,
-			"This account is disabled. Contact your organization's administrator.")
-		return
+	for _, k := range keys {
+		if err := h.store.ForgetFailure(ctx, k, h.cfg.FailureWindow, now); err != nil {
+			// The attempt stays counted; nothing worse.
+			h.log.WarnContext(ctx, "cannot take back a counted sign-in attempt", "request_id", requestID(r), "error", err.Error())
+		}
 	}
 
 	// Single use: of concurrent posts of one transaction, one gets it.

@@ -162,9 +162,14 @@ func (h *Handler) checkAuthorize(req *authzRequest, p map[string]string) error {
 	req.scopes = scopes
 	req.audience = p["audience"]
 	if req.audience == "" {
-		req.audience = h.cfg.DefaultAudience
+		if req.audience = h.cfg.DefaultAudience; req.audience == "" {
+			return invalidRequest("audience is required: this server has no default API")
+		}
 	} else if !slices.Contains(h.cfg.Audiences, req.audience) {
 		return &authzError{"invalid_target", "unknown audience: it is not an API of this server"}
+	}
+	if req.audience == h.cfg.ManagementAudience && (h.cfg.ManagementClientID == "" || req.app.ClientID != h.cfg.ManagementClientID) {
+		return &authzError{"invalid_target", "the management API's audience is only for the developer console"}
 	}
 	req.nonce = p["nonce"]
 	// OpenID Connect Core §3.1.2.1, prompt: "If this parameter contains

@@ -87,6 +87,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	return c, errors.Join(errs...)
 }
 
+// DefaultAudience is the audience of a sign-in that names none: the first
+// configured API, or none when there is no API.
+func (c Config) DefaultAudience() string {
+	if len(c.Audiences) == 0 {
+		return ""
+	}
+	return c.Audiences[0]
+}
+
 // TokenAudiences are every audience the token endpoint issues for: the
 // configured APIs and orgauth's own management API.
 func (c Config) TokenAudiences() []string {

@@ -125,6 +125,9 @@ func (s *Store) GetLoginTransaction(ctx context.Context, id string, now time.Tim
 // ConsumeLoginTransaction deletes the transaction and returns what it held,
 // in one conditional DeleteItem: of concurrent calls, one gets the item.
 func (s *Store) ConsumeLoginTransaction(ctx context.Context, id string, now time.Time) (domain.LoginTransaction, error) {
+	if !domain.ValidID(id) {
+		return domain.LoginTransaction{}, fmt.Errorf("dynamo: consume login transaction: malformed id: %w", domain.ErrNotFound)
+	}
 	out, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                 &s.table,
 		Key:                       key(loginTxKey(id)),
@@ -272,6 +275,28 @@ func (s *Store) CountFailure(ctx context.Context, key string, window time.Durati
 		return 0, fmt.Errorf("dynamo: count failure: %w", d.err)
 	}
 	return n, nil
+}
+
+// ForgetFailure takes back one count of key in the current window: an
+// attempt counted before it was checked that turned out not to be a
+// failure. It never takes a counter below zero.
+func (s *Store) ForgetFailure(ctx context.Context, key string, window time.Duration, now time.Time) error {
+	if window < time.Second {
+		return fmt.Errorf("dynamo: failure window %v is under a second", window)
+	}
+	k, _ := rateKey(key, window, now)
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.table,
+		Key:                       k,
+		UpdateExpression:          aws.String("ADD #count :minus"),
+		ConditionExpression:       aws.String("#count > :zero"),
+		ExpressionAttributeNames:  map[string]string{"#count": attrCount},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":minus": &types.AttributeValueMemberN{Value: "-1"}, ":zero": &types.AttributeValueMemberN{Value: "0"}},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("dynamo: forget failure: %w", err)
+	}
+	return nil
 }
 
 // Failures reads key's counter in the current window (0 when there is none).

@@ -124,6 +124,17 @@ func (m *SessionStore) CountFailure(_ context.Context, key string, window time.D
 	return c.n, nil
 }
 
+func (m *SessionStore) ForgetFailure(_ context.Context, key string, window time.Duration, now time.Time) error {
+	k, _ := windowKey(key, window, now)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.counters[k]; ok && c.n > 0 {
+		c.n--
+		m.counters[k] = c
+	}
+	return nil
+}
+
 func (m *SessionStore) Failures(_ context.Context, key string, window time.Duration, now time.Time) (int64, error) {
 	k, _ := windowKey(key, window, now)
 	m.mu.Lock()

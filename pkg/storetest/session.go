@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -29,8 +30,9 @@ import (
 //     fail with domain.ErrNotFound on a miss.
 //   - CountFailure adds one to key's counter in the fixed window of length
 //     window that contains now (windows start at multiples of window since
-//     the Unix epoch) and returns the count after; Failures reads it. A new
-//     window starts from zero.
+//     the Unix epoch) and returns the count after; Failures reads it;
+//     ForgetFailure takes one back, never below zero. A new window starts
+//     from zero.
 type SessionStore interface {
 	CreateLoginTransaction(ctx context.Context, tx domain.LoginTransaction) error
 	GetLoginTransaction(ctx context.Context, id string, now time.Time) (domain.LoginTransaction, error)
@@ -42,6 +44,7 @@ type SessionStore interface {
 
 	CountFailure(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
 	Failures(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
+	ForgetFailure(ctx context.Context, key string, window time.Duration, now time.Time) error
 }
 
 // RunSessions runs the SessionStore suite. newStore must return an empty
@@ -112,6 +115,15 @@ func loginTransactionRoundTrip(t *testing.T, s SessionStore) {
 	got, err = s.GetLoginTransaction(ctx, min.ID, base)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A transaction id from a form may be anything; a malformed one is a
+	// miss, not an error.
+	long := strings.Repeat("x", 3000)
+	if _, err := s.GetLoginTransaction(ctx, long, base); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("get with a 3000-character id: %v, want ErrNotFound", err)
+	}
+	if _, err := s.ConsumeLoginTransaction(ctx, long, base); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("consume with a 3000-character id: %v, want ErrNotFound", err)
 	}
 	equalTransactions(t, got, min)
 	if _, err := s.GetLoginTransaction(ctx, "no-such-transaction", base); !errors.Is(err, domain.ErrNotFound) {
@@ -259,6 +271,25 @@ func failureCounter(t *testing.T, s SessionStore) {
 	}
 	if n, err := s.Failures(ctx, "account:a", window, start.Add(window-time.Nanosecond)); err != nil || n != 3 {
 		t.Fatalf("Failures at the end of the window = %d, %v; want 3", n, err)
+	}
+	// An attempt counted before it was checked, then taken back.
+	if err := s.ForgetFailure(ctx, "account:a", window, at.Add(5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Failures(ctx, "account:a", window, at.Add(5*time.Second)); err != nil || n != 2 {
+		t.Fatalf("after ForgetFailure = %d, %v; want 2", n, err)
+	}
+	if n, err := s.CountFailure(ctx, "account:a", window, at.Add(6*time.Second)); err != nil || n != 3 {
+		t.Fatalf("CountFailure after ForgetFailure = %d, %v; want 3", n, err)
+	}
+	// Never below zero, and a key without a counter stays without one.
+	for range 2 {
+		if err := s.ForgetFailure(ctx, "account:never", window, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.CountFailure(ctx, "account:never", window, at); err != nil || n != 1 {
+		t.Fatalf("CountFailure after forgetting nothing = %d, %v; want 1", n, err)
 	}
 	if n, err := s.Failures(ctx, "ip:203.0.113.10", window, at); err != nil || n != 0 {
 		t.Fatalf("another key = %d, %v; want 0", n, err)

@@ -105,9 +105,10 @@ func (a *App) Token() http.Handler {
 // /logout.
 func (a *App) Authorize() http.Handler {
 	return authorize.New(a.Store, a.Keys, authorize.Config{
-		Issuer:          a.Cfg.Issuer,
-		Audiences:       a.Cfg.TokenAudiences(),
-		DefaultAudience: a.Cfg.ManagementAudience,
+		Issuer:             a.Cfg.Issuer,
+		Audiences:          a.Cfg.TokenAudiences(),
+		DefaultAudience:    a.Cfg.DefaultAudience(),
+		ManagementAudience: a.Cfg.ManagementAudience, ManagementClientID: a.Cfg.ConsoleClientID,
 	}, a.Log, a.Now).Routes()
 }
 
@@ -155,6 +156,7 @@ func (a *App) Applications() http.Handler {
 	verifier := token.NewVerifier(a.Cfg.Issuer, a.Keys, a.Now)
 	return appsapi.New(a.Store, verifier, appsapi.Config{
 		Audience:                   a.Cfg.ManagementAudience,
+		UserClientID:               a.Cfg.ConsoleClientID,
 		DefaultAccessTokenLifetime: a.Cfg.AccessTokenLifetime,
 	}, a.Log, a.Now, store.ErrInvalidCursor).Routes()
 }

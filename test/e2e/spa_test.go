@@ -63,14 +63,15 @@ func signIn(t *testing.T, l *testenv.Local, authURL string) *url.URL {
 	return loc
 }
 
-// The demo user signs in to the demo SPA with golang.org/x/oauth2 (PKCE
-// S256), the ID token verifies with coreos/go-oidc, userinfo answers, the
-// refresh token rotates, revocation ends it, and the access token (for the
-// management audience) manages applications: the two halves meet.
+// The demo user signs in to the developer console's application with
+// golang.org/x/oauth2 (PKCE S256), the ID token verifies with coreos/go-oidc,
+// userinfo answers, the refresh token rotates, revocation ends it, and the
+// access token (for the management audience, which only the console may ask
+// for) manages applications: the two halves meet.
 func TestSPASignInEndToEnd(t *testing.T) {
 	l := testenv.StartLocal(t, "")
-	if l.File.SPA.ClientID == "" || l.File.User.Email == "" {
-		t.Fatal("local.json has no demo SPA or user")
+	if l.File.Console.ClientID == "" || l.File.SPA.ClientID == "" || l.File.User.Email == "" {
+		t.Fatal("local.json has no console, demo SPA or user")
 	}
 	ctx := context.Background()
 	provider, err := oidc.NewProvider(ctx, l.Issuer)
@@ -78,9 +79,9 @@ func TestSPASignInEndToEnd(t *testing.T) {
 		t.Fatalf("discovery: %v", err)
 	}
 	cfg := &oauth2.Config{
-		ClientID:    l.File.SPA.ClientID,
+		ClientID:    l.File.Console.ClientID,
 		Endpoint:    provider.Endpoint(),
-		RedirectURL: l.File.SPA.RedirectURI,
+		RedirectURL: l.File.Console.RedirectURI,
 		Scopes:      []string{oidc.ScopeOpenID, "profile", "email", oidc.ScopeOfflineAccess},
 	}
 	cfg.Endpoint.AuthStyle = oauth2.AuthStyleInParams // a public client: client_id, no secret
@@ -91,7 +92,7 @@ func TestSPASignInEndToEnd(t *testing.T) {
 		oauth2.SetAuthURLParam("audience", l.File.ManagementAudience))
 	back := signIn(t, l, authURL)
 	q := back.Query()
-	if got := back.Scheme + "://" + back.Host + back.Path; got != l.File.SPA.RedirectURI {
+	if got := back.Scheme + "://" + back.Host + back.Path; got != l.File.Console.RedirectURI {
 		t.Fatalf("redirected to %s", back)
 	}
 	if q.Get("state") != state || q.Get("iss") != l.Issuer || q.Get("code") == "" {
@@ -115,7 +116,7 @@ func TestSPASignInEndToEnd(t *testing.T) {
 	}
 	rawID, _ := tok.Extra("id_token").(string)
 	l.Secret(tok.AccessToken, tok.RefreshToken, rawID)
-	idt, err := provider.Verifier(&oidc.Config{ClientID: l.File.SPA.ClientID}).Verify(ctx, rawID)
+	idt, err := provider.Verifier(&oidc.Config{ClientID: l.File.Console.ClientID}).Verify(ctx, rawID)
 	if err != nil {
 		t.Fatalf("go-oidc ID token: %v", err)
 	}
@@ -130,7 +131,7 @@ func TestSPASignInEndToEnd(t *testing.T) {
 		AuthTime int64  `json:"auth_time"`
 		AZP      string `json:"azp"`
 	}
-	if err := idt.Claims(&idClaims); err != nil || idClaims.Email != l.File.User.Email || idClaims.AuthTime == 0 || idClaims.AZP != l.File.SPA.ClientID {
+	if err := idt.Claims(&idClaims); err != nil || idClaims.Email != l.File.User.Email || idClaims.AuthTime == 0 || idClaims.AZP != l.File.Console.ClientID {
 		t.Fatalf("ID token claims %+v %v", idClaims, err)
 	}
 	if tok.RefreshToken == "" {
@@ -177,7 +178,7 @@ func TestSPASignInEndToEnd(t *testing.T) {
 	}
 
 	// Revocation (RFC 7009) ends the family.
-	resp, err := http.PostForm(l.Issuer+"/oauth/revoke", url.Values{"token": {fresh.RefreshToken}, "token_type_hint": {"refresh_token"}, "client_id": {l.File.SPA.ClientID}})
+	resp, err := http.PostForm(l.Issuer+"/oauth/revoke", url.Values{"token": {fresh.RefreshToken}, "token_type_hint": {"refresh_token"}, "client_id": {l.File.Console.ClientID}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,6 +201,47 @@ func TestSPASignInEndToEnd(t *testing.T) {
 	}
 }
 
+// Any other application of the organization signs its users in for its own
+// APIs, never for the management API: asking for that audience is refused,
+// and a user's token it got for another audience does not open the API.
+func TestOnlyTheConsoleGetsManagementTokens(t *testing.T) {
+	l := testenv.StartLocal(t, "")
+	ctx := context.Background()
+	provider, err := oidc.NewProvider(ctx, l.Issuer)
+	if err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	cfg := &oauth2.Config{ClientID: l.File.SPA.ClientID, Endpoint: provider.Endpoint(), RedirectURL: l.File.SPA.RedirectURI, Scopes: []string{oidc.ScopeOpenID}}
+	cfg.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+
+	verifier := oauth2.GenerateVerifier()
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(cfg.AuthCodeURL("s1", oauth2.S256ChallengeOption(verifier),
+		oauth2.SetAuthURLParam("audience", l.File.ManagementAudience)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode/100 != 3 || loc.Query().Get("error") != "invalid_target" || loc.Query().Get("state") != "s1" {
+		t.Fatalf("management audience for the demo SPA: %d %s", resp.StatusCode, loc)
+	}
+
+	// Without an audience, the SPA's token is for the stage's first API.
+	back := signIn(t, l, cfg.AuthCodeURL("s2", oauth2.S256ChallengeOption(verifier)))
+	tok, err := cfg.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("code exchange: %v", err)
+	}
+	l.Secret(back.Query().Get("code"), tok.AccessToken)
+	if _, err := provider.Verifier(&oidc.Config{ClientID: l.File.Audience}).Verify(ctx, tok.AccessToken); err != nil {
+		t.Fatalf("the SPA's access token is not for %s: %v", l.File.Audience, err)
+	}
+	if status, _, body := (apiClient{t: t, base: l.Issuer, token: tok.AccessToken}).do("GET", "/applications", ""); status != 401 {
+		t.Fatalf("applications with the SPA's token: %d %v", status, body)
+	}
+}
+
 func mustJSON(t *testing.T, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)
@@ -218,7 +260,7 @@ func TestSPASignInWithOpenIDClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("node", filepath.Join(root, "infra", "js", "spa-flow.mjs"), l.Issuer, l.File.SPA.ClientID, l.File.SPA.RedirectURI, l.File.ManagementAudience)
+	cmd := exec.Command("node", filepath.Join(root, "infra", "js", "spa-flow.mjs"), l.Issuer, l.File.SPA.ClientID, l.File.SPA.RedirectURI, l.File.Audience)
 	cmd.Stdin = strings.NewReader(l.File.User.Email + "\n" + l.File.User.Password + "\n")
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -66,7 +66,7 @@ func TestReplayEvents(t *testing.T) {
 	}
 	// A signed-in user's token for the management API, with the OpenID
 	// scopes /userinfo needs.
-	mgmt, _, err := st.App.Issuer.AccessToken(context.Background(), token.AccessRequest{Subject: st.OwnerID, ClientID: "console",
+	mgmt, _, err := st.App.Issuer.AccessToken(context.Background(), token.AccessRequest{Subject: st.OwnerID, ClientID: st.App.Cfg.ConsoleClientID,
 		OrgID: st.OrgID, Audience: st.App.Cfg.ManagementAudience, Scopes: []string{"openid", "email"}, Lifetime: time.Minute, AuthTime: time.Now()})
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +78,7 @@ func TestReplayEvents(t *testing.T) {
 	for k, v := range st.Env {
 		env = append(env, k+"="+v)
 	}
-	env = append(env, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "CONSOLE_CLIENT_ID=console-sample")
+	env = append(env, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local")
 
 	files, _ := filepath.Glob(filepath.Join(root, "events", "*.json"))
 	var names []string
@@ -279,7 +279,7 @@ var expectations = []expectation{
 		var cfg map[string]string
 		mustJSON(t, r.Body, &cfg)
 		iss := st.App.Cfg.Issuer
-		if cfg["client_id"] != "console-sample" || cfg["issuer"] != iss || cfg["redirect_uri"] != iss+"/console/callback" ||
+		if cfg["client_id"] != st.App.Cfg.ConsoleClientID || cfg["issuer"] != iss || cfg["redirect_uri"] != iss+"/console/callback" ||
 			header(r, "Cache-Control") != "no-store" {
 			t.Fatalf("config.json = %v %s", r.Headers, r.Body)
 		}

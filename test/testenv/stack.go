@@ -43,6 +43,7 @@ func StartStack(t testing.TB, keySpec string) *Stack {
 		"DYNAMODB_ENDPOINT": ddb.Endpoint,
 		"KMS_ENDPOINT":      kmsp.Endpoint,
 		"AWS_REGION":        "us-east-1",
+		"CONSOLE_CLIENT_ID": "console-test",
 	}
 	boot := config.Config{Region: "us-east-1", DynamoDBEndpoint: ddb.Endpoint, KMSEndpoint: kmsp.Endpoint}
 	awsCfg, err := awsenv.Load(ctx, boot)
@@ -105,12 +106,13 @@ func (s *Stack) AddUser(t testing.TB, orgID, email string) string {
 	return u.ID
 }
 
-// UserToken mints a management token for a user, as the sign-in flow will,
+// UserToken mints a token for a user, as the developer console gets one
+// through sign-in,
 // through the same signer the token endpoint uses.
 func (s *Stack) UserToken(t testing.TB, userID, orgID string, lifetime time.Duration, audience string) string {
 	t.Helper()
 	raw, _, err := s.App.Issuer.AccessToken(context.Background(), token.AccessRequest{
-		Subject: userID, ClientID: "console", OrgID: orgID, Audience: audience, Lifetime: lifetime, AuthTime: time.Now()})
+		Subject: userID, ClientID: s.App.Cfg.ConsoleClientID, OrgID: orgID, Audience: audience, Lifetime: lifetime, AuthTime: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
