@@ -92,7 +92,7 @@ run: deps console ## Start the emulators, the API and the console on http://127.
 
 export ORGAUTH_REQUIRE_EMULATORS := 1
 
-EMULATOR_PKGS := ./pkg/dynamo/... ./pkg/kmssign/...
+EMULATOR_PKGS := ./pkg/dynamo/... ./pkg/kmssign/... ./pkg/kmsbox/...
 SYSTEM_PKGS := ./test/...
 
 .PHONY: test
@@ -100,8 +100,8 @@ test: deps console ## Unit tests, store suite on both emulators, handlers, cfn-l
 	@echo "== console unit tests (vitest)"
 	cd $(CONSOLE_DIR) && npx --no-install vitest run
 	@echo "== unit and handler tests"
-	go test -count=1 $$(go list ./... | grep -v -e /pkg/dynamo -e /pkg/kmssign -e /test/)
-	@echo "== store suite (dynalite, moto) and KMS signer (local-kms)"
+	go test -count=1 $$(go list ./... | grep -v -e /pkg/dynamo -e /pkg/kmssign -e /pkg/kmsbox -e /test/)
+	@echo "== store suite (dynalite, moto), KMS signer and secret box (local-kms)"
 	go test -count=1 $(EMULATOR_PKGS)
 	@echo "== template"
 	cfn-lint template.yaml

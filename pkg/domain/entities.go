@@ -45,9 +45,11 @@ func (p Plan) AllowsM2M() bool { return p.AtLeast(MinimumPlanForM2M) }
 
 // Organization owns users and applications.
 type Organization struct {
-	ID        string
-	Name      string
-	Plan      Plan
+	ID   string
+	Name string
+	Plan Plan
+	// SSO is the organization's own OpenID provider; nil when it has none.
+	SSO       *SSO
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	// Version is incremented by every successful update; stores use it for

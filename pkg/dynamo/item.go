@@ -202,6 +202,17 @@ func orgItem(o domain.Organization) map[string]types.AttributeValue {
 	e.str("id", o.ID)
 	e.str("name", o.Name)
 	e.str("plan", string(o.Plan))
+	if sso := o.SSO; sso != nil {
+		e.str("sso_issuer", sso.Issuer)
+		e.str("sso_client_id", sso.ClientID)
+		e.bytes("sso_client_secret", sso.ClientSecretCiphertext)
+		e.list("sso_scopes", sso.Scopes)
+		e.list("sso_domains", sso.Domains)
+		e.bool("sso_enforced", sso.Enforced)
+		e.bool("sso_provision", sso.Provision)
+		e.str("sso_provision_role", string(sso.ProvisionRole))
+		e.list("sso_applications", sso.Applications)
+	}
 	e.time("created_at", o.CreatedAt)
 	e.time("updated_at", o.UpdatedAt)
 	e.int(attrVersion, o.Version)
@@ -217,6 +228,19 @@ func orgFromItem(item map[string]types.AttributeValue) (domain.Organization, err
 		CreatedAt: d.time("created_at"),
 		UpdatedAt: d.time("updated_at"),
 		Version:   d.int(attrVersion),
+	}
+	if iss := d.str("sso_issuer"); iss != "" {
+		o.SSO = &domain.SSO{
+			Issuer:                 iss,
+			ClientID:               d.str("sso_client_id"),
+			ClientSecretCiphertext: d.bytes("sso_client_secret"),
+			Scopes:                 d.list("sso_scopes"),
+			Domains:                d.list("sso_domains"),
+			Enforced:               d.bool("sso_enforced"),
+			Provision:              d.bool("sso_provision"),
+			ProvisionRole:          domain.Role(d.str("sso_provision_role")),
+			Applications:           d.list("sso_applications"),
+		}
 	}
 	return o, d.err
 }

@@ -21,10 +21,15 @@ type KeyAdmin interface {
 
 var _ KeyAdmin = (*kms.Client)(nil)
 
-// EnsureKey returns the id of the signing key behind alias ("alias/..."),
-// creating an asymmetric SIGN_VERIFY key of spec (SpecRSA2048 or
-// SpecECCNistP256) and the alias if the alias does not exist yet. An existing
-// alias must point at an enabled SIGN_VERIFY key of that spec.
+// SpecSymmetric is the symmetric ENCRYPT_DECRYPT key that encrypts
+// organizations' upstream client secrets (pkg/kmsbox).
+const SpecSymmetric = "SYMMETRIC_DEFAULT"
+
+// EnsureKey returns the id of the key behind alias ("alias/..."), creating
+// an asymmetric SIGN_VERIFY key of spec (SpecRSA2048 or SpecECCNistP256), or
+// a symmetric ENCRYPT_DECRYPT key (SpecSymmetric), and the alias if the
+// alias does not exist yet. An existing alias must point at an enabled key
+// of that spec and usage.
 //
 // It is meant for local setup and the admin CLI. If another caller creates
 // the alias concurrently, EnsureKey returns the winner's key and leaves the
@@ -37,22 +42,25 @@ func EnsureKey(ctx context.Context, client KeyAdmin, alias string, spec string) 
 		return "", fmt.Errorf("kmssign: alias %q is reserved for AWS managed keys", alias)
 	}
 	var ks types.KeySpec
+	usage, purpose := types.KeyUsageTypeSignVerify, "orgauth token signing key"
 	switch spec {
 	case SpecRSA2048, SpecECCNistP256:
 		ks = types.KeySpec(spec)
+	case SpecSymmetric:
+		ks, usage, purpose = types.KeySpecSymmetricDefault, types.KeyUsageTypeEncryptDecrypt, "orgauth SSO client secret key"
 	default:
-		return "", fmt.Errorf("kmssign: unsupported key spec %q (want %s or %s)", spec, SpecRSA2048, SpecECCNistP256)
+		return "", fmt.Errorf("kmssign: unsupported key spec %q (want %s, %s or %s)", spec, SpecRSA2048, SpecECCNistP256, SpecSymmetric)
 	}
 
-	id, err := describeAlias(ctx, client, alias, ks)
+	id, err := describeAlias(ctx, client, alias, ks, usage)
 	if err == nil || !isNotFound(err) {
 		return id, err
 	}
 
 	created, err := client.CreateKey(ctx, &kms.CreateKeyInput{
-		KeyUsage:    types.KeyUsageTypeSignVerify,
+		KeyUsage:    usage,
 		KeySpec:     ks,
-		Description: aws.String("orgauth token signing key (" + alias + ")"),
+		Description: aws.String(purpose + " (" + alias + ")"),
 	})
 	if err != nil {
 		return "", fmt.Errorf("kmssign: create %s key: %w", spec, err)
@@ -64,7 +72,7 @@ func EnsureKey(ctx context.Context, client KeyAdmin, alias string, spec string) 
 	_, err = client.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: aws.String(newID)})
 	var exists *types.AlreadyExistsException
 	if errors.As(err, &exists) {
-		return describeAlias(ctx, client, alias, ks)
+		return describeAlias(ctx, client, alias, ks, usage)
 	}
 	if err != nil {
 		return "", fmt.Errorf("kmssign: create %s for key %s: %w", alias, newID, err)
@@ -72,7 +80,7 @@ func EnsureKey(ctx context.Context, client KeyAdmin, alias string, spec string) 
 	return newID, nil
 }
 
-func describeAlias(ctx context.Context, client KeyAdmin, alias string, spec types.KeySpec) (string, error) {
+func describeAlias(ctx context.Context, client KeyAdmin, alias string, spec types.KeySpec, usage types.KeyUsageType) (string, error) {
 	out, err := client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(alias)})
 	if err != nil {
 		return "", fmt.Errorf("kmssign: describe %s: %w", alias, err)
@@ -84,8 +92,8 @@ func describeAlias(ctx context.Context, client KeyAdmin, alias string, spec type
 	switch {
 	case md.KeySpec != spec:
 		return "", fmt.Errorf("kmssign: %s is a %s key, want %s", alias, md.KeySpec, spec)
-	case md.KeyUsage != types.KeyUsageTypeSignVerify:
-		return "", fmt.Errorf("kmssign: %s has key usage %s, want %s", alias, md.KeyUsage, types.KeyUsageTypeSignVerify)
+	case md.KeyUsage != usage:
+		return "", fmt.Errorf("kmssign: %s has key usage %s, want %s", alias, md.KeyUsage, usage)
 	case md.KeyState != "" && md.KeyState != types.KeyStateEnabled:
 		return "", fmt.Errorf("kmssign: %s key %s is %s", alias, *md.KeyId, md.KeyState)
 	}

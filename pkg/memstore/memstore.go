@@ -8,6 +8,7 @@
 package memstore
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -71,7 +72,7 @@ func (s *Store) GetOrganization(_ context.Context, id string) (domain.Organizati
 	if !ok {
 		return domain.Organization{}, fmt.Errorf("memstore: organization %q: %w", id, domain.ErrNotFound)
 	}
-	return o, nil
+	return cleanOrg(o), nil
 }
 
 func (s *Store) UpdateOrganization(_ context.Context, id string, fn func(domain.Organization) (domain.Organization, error)) (domain.Organization, error) {
@@ -84,7 +85,7 @@ func (s *Store) ListOrganizations(_ context.Context) ([]domain.Organization, err
 	defer s.mu.Unlock()
 	out := make([]domain.Organization, 0, len(s.orgs))
 	for _, o := range s.orgs {
-		out = append(out, o)
+		out = append(out, cleanOrg(o))
 	}
 	slices.SortFunc(out, func(a, b domain.Organization) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
@@ -341,7 +342,29 @@ func keyChanged(kind, field string) error {
 
 func cleanOrg(o domain.Organization) domain.Organization {
 	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
+	if o.SSO != nil {
+		sso := *o.SSO
+		sso.ClientSecretCiphertext = nilIfEmpty(bytes.Clone(sso.ClientSecretCiphertext))
+		sso.Scopes = nilIfEmptyList(slices.Clone(sso.Scopes))
+		sso.Domains = nilIfEmptyList(slices.Clone(sso.Domains))
+		sso.Applications = nilIfEmptyList(slices.Clone(sso.Applications))
+		o.SSO = &sso
+	}
 	return o
+}
+
+func nilIfEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+func nilIfEmptyList(l []string) []string {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
 }
 
 func cleanApp(a domain.Application) domain.Application {

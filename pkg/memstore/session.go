@@ -23,6 +23,8 @@ type SessionStore struct {
 	txs      map[string]domain.LoginTransaction
 	sessions map[string]domain.Session // key: string(hash)
 	counters map[string]counter
+	ssoTxs   map[string]domain.SSOTransaction
+	links    map[string]domain.UpstreamLink // key: issuer NUL subject
 }
 
 type counter struct {
@@ -33,7 +35,8 @@ type counter struct {
 // NewSessions returns an empty session store.
 func NewSessions() *SessionStore {
 	return &SessionStore{txs: map[string]domain.LoginTransaction{},
-		sessions: map[string]domain.Session{}, counters: map[string]counter{}}
+		sessions: map[string]domain.Session{}, counters: map[string]counter{},
+		ssoTxs: map[string]domain.SSOTransaction{}, links: map[string]domain.UpstreamLink{}}
 }
 
 func cleanTx(tx domain.LoginTransaction) domain.LoginTransaction {

@@ -198,6 +198,46 @@ var organizationCases = []testCase{
 		_, err := s.GetOrganization(t.Context(), "nope")
 		wantErr(t, err, domain.ErrNotFound)
 	}},
+	{"SSOSettings", func(t *testing.T, s Store) {
+		o := newOrg("org-a")
+		must(t, s.CreateOrganization(t.Context(), o))
+		sso := &domain.SSO{Issuer: "https://idp.example.com", ClientID: "orgauth", ClientSecretCiphertext: []byte{1, 2, 3},
+			Scopes: []string{"email", "profile"}, Domains: []string{"example.com", "example.org"}, Enforced: true,
+			Provision: true, ProvisionRole: domain.RoleMember, Applications: []string{"app-1"}}
+		got, err := s.UpdateOrganization(t.Context(), "org-a", func(o domain.Organization) (domain.Organization, error) {
+			o.SSO = sso
+			return o, nil
+		})
+		must(t, err)
+		sso.ClientSecretCiphertext[0] = 9 // the store kept its own copy
+		read, err := s.GetOrganization(t.Context(), "org-a")
+		must(t, err)
+		want := &domain.SSO{Issuer: "https://idp.example.com", ClientID: "orgauth", ClientSecretCiphertext: []byte{1, 2, 3},
+			Scopes: []string{"email", "profile"}, Domains: []string{"example.com", "example.org"}, Enforced: true,
+			Provision: true, ProvisionRole: domain.RoleMember, Applications: []string{"app-1"}}
+		same(t, *read.SSO, *want)
+		same(t, *got.SSO, *want)
+		// The minimal settings read back without the optional ones, and
+		// removing SSO removes every setting.
+		_, err = s.UpdateOrganization(t.Context(), "org-a", func(o domain.Organization) (domain.Organization, error) {
+			o.SSO = &domain.SSO{Issuer: "https://idp.example.com", ClientID: "orgauth"}
+			return o, nil
+		})
+		must(t, err)
+		read, err = s.GetOrganization(t.Context(), "org-a")
+		must(t, err)
+		same(t, *read.SSO, domain.SSO{Issuer: "https://idp.example.com", ClientID: "orgauth"})
+		_, err = s.UpdateOrganization(t.Context(), "org-a", func(o domain.Organization) (domain.Organization, error) {
+			o.SSO = nil
+			return o, nil
+		})
+		must(t, err)
+		read, err = s.GetOrganization(t.Context(), "org-a")
+		must(t, err)
+		if read.SSO != nil {
+			t.Fatalf("SSO after removal: %+v", read.SSO)
+		}
+	}},
 	{"Duplicate", func(t *testing.T, s Store) {
 		must(t, s.CreateOrganization(t.Context(), newOrg("org-a")))
 		o := newOrg("org-a")

@@ -1,0 +1,82 @@
+package domain
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// SSO is an organization's own OpenID provider: its users sign in there
+// instead of with an orgauth password.
+type SSO struct {
+	// Issuer is the provider's issuer URL; its discovery document and keys
+	// are read from there.
+	Issuer   string
+	ClientID string
+	// ClientSecretCiphertext is the client secret encrypted with the
+	// stack's symmetric KMS key, with the encryption context
+	// {"organization_id": <the organization's id>}. The plaintext is never
+	// stored.
+	ClientSecretCiphertext []byte
+	// Scopes are asked for besides openid (which is always asked for).
+	Scopes []string
+	// Domains are the email domains (lower-case) that belong to the
+	// provider: home-realm discovery sends them upstream, and an upstream
+	// email outside them is refused.
+	Domains []string
+	// Enforced: no password sign-in for the organization's users of the
+	// applications SSO applies to; the login page never shows a password
+	// field.
+	Enforced bool
+	// Provision creates an unknown user on first sign-in, with
+	// ProvisionRole; otherwise only existing users may sign in.
+	Provision     bool
+	ProvisionRole Role
+	// Applications are the client ids SSO applies to; empty means every
+	// application of the organization.
+	Applications []string
+}
+
+// AppliesTo reports whether the provider signs users in to the application.
+func (s *SSO) AppliesTo(clientID string) bool {
+	return s != nil && (len(s.Applications) == 0 || slices.Contains(s.Applications, clientID))
+}
+
+// HasDomain reports whether email's domain belongs to the provider.
+func (s *SSO) HasDomain(email string) bool {
+	if s == nil {
+		return false
+	}
+	at := strings.LastIndexByte(email, '@')
+	return at > 0 && slices.Contains(s.Domains, strings.ToLower(email[at+1:]))
+}
+
+// SSOTransaction is one sign-in sent upstream: what GET /callback needs to
+// check the provider's answer and to finish the login transaction it
+// belongs to. It is keyed by the state sent upstream, lives a few minutes
+// and is consumed at most once.
+//
+// It is bound to the browser that started it: the browser holds a random
+// secret in a cookie, the transaction its hash (BindingHash). The PKCE code
+// verifier is derived from that secret (PKCEVerifier), so it is stored
+// nowhere, and a state replayed from another browser cannot be finished.
+type SSOTransaction struct {
+	State              string // random (NewID)
+	LoginTransactionID string
+	OrganizationID     string
+	ClientID           string // the application signing in
+	Nonce              string
+	BindingHash        []byte // HashSecret of the browser's binding secret
+	CreatedAt          time.Time
+	ExpiresAt          time.Time
+}
+
+// UpstreamLink ties an upstream identity (issuer and subject) to one
+// orgauth user, once, on first sign-in.
+type UpstreamLink struct {
+	Issuer         string
+	Subject        string
+	UserID         string
+	OrganizationID string
+	CreatedAt      time.Time
+}
