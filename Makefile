@@ -9,7 +9,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # Lambda functions: SAM logical id -> package under functions/.
 FUNCTIONS := TokenFunction:token WellKnownFunction:wellknown ApplicationsFunction:applications AuthorizeFunction:authorize \
-  ConsoleFunction:console
+  CallbackFunction:callback ConsoleFunction:console
 LOGICAL_IDS := $(foreach f,$(FUNCTIONS),$(word 1,$(subst :, ,$(f))))
 
 # How sam build (BuildMethod: makefile) and `make build` compile a function.

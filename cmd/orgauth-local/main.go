@@ -118,6 +118,16 @@ func run() error {
 		keyIDs = id
 	}
 	env["SIGNING_KEY_IDS"] = keyIDs
+	// The key of organizations' upstream SSO client secrets.
+	ssoKey := os.Getenv("SSO_KEY_ID")
+	if ssoKey == "" {
+		id, err := kmssign.EnsureKey(ctx, kmsClient, "alias/orgauth-local-sso", kmssign.SpecSymmetric)
+		if err != nil {
+			return fmt.Errorf("SSO secret key: %w", err)
+		}
+		ssoKey = id
+	}
+	env["SSO_KEY_ID"] = ssoKey
 	if err := dynamo.CreateTable(ctx, db, env["TABLE_NAME"]); err != nil {
 		return fmt.Errorf("table %s: %w", env["TABLE_NAME"], err)
 	}

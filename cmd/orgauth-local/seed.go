@@ -32,6 +32,7 @@ type localFile struct {
 	DynamoDBEndpoint string `json:"dynamodb_endpoint,omitempty"`
 	KMSEndpoint      string `json:"kms_endpoint,omitempty"`
 	SigningKeyIDs    string `json:"signing_key_ids"`
+	SSOKeyID         string `json:"sso_key_id,omitempty"`
 }
 
 type userCred struct {
@@ -103,6 +104,7 @@ func describe(app *wiring.App, lf localFile) localFile {
 	lf.Issuer, lf.Audience, lf.ManagementAudience = app.Cfg.Issuer, app.Cfg.Audiences[0], app.Cfg.ManagementAudience
 	lf.Table, lf.DynamoDBEndpoint, lf.KMSEndpoint = app.Cfg.Table, app.Cfg.DynamoDBEndpoint, app.Cfg.KMSEndpoint
 	lf.SigningKeyIDs = strings.Join(app.Cfg.SigningKeyIDs, ",")
+	lf.SSOKeyID = app.Cfg.SSOKeyID
 	return lf
 }
 

@@ -31,6 +31,27 @@ type Store interface {
 	ForgetFailure(ctx context.Context, key string, window time.Duration, now time.Time) error
 
 	CreateCode(ctx context.Context, c domain.AuthorizationCode) error
+
+	// Organization SSO (sso.go).
+	GetOrganization(ctx context.Context, id string) (domain.Organization, error)
+	CreateUser(ctx context.Context, u domain.User) error
+	CreateSSOTransaction(ctx context.Context, tx domain.SSOTransaction) error
+	ConsumeSSOTransaction(ctx context.Context, state string, now time.Time) (domain.SSOTransaction, error)
+	LinkUpstream(ctx context.Context, l domain.UpstreamLink) error
+	GetUpstreamLink(ctx context.Context, issuer, subject string) (domain.UpstreamLink, error)
+}
+
+// Upstream is an organization's own OpenID provider, as a relying party
+// sees it (pkg/upstream).
+type Upstream interface {
+	AuthorizationEndpoint(ctx context.Context, sso *domain.SSO) (string, error)
+	AuthCodeURL(ctx context.Context, sso *domain.SSO, redirectURL, state, nonce, verifier, loginHint string) (string, error)
+	Exchange(ctx context.Context, sso *domain.SSO, secret, redirectURL, code, verifier, nonce string) (domain.UpstreamIdentity, error)
+}
+
+// SecretOpener decrypts an organization's upstream client secret (pkg/kmsbox).
+type SecretOpener interface {
+	Decrypt(ctx context.Context, orgID string, ciphertext []byte) ([]byte, error)
 }
 
 // Keys publishes the public keys that verify an id_token_hint.
@@ -81,6 +102,18 @@ type Handler struct {
 	now    func() time.Time
 	secure bool   // https issuer: Secure, __Host- cookies
 	origin string // the issuer's origin, which POST /login must come from
+
+	upstream Upstream     // nil: organization SSO is off
+	secrets  SecretOpener // nil: this function cannot finish SSO sign-ins (only callback can)
+}
+
+// WithSSO turns on organization SSO. The authorize function sends users
+// upstream and needs no secret; the callback function finishes their
+// sign-in and is the one given secrets, to decrypt the upstream client
+// secret.
+func (h *Handler) WithSSO(up Upstream, secrets SecretOpener) *Handler {
+	h.upstream, h.secrets = up, secrets
+	return h
 }
 
 // New returns the handler. now may be nil.
@@ -120,5 +153,13 @@ func (h *Handler) Routes() http.Handler {
 	mux.HandleFunc("/authorize", h.authorize)
 	mux.HandleFunc("/login", h.login)
 	mux.HandleFunc("/logout", h.logout)
+	return mux
+}
+
+// CallbackRoutes returns the handler of the callback function: GET
+// /callback, where organizations' providers send their users back.
+func (h *Handler) CallbackRoutes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/callback", h.callback)
 	return mux
 }

@@ -141,13 +141,36 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.setCookie(w, csrfCookie, csrf, 0)
-	h.loginPage(w, r, http.StatusOK, req.app.Name, tx, csrf, req.loginHint, "")
+	sso, err := h.ssoFor(ctx, req.app)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	switch {
+	case sso == nil:
+		h.loginPage(w, r, http.StatusOK, req.app.Name, tx, csrf, req.loginHint, "", nil)
+	case sso.Enforced || sso.HasDomain(req.loginHint):
+		// Home-realm discovery: straight to the organization's provider.
+		h.goUpstream(w, r, tx, sso, req.loginHint)
+	default:
+		h.emailPage(w, r, http.StatusOK, req.app.Name, tx, csrf, req.loginHint, "", sso)
+	}
 }
 
-func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request, status int, appName string, tx domain.LoginTransaction, csrf, email, msg string) {
+// loginPage is the password form. With SSO (not enforced), its email may
+// still send the user upstream, so the provider joins the form's targets.
+func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request, status int, appName string, tx domain.LoginTransaction, csrf, email, msg string, sso *domain.SSO) {
 	h.render(w, r, status, page{Title: "Sign in", Error: msg, Login: &loginForm{
 		AppName: appName, Transaction: tx.ID, CSRFToken: csrf, Email: email,
-	}}, tx.RedirectURI)
+	}}, h.formTargets(r.Context(), tx, sso)...)
+}
+
+// emailPage is the first step where the organization has its own provider:
+// the email alone, which decides where the user signs in.
+func (h *Handler) emailPage(w http.ResponseWriter, r *http.Request, status int, appName string, tx domain.LoginTransaction, csrf, email, msg string, sso *domain.SSO) {
+	h.render(w, r, status, page{Title: "Sign in", Error: msg, Login: &loginForm{
+		AppName: appName, Transaction: tx.ID, CSRFToken: csrf, Email: email, EmailOnly: true,
+	}}, h.formTargets(r.Context(), tx, sso)...)
 }
 
 // currentSession returns the browser's session and its user, or nil when
@@ -282,13 +305,31 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := strings.ToLower(strings.TrimSpace(form["email"]))
-	pw := form["password"]
-	if email == "" || pw == "" {
-		h.loginPage(w, r, http.StatusOK, app.Name, tx, csrf, email, "Enter your email and password.")
+	pw, hasPassword := form["password"]
+	if len(email) > 320 || len(pw) > 1024 {
+		h.loginPage(w, r, http.StatusOK, app.Name, tx, csrf, "", "Incorrect email or password.", nil)
 		return
 	}
-	if len(email) > 320 || len(pw) > 1024 {
-		h.loginPage(w, r, http.StatusOK, app.Name, tx, csrf, "", "Incorrect email or password.")
+	sso, err := h.ssoFor(ctx, app)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if sso != nil {
+		switch {
+		case sso.Enforced || sso.HasDomain(email):
+			h.goUpstream(w, r, tx, sso, email)
+			return
+		case !hasPassword && email == "":
+			h.emailPage(w, r, http.StatusOK, app.Name, tx, csrf, "", "Enter your email.", sso)
+			return
+		case !hasPassword: // the email step, for a user who signs in here
+			h.loginPage(w, r, http.StatusOK, app.Name, tx, csrf, email, "", sso)
+			return
+		}
+	}
+	if email == "" || pw == "" {
+		h.loginPage(w, r, http.StatusOK, app.Name, tx, csrf, email, "Enter your email and password.", sso)
 		return
 	}
 
@@ -335,7 +376,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		}
 		h.log.WarnContext(ctx, "login failed", "event", "login_failed", "reason", reason, "request_id", requestID(r),
 			"client_id", tx.ClientID, "user_id", user.ID, "source_ip", ip)
-		h.loginPage(w, r, http.StatusOK, app.Name, tx, csrf, email, "Incorrect email or password.")
+		h.loginPage(w, r, http.StatusOK, app.Name, tx, csrf, email, "Incorrect email or password.", sso)
 		return
 	}
 	for _, k := range keys {
@@ -345,10 +386,20 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	h.finishSignIn(w, r, txID, app, user, "password", now)
+}
+
+// finishSignIn ends a login transaction whose user has proven who they are
+// (with a password, or through the organization's provider): it consumes the
+// transaction, starts a session and sends the user back to the application
+// with a code.
+func (h *Handler) finishSignIn(w http.ResponseWriter, r *http.Request, txID string, app domain.Application, user domain.User, method string, now time.Time) {
+	ctx := r.Context()
 	// Single use: of concurrent posts of one transaction, one gets it.
-	tx, err = h.store.ConsumeLoginTransaction(ctx, txID, now)
+	tx, err := h.store.ConsumeLoginTransaction(ctx, txID, now)
 	if errors.Is(err, domain.ErrNotFound) {
-		expired()
+		h.errorPage(w, r, http.StatusBadRequest, "Sign-in expired",
+			"This sign-in has expired or was already used. Go back to the application and sign in again.")
 		return
 	}
 	if err != nil {
@@ -381,7 +432,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	h.setCookie(w, sessionCookie, value, int(h.cfg.SessionLifetime/time.Second))
 	h.log.InfoContext(ctx, "login succeeded", "event", "login_succeeded", "request_id", requestID(r),
-		"client_id", tx.ClientID, "user_id", user.ID, "session_id", sess.ID)
+		"client_id", tx.ClientID, "user_id", user.ID, "session_id", sess.ID, "method", method)
 	h.issueCode(w, r, txGrant(tx), sess, user, now)
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"orgauth/pkg/httpx"
@@ -51,13 +52,17 @@ type loginForm struct {
 	Transaction string
 	CSRFToken   string
 	Email       string
+	// EmailOnly is the first step where the organization has its own SSO:
+	// the email decides whether the user signs in upstream or here.
+	EmailOnly bool
 }
 
-// render writes a page with the headers every page carries. formTarget,
-// when set, is the redirect_uri the form's POST may end up at: browsers
-// apply form-action to the redirects that follow a form submission, so the
-// application's origin joins 'self' there.
-func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, p page, formTarget string) {
+// render writes a page with the headers every page carries. formTargets
+// are where the form's POST may end up: the redirect_uri, and with SSO the
+// upstream provider's authorization endpoint. Browsers apply form-action to
+// the redirects that follow a form submission, so their origins join
+// 'self' there.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, p page, formTargets ...string) {
 	p.Style = template.CSS(style)
 	if status >= 400 {
 		p.RequestID = httpx.RequestID(r.Context())
@@ -68,8 +73,10 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, p p
 		status, buf = http.StatusInternalServerError, *bytes.NewBufferString("Internal error\n")
 	}
 	formAction := "'self'"
-	if u, err := url.Parse(formTarget); err == nil && u.Scheme != "" && u.Host != "" {
-		formAction += " " + u.Scheme + "://" + u.Host
+	for _, target := range formTargets {
+		if u, err := url.Parse(target); err == nil && u.Scheme != "" && u.Host != "" && !strings.ContainsAny(u.Host, " ;,'") {
+			formAction += " " + u.Scheme + "://" + u.Host
+		}
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
@@ -90,7 +97,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, p p
 // errorPage shows an error that must not be redirected: an unknown client, a
 // redirect URI that is not registered, a broken form.
 func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
-	h.render(w, r, status, page{Title: title, Error: msg}, "")
+	h.render(w, r, status, page{Title: title, Error: msg})
 }
 
 func (h *Handler) tooManyAttempts(w http.ResponseWriter, r *http.Request, retry time.Duration) {

@@ -32,6 +32,8 @@ type Config struct {
 	LogLevel            slog.Level    // LOG_LEVEL (default info)
 	MetricsNamespace    string        // METRICS_NAMESPACE: CloudWatch namespace for EMF metrics; empty turns them off
 	ConsoleClientID     string        // CONSOLE_CLIENT_ID: the developer console's SPA application; empty turns it off
+	SSOKeyID            string        // SSO_KEY_ID: the symmetric KMS key of organizations' upstream client secrets
+	UpstreamTimeout     time.Duration // UPSTREAM_TIMEOUT (default 5s): each call to an organization's identity provider
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
@@ -47,6 +49,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		KMSEndpoint:        getenv("KMS_ENDPOINT"),
 		MetricsNamespace:   getenv("METRICS_NAMESPACE"),
 		ConsoleClientID:    getenv("CONSOLE_CLIENT_ID"),
+		SSOKeyID:           getenv("SSO_KEY_ID"),
 	}
 	var errs []error
 	durations := []struct {
@@ -60,6 +63,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		{"KEYSET_REFRESH", &c.KeySetRefresh, time.Minute},
 		{"REFRESH_TOKEN_LIFETIME", &c.RefreshLifetime, 30 * 24 * time.Hour},
 		{"REFRESH_TOKEN_IDLE_TIMEOUT", &c.RefreshIdleTimeout, 7 * 24 * time.Hour},
+		{"UPSTREAM_TIMEOUT", &c.UpstreamTimeout, 5 * time.Second},
 	}
 	for _, d := range durations {
 		*d.dst = d.def

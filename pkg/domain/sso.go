@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -80,3 +81,23 @@ type UpstreamLink struct {
 	OrganizationID string
 	CreatedAt      time.Time
 }
+
+// UpstreamIdentity is who the upstream provider's verified ID token says
+// signed in.
+type UpstreamIdentity struct {
+	Issuer        string
+	Subject       string
+	Email         string
+	EmailVerified bool
+	Name          string
+}
+
+// Upstream failures, for the pages the callback shows.
+var (
+	// ErrUpstreamUnavailable: the provider could not be reached, did not
+	// answer in time, or answered with a server error.
+	ErrUpstreamUnavailable = errors.New("the organization's identity provider is unavailable")
+	// ErrUpstreamRejected: the provider refused the code, or its ID token
+	// did not verify (signature, issuer, audience, expiry, nonce).
+	ErrUpstreamRejected = errors.New("the organization's identity provider's answer was refused")
+)

@@ -34,6 +34,7 @@ func TestTemplateRoutes(t *testing.T) {
 		{"PATCH", "/applications/{client_id}", "ApplicationsFunction"},
 		{"POST", "/applications/{client_id}/rotate-secret", "ApplicationsFunction"},
 		{"GET", "/authorize", "AuthorizeFunction"},
+		{"GET", "/callback", "CallbackFunction"},
 		{"GET", "/console", "ConsoleFunction"},
 		{"GET", "/console/{path+}", "ConsoleFunction"},
 		{"ANY", "/login", "AuthorizeFunction"},

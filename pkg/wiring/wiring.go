@@ -25,11 +25,13 @@ import (
 	"orgauth/pkg/cors"
 	"orgauth/pkg/discovery"
 	"orgauth/pkg/dynamo"
+	"orgauth/pkg/kmsbox"
 	"orgauth/pkg/kmssign"
 	"orgauth/pkg/metrics"
 	"orgauth/pkg/store"
 	"orgauth/pkg/token"
 	"orgauth/pkg/tokenapi"
+	"orgauth/pkg/upstream"
 )
 
 // App holds everything a function needs, built once.
@@ -44,6 +46,9 @@ type App struct {
 	Now    func() time.Time
 	// Metrics emits CloudWatch EMF lines; nil when METRICS_NAMESPACE is unset.
 	Metrics *metrics.Recorder
+	// Upstream is the relying party of organizations' own identity
+	// providers, with their discovery documents and keys cached.
+	Upstream *upstream.Client
 }
 
 // New builds the adapters from an AWS configuration. No network call is
@@ -67,7 +72,8 @@ func New(awsCfg aws.Config, cfg config.Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Cfg: cfg, Log: log, DB: db, KMS: kmsClient, Keys: keys, Now: time.Now, Metrics: rec}
+	a := &App{Cfg: cfg, Log: log, DB: db, KMS: kmsClient, Keys: keys, Now: time.Now, Metrics: rec,
+		Upstream: upstream.New(upstream.Config{Timeout: cfg.UpstreamTimeout}, nil)}
 	a.Store = st
 	a.Issuer = token.NewIssuer(cfg.Issuer, keys, a.Now, nil)
 	return a, nil
@@ -102,14 +108,26 @@ func (a *App) Token() http.Handler {
 }
 
 // Authorize is the authorize function's handler: /authorize, /login and
-// /logout.
+// /logout. It sends users of organizations with SSO upstream, without
+// being able to decrypt any upstream secret.
 func (a *App) Authorize() http.Handler {
+	return a.signIn().WithSSO(a.Upstream, nil).Routes()
+}
+
+// Callback is the callback function's handler: /callback, where
+// organizations' providers return their users. It alone decrypts their
+// client secrets (SSO_KEY_ID).
+func (a *App) Callback() http.Handler {
+	return a.signIn().WithSSO(a.Upstream, kmsbox.New(a.KMS, a.Cfg.SSOKeyID)).CallbackRoutes()
+}
+
+func (a *App) signIn() *authorize.Handler {
 	return authorize.New(a.Store, a.Keys, authorize.Config{
 		Issuer:             a.Cfg.Issuer,
 		Audiences:          a.Cfg.TokenAudiences(),
 		DefaultAudience:    a.Cfg.DefaultAudience(),
 		ManagementAudience: a.Cfg.ManagementAudience, ManagementClientID: a.Cfg.ConsoleClientID,
-	}, a.Log, a.Now).Routes()
+	}, a.Log, a.Now)
 }
 
 // WellKnown is the wellknown function's handler.
@@ -131,6 +149,7 @@ func (a *App) Handlers() map[string]http.Handler {
 		"WellKnownFunction":    a.WellKnown(),
 		"ApplicationsFunction": a.Applications(),
 		"AuthorizeFunction":    a.Authorize(),
+		"CallbackFunction":     a.Callback(),
 		"ConsoleFunction":      a.Console(),
 	}
 }

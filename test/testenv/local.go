@@ -31,6 +31,7 @@ type LocalFile struct {
 	DynamoDBEndpoint   string `json:"dynamodb_endpoint"`
 	KMSEndpoint        string `json:"kms_endpoint"`
 	SigningKeyIDs      string `json:"signing_key_ids"`
+	SSOKeyID           string `json:"sso_key_id"`
 	User               struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`

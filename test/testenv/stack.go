@@ -56,6 +56,11 @@ func StartStack(t testing.TB, keySpec string) *Stack {
 		t.Fatal(err)
 	}
 	env["SIGNING_KEY_IDS"] = keyID
+	ssoKey, err := kmssign.EnsureKey(ctx, kmsClient, "alias/orgauth-test-sso", kmssign.SpecSymmetric)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env["SSO_KEY_ID"] = ssoKey
 	if err := dynamo.CreateTable(ctx, db, env["TABLE_NAME"]); err != nil {
 		t.Fatal(err)
 	}
@@ -107,8 +112,7 @@ func (s *Stack) AddUser(t testing.TB, orgID, email string) string {
 }
 
 // UserToken mints a token for a user, as the developer console gets one
-// through sign-in,
-// through the same signer the token endpoint uses.
+// through sign-in, with the signer the token endpoint uses.
 func (s *Stack) UserToken(t testing.TB, userID, orgID string, lifetime time.Duration, audience string) string {
 	t.Helper()
 	raw, _, err := s.App.Issuer.AccessToken(context.Background(), token.AccessRequest{
