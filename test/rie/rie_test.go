@@ -215,6 +215,14 @@ var expectations = []expectation{
 			t.Fatalf("logout = %s", r.Body)
 		}
 	}},
+	{"callback-callback", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		// A provider's answer to a sign-in this server does not know.
+		wantStatus(t, r, 400)
+		wantHTMLPage(t, r)
+		if !strings.Contains(r.Body, "expired or was already used") {
+			t.Fatalf("callback = %s", r.Body)
+		}
+	}},
 	{"applications-create", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
 		wantStatus(t, r, 201)
 		var v map[string]any
