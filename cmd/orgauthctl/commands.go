@@ -41,6 +41,7 @@ var groups = map[string][]command{
 	"apps": {
 		{"list", "--org ID", "List an organization's applications.", appsList},
 	},
+	"sso":  ssoCommands, // sso.go
 	"keys": keyCommands, // keys.go
 }
 

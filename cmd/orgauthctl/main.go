@@ -1,8 +1,9 @@
 // Command orgauthctl is the operators' command line for orgauth: it creates
 // and lists organizations, sets their plan, creates, lists and disables
-// users, and lists applications, straight on the DynamoDB table through
-// pkg/admin; and it rotates the token signing keys (keys.go, see
-// infra/KEY-ROTATION.md). Run `orgauthctl help` for the commands.
+// users, lists applications, and configures organizations' own SSO (sso.go),
+// straight on the DynamoDB table through pkg/admin; and it rotates the token
+// signing keys (keys.go, see infra/KEY-ROTATION.md). Run `orgauthctl help`
+// for the commands.
 //
 // Connection: --table or TABLE_NAME names the table; DYNAMODB_ENDPOINT
 // points at an emulator, AWS_REGION picks the region. With none of them set
@@ -12,8 +13,8 @@
 //
 // Output is an aligned table, or one JSON document with --json. Errors are
 // one line on standard error: exit status 1, or 2 for a usage error. It
-// never prints a password hash or a client secret hash; a generated password
-// is printed once.
+// never prints a password hash, a client secret hash, or an upstream client
+// secret or its ciphertext; a generated password is printed once.
 package main
 
 import (
@@ -44,7 +45,7 @@ import (
 	"orgauth/pkg/wiring"
 )
 
-const usageText = `orgauthctl manages orgauth's organizations, users, applications and signing keys.
+const usageText = `orgauthctl manages orgauth's organizations, users, applications, SSO and signing keys.
 
 Usage:
   orgauthctl orgs create --name NAME --plan PLAN
@@ -55,11 +56,21 @@ Usage:
   orgauthctl users list --org ID
   orgauthctl users disable --user ID|EMAIL
   orgauthctl apps list --org ID
+  orgauthctl sso set --org ID --issuer URL --client-id ID --domains DOMAIN[,DOMAIN...]
+                     [--client-secret-stdin] [--scopes "SCOPE ..."] [--enforce]
+                     [--provision [--role member|admin]] [--apps CLIENT_ID[,CLIENT_ID...]]
+  orgauthctl sso show --org ID
+  orgauthctl sso remove --org ID
   orgauthctl keys list
   orgauthctl keys rotate [--spec RSA_2048|ECC_NIST_P256] [--stage STAGE]
   orgauthctl keys withdraw
 
 Plans: free, team, enterprise, enterprise_large, enterprise_unlimited.
+
+sso set replaces an organization's SSO settings (its own OpenID provider). With
+--client-secret-stdin the provider's client secret is read as one line from standard
+input and stored encrypted with the KMS key SSO_KEY_ID; without it the configured
+secret is kept. The secret is never shown: sso show says client_secret: set.
 
 keys rotate performs the next due step of a signing-key rotation (publish,
 promote, retire) and says when the next one is due; see infra/KEY-ROTATION.md.
@@ -71,11 +82,14 @@ Every command also takes:
 Environment:
   TABLE_NAME         the DynamoDB table
   DYNAMODB_ENDPOINT  a DynamoDB emulator, such as http://127.0.0.1:8000
-  KMS_ENDPOINT       a KMS emulator (keys commands), such as http://127.0.0.1:4599
+  KMS_ENDPOINT       a KMS emulator (keys commands, sso set), such as http://127.0.0.1:4599
+  SSO_KEY_ID         the symmetric KMS key of upstream client secrets (sso set with a secret;
+                     the stack's SSOSecretKey)
   AWS_REGION         the AWS region (the usual AWS configuration chain applies)
   ORGAUTH_DATA_DIR   where make run keeps local.json (default .orgauth); with
                      no table and no endpoint set, they are read from there
-                     (with kms_endpoint and signing_key_ids for keys commands)
+                     (with kms_endpoint and signing_key_ids for keys commands, and
+                     kms_endpoint and sso_key_id for sso set)
 
 Run "orgauthctl GROUP COMMAND -h" for a command's flags.
 `
@@ -128,7 +142,7 @@ func run(ctx context.Context, args []string, e env) int {
 
 func dispatch(ctx context.Context, args []string, e env) error {
 	if len(args) == 0 {
-		return usagef("missing command (one of orgs, users, apps, keys; see orgauthctl help)")
+		return usagef("missing command (one of orgs, users, apps, sso, keys; see orgauthctl help)")
 	}
 	if a := args[0]; a == "help" || a == "-h" || a == "-help" || a == "--help" {
 		fmt.Fprint(e.stdout, usageText)
@@ -136,7 +150,7 @@ func dispatch(ctx context.Context, args []string, e env) error {
 	}
 	group, ok := groups[args[0]]
 	if !ok {
-		return usagef("unknown command %q (one of orgs, users, apps, keys; see orgauthctl help)", args[0])
+		return usagef("unknown command %q (one of orgs, users, apps, sso, keys; see orgauthctl help)", args[0])
 	}
 	if len(args) < 2 || strings.HasPrefix(args[1], "-") {
 		return usagef("%s: missing command (one of %s)", args[0], strings.Join(names(group), ", "))
@@ -231,6 +245,7 @@ type connection struct {
 	table, endpoint, region string
 	kmsEndpoint             string // KMS_ENDPOINT, or local.json's kms_endpoint
 	signingKeyIDs           string // local.json's signing_key_ids
+	ssoKeyID                string // SSO_KEY_ID, or local.json's sso_key_id
 	local                   bool   // read from local.json
 }
 
@@ -240,13 +255,14 @@ type localFile struct {
 	DynamoDBEndpoint string `json:"dynamodb_endpoint"`
 	KMSEndpoint      string `json:"kms_endpoint"`
 	SigningKeyIDs    string `json:"signing_key_ids"`
+	SSOKeyID         string `json:"sso_key_id"`
 }
 
 // resolveConnection applies the precedence: --table, then TABLE_NAME and
 // DYNAMODB_ENDPOINT; with none of them, local.json from make run. KMS_ENDPOINT
-// wins over local.json's kms_endpoint.
+// wins over local.json's kms_endpoint, SSO_KEY_ID over its sso_key_id.
 func resolveConnection(tableFlag string, getenv func(string) string) (connection, error) {
-	c := connection{table: tableFlag, endpoint: getenv("DYNAMODB_ENDPOINT"), region: getenv("AWS_REGION"), kmsEndpoint: getenv("KMS_ENDPOINT")}
+	c := connection{table: tableFlag, endpoint: getenv("DYNAMODB_ENDPOINT"), region: getenv("AWS_REGION"), kmsEndpoint: getenv("KMS_ENDPOINT"), ssoKeyID: getenv("SSO_KEY_ID")}
 	if c.table == "" {
 		c.table = getenv("TABLE_NAME")
 	}
@@ -271,6 +287,9 @@ func resolveConnection(tableFlag string, getenv func(string) string) (connection
 				c.kmsEndpoint = lf.KMSEndpoint
 			}
 			c.signingKeyIDs = lf.SigningKeyIDs
+			if c.ssoKeyID == "" {
+				c.ssoKeyID = lf.SSOKeyID
+			}
 		case !errors.Is(err, os.ErrNotExist):
 			return c, err
 		}

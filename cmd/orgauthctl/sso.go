@@ -1,0 +1,247 @@
+package main
+
+// orgauthctl sso: an organization's own OpenID provider (README, Organization
+// SSO). The rules live in pkg/admin; this file reads the client secret from
+// standard input, encrypts it with KMS (SSO_KEY_ID) through pkg/kmsbox, and
+// never prints the secret or its ciphertext.
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"orgauth/pkg/admin"
+	"orgauth/pkg/awsenv"
+	"orgauth/pkg/config"
+	"orgauth/pkg/domain"
+	"orgauth/pkg/kmsbox"
+	"orgauth/pkg/wiring"
+)
+
+var ssoCommands = []command{
+	{"set", "--org ID --issuer URL --client-id ID --domains DOMAIN[,DOMAIN...] [--client-secret-stdin] [--scopes \"SCOPE ...\"] " +
+		"[--enforce] [--provision [--role member|admin]] [--apps CLIENT_ID[,CLIENT_ID...]]",
+		"Configure the organization's own OpenID provider, replacing every setting. Register orgauth\n" +
+			"there with the redirect URI <orgauth issuer>/callback. With --client-secret-stdin the client\n" +
+			"secret is read as one line from standard input and stored encrypted with the KMS key\n" +
+			"SSO_KEY_ID (or local.json's sso_key_id); without it the configured secret is kept, for the\n" +
+			"same issuer and client id. The secret is never printed.", ssoSet},
+	{"show", "--org ID", "Show the organization's SSO settings. The client secret shows only as set.", ssoShow},
+	{"remove", "--org ID", "Remove the organization's SSO settings and client secret: its users sign in with\n" +
+		"passwords again.", ssoRemove},
+}
+
+func ssoSet(fs *flag.FlagSet) func(*invocation) error {
+	org := fs.String("org", "", "the organization's id")
+	issuer := fs.String("issuer", "", "the provider's issuer URL, exactly as its ID tokens name it (https; http only on loopback)")
+	clientID := fs.String("client-id", "", "the client id orgauth is registered as at the provider")
+	fromStdin := fs.Bool("client-secret-stdin", false, "read the client secret as one line from standard input\n(without it, the configured secret is kept)")
+	domains := fs.String("domains", "", "comma-separated email domains that belong to the provider, such as example.com,example.org")
+	scopes := fs.String("scopes", "", "space-separated scopes to ask for besides openid (default \"email profile\")")
+	enforce := fs.Bool("enforce", false, "no password sign-in for the organization's users of the applications SSO applies to")
+	provision := fs.Bool("provision", false, "create unknown users on their first sign-in")
+	role := fs.String("role", "", "with --provision: the role of provisioned users, member (default) or admin")
+	apps := fs.String("apps", "", "comma-separated client ids of the organization's SPA applications SSO applies to\n(default: all of them)")
+	return func(inv *invocation) error {
+		if err := required(inv, [2]string{"org", *org}, [2]string{"issuer", *issuer}, [2]string{"client-id", *clientID},
+			[2]string{"domains", *domains}); err != nil {
+			return err
+		}
+		if *role != "" && !*provision {
+			return usagef("%s: --role applies only with --provision", inv.name)
+		}
+		var secret string
+		if *fromStdin {
+			var err error
+			if secret, err = readSecretLine(inv.env.stdin); err != nil {
+				return err
+			}
+		}
+		a, err := inv.admin()
+		if err != nil {
+			return err
+		}
+		var enc admin.SecretEncrypter
+		if secret != "" {
+			if enc, err = inv.ssoBox(); err != nil {
+				return err
+			}
+		}
+		o, err := a.SetSSO(inv.ctx, enc, *org, admin.SSOInput{
+			Issuer: *issuer, ClientID: *clientID, ClientSecret: secret,
+			Scopes: strings.Fields(*scopes), Domains: splitList(*domains), Applications: splitList(*apps),
+			Enforced: *enforce, Provision: *provision, ProvisionRole: domain.Role(*role),
+		})
+		if err != nil {
+			return err
+		}
+		v := ssoView(o)
+		return inv.print(v, ssoTable(v))
+	}
+}
+
+func ssoShow(fs *flag.FlagSet) func(*invocation) error {
+	org := fs.String("org", "", "the organization's id")
+	return func(inv *invocation) error {
+		if err := required(inv, [2]string{"org", *org}); err != nil {
+			return err
+		}
+		a, err := inv.admin()
+		if err != nil {
+			return err
+		}
+		o, err := a.SSO(inv.ctx, *org)
+		if err != nil {
+			return err
+		}
+		v := ssoView(o)
+		return inv.print(v, ssoTable(v))
+	}
+}
+
+func ssoRemove(fs *flag.FlagSet) func(*invocation) error {
+	org := fs.String("org", "", "the organization's id")
+	return func(inv *invocation) error {
+		if err := required(inv, [2]string{"org", *org}); err != nil {
+			return err
+		}
+		a, err := inv.admin()
+		if err != nil {
+			return err
+		}
+		o, err := a.RemoveSSO(inv.ctx, *org)
+		if err != nil {
+			return err
+		}
+		v := ssoView(o)
+		return inv.print(v, ssoTable(v))
+	}
+}
+
+// ---------------------------------------------------------------- KMS
+
+// ssoBox returns the encrypter of upstream client secrets: KMS (KMS_ENDPOINT
+// or local.json's kms_endpoint) with the key SSO_KEY_ID or local.json's
+// sso_key_id. It needs inv.admin() to have resolved the connection.
+func (inv *invocation) ssoBox() (admin.SecretEncrypter, error) {
+	c := inv.conn
+	if strings.TrimSpace(c.ssoKeyID) == "" {
+		return nil, usagef("%s: no KMS key for client secrets: set SSO_KEY_ID to the stack's SSO key "+
+			"(its SSOSecretKey; make run writes it to local.json as sso_key_id)", inv.name)
+	}
+	cfg := config.Config{Region: c.region, DynamoDBEndpoint: c.endpoint, KMSEndpoint: c.kmsEndpoint, Table: c.table}
+	awsCfg, err := awsenv.Load(inv.ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	_, k := wiring.Clients(awsCfg, cfg)
+	return kmsEncrypter{kmsbox.New(k, strings.TrimSpace(c.ssoKeyID))}, nil
+}
+
+// kmsEncrypter marks KMS failures, so that explain words them for KMS.
+type kmsEncrypter struct{ box *kmsbox.Box }
+
+func (e kmsEncrypter) Encrypt(ctx context.Context, orgID string, plaintext []byte) ([]byte, error) {
+	ct, err := e.box.Encrypt(ctx, orgID, plaintext)
+	return ct, kmsErr(err)
+}
+
+// maxSecretLine bounds what --client-secret-stdin reads: the longest secret
+// of up to 4 bytes a character, plus the line ending.
+const maxSecretLine = 4*admin.MaxSSOSecretLength + 2
+
+// readSecretLine reads one line (without its line ending) from r, as
+// readPasswordLine does.
+func readSecretLine(r io.Reader) (string, error) {
+	br := bufio.NewReaderSize(io.LimitReader(r, maxSecretLine+1), maxSecretLine+1)
+	line, err := br.ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read the client secret from standard input: %w", err)
+	}
+	if len(line) > maxSecretLine {
+		return "", fmt.Errorf("the client secret line on standard input is longer than %d bytes", maxSecretLine)
+	}
+	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+	if line == "" {
+		return "", errors.New("no client secret on standard input (expected one line)")
+	}
+	return line, nil
+}
+
+// ---------------------------------------------------------------- output
+
+// ssoSettings is what orgauthctl shows of an organization's SSO: never the
+// client secret, nor its ciphertext.
+type ssoSettings struct {
+	OrganizationID string   `json:"organization_id"`
+	Configured     bool     `json:"configured"`
+	Issuer         string   `json:"issuer"`
+	ClientID       string   `json:"client_id"`
+	ClientSecret   string   `json:"client_secret"` // "set" or "not set"
+	Scopes         []string `json:"scopes"`
+	Domains        []string `json:"domains"`
+	Enforced       bool     `json:"enforced"`
+	Provision      bool     `json:"provision"`
+	ProvisionRole  string   `json:"provision_role"`
+	// Applications are the client ids SSO applies to; empty: every
+	// application of the organization.
+	Applications []string  `json:"applications"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+func ssoView(o domain.Organization) ssoSettings {
+	v := ssoSettings{OrganizationID: o.ID, ClientSecret: "not set", Scopes: []string{}, Domains: []string{},
+		Applications: []string{}, UpdatedAt: o.UpdatedAt.UTC()}
+	if s := o.SSO; s != nil {
+		v.Configured, v.Issuer, v.ClientID = true, s.Issuer, s.ClientID
+		if len(s.ClientSecretCiphertext) > 0 {
+			v.ClientSecret = "set"
+		}
+		v.Scopes, v.Domains, v.Applications = nonNil(s.Scopes), nonNil(s.Domains), nonNil(s.Applications)
+		v.Enforced, v.Provision, v.ProvisionRole = s.Enforced, s.Provision, string(s.ProvisionRole)
+	}
+	return v
+}
+
+// ssoTable writes the settings one "name: value" line each.
+func ssoTable(v ssoSettings) func(io.Writer) {
+	return func(w io.Writer) {
+		line := func(name, value string) { fmt.Fprintf(w, "%s: %s\n", name, cell(value)) }
+		line("organization_id", v.OrganizationID)
+		if !v.Configured {
+			line("sso", "not configured")
+			line("updated_at", stamp(v.UpdatedAt))
+			return
+		}
+		line("sso", "configured")
+		line("issuer", v.Issuer)
+		line("client_id", v.ClientID)
+		line("client_secret", v.ClientSecret)
+		line("scopes", strings.Join(v.Scopes, " "))
+		line("domains", strings.Join(v.Domains, ", "))
+		line("enforced", yesNo(v.Enforced))
+		provision := yesNo(v.Provision)
+		if v.Provision {
+			provision += ", as " + v.ProvisionRole
+		}
+		line("provision", provision)
+		apps := "all"
+		if len(v.Applications) > 0 {
+			apps = strings.Join(v.Applications, ", ")
+		}
+		line("applications", apps)
+		line("updated_at", stamp(v.UpdatedAt))
+	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
