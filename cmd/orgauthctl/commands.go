@@ -196,17 +196,23 @@ const maxPasswordLine = 4*password.MaxLength + 2
 
 // readPasswordLine reads one line (without its line ending) from r.
 func readPasswordLine(r io.Reader) (string, error) {
-	br := bufio.NewReaderSize(io.LimitReader(r, maxPasswordLine+1), maxPasswordLine+1)
+	return readSecretLineOf(r, maxPasswordLine, "password")
+}
+
+// readSecretLineOf reads one line of at most max bytes (without its line
+// ending) from r; what names the secret in errors.
+func readSecretLineOf(r io.Reader, max int, what string) (string, error) {
+	br := bufio.NewReaderSize(io.LimitReader(r, int64(max)+1), max+1)
 	line, err := br.ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("read the password from standard input: %w", err)
+		return "", fmt.Errorf("read the %s from standard input: %w", what, err)
 	}
-	if len(line) > maxPasswordLine {
-		return "", fmt.Errorf("the password line on standard input is longer than %d bytes", maxPasswordLine)
+	if len(line) > max {
+		return "", fmt.Errorf("the %s line on standard input is longer than %d bytes", what, max)
 	}
 	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 	if line == "" {
-		return "", errors.New("no password on standard input (expected one line)")
+		return "", fmt.Errorf("no %s on standard input (expected one line)", what)
 	}
 	return line, nil
 }

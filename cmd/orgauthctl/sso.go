@@ -6,9 +6,7 @@ package main
 // never prints the secret or its ciphertext.
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -155,22 +153,9 @@ func (e kmsEncrypter) Encrypt(ctx context.Context, orgID string, plaintext []byt
 // of up to 4 bytes a character, plus the line ending.
 const maxSecretLine = 4*admin.MaxSSOSecretLength + 2
 
-// readSecretLine reads one line (without its line ending) from r, as
-// readPasswordLine does.
+// readSecretLine reads one line (without its line ending) from r.
 func readSecretLine(r io.Reader) (string, error) {
-	br := bufio.NewReaderSize(io.LimitReader(r, maxSecretLine+1), maxSecretLine+1)
-	line, err := br.ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("read the client secret from standard input: %w", err)
-	}
-	if len(line) > maxSecretLine {
-		return "", fmt.Errorf("the client secret line on standard input is longer than %d bytes", maxSecretLine)
-	}
-	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
-	if line == "" {
-		return "", errors.New("no client secret on standard input (expected one line)")
-	}
-	return line, nil
+	return readSecretLineOf(r, maxSecretLine, "client secret")
 }
 
 // ---------------------------------------------------------------- output

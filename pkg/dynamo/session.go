@@ -125,31 +125,43 @@ func (s *Store) GetLoginTransaction(ctx context.Context, id string, now time.Tim
 // ConsumeLoginTransaction deletes the transaction and returns what it held,
 // in one conditional DeleteItem: of concurrent calls, one gets the item.
 func (s *Store) ConsumeLoginTransaction(ctx context.Context, id string, now time.Time) (domain.LoginTransaction, error) {
+	return consume(ctx, s, "login transaction", id, now, loginTxKey, loginTxFromItem,
+		func(tx domain.LoginTransaction) time.Time { return tx.ExpiresAt })
+}
+
+// consume deletes a single-use item that has not expired at now and
+// returns what it held, in one conditional DeleteItem with ReturnValues:
+// of concurrent calls, exactly one gets it; the others, and calls with an
+// unknown, expired or malformed id, get domain.ErrNotFound.
+func consume[T any](ctx context.Context, s *Store, kind, id string, now time.Time,
+	keyOf func(string) (string, string), decode func(itemMap) (T, error), expires func(T) time.Time,
+) (T, error) {
+	var zero T
 	if !domain.ValidID(id) {
-		return domain.LoginTransaction{}, fmt.Errorf("dynamo: consume login transaction: malformed id: %w", domain.ErrNotFound)
+		return zero, fmt.Errorf("dynamo: consume %s: malformed id: %w", kind, domain.ErrNotFound)
 	}
 	out, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                 &s.table,
-		Key:                       key(loginTxKey(id)),
+		Key:                       key(keyOf(id)),
 		ConditionExpression:       aws.String("attribute_exists(pk) AND expires_at > :now"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":now": epoch(now)},
 		ReturnValues:              types.ReturnValueAllOld,
 	})
 	if isConditionFailed(err) {
-		return domain.LoginTransaction{}, fmt.Errorf("dynamo: consume login transaction: %w", domain.ErrNotFound)
+		return zero, fmt.Errorf("dynamo: consume %s: %w", kind, domain.ErrNotFound)
 	}
 	if err != nil {
-		return domain.LoginTransaction{}, fmt.Errorf("dynamo: consume login transaction: %w", err)
+		return zero, fmt.Errorf("dynamo: consume %s: %w", kind, err)
 	}
-	tx, err := loginTxFromItem(out.Attributes)
+	v, err := decode(out.Attributes)
 	if err != nil {
-		return tx, fmt.Errorf("dynamo: consume login transaction: %w", err)
+		return zero, fmt.Errorf("dynamo: consume %s: %w", kind, err)
 	}
 	// expires_at has whole seconds; the exact expiry decides.
-	if !now.Before(tx.ExpiresAt) {
-		return domain.LoginTransaction{}, fmt.Errorf("dynamo: login transaction expired: %w", domain.ErrNotFound)
+	if !now.Before(expires(v)) {
+		return zero, fmt.Errorf("dynamo: %s expired: %w", kind, domain.ErrNotFound)
 	}
-	return tx, nil
+	return v, nil
 }
 
 // ---------------------------------------------------------------- sessions

@@ -16,7 +16,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"orgauth/pkg/domain"
 	"orgauth/pkg/storetest"
@@ -79,30 +78,8 @@ func (s *Store) CreateSSOTransaction(ctx context.Context, tx domain.SSOTransacti
 // in one conditional DeleteItem: of concurrent callbacks with one state, one
 // gets it.
 func (s *Store) ConsumeSSOTransaction(ctx context.Context, state string, now time.Time) (domain.SSOTransaction, error) {
-	if !domain.ValidID(state) {
-		return domain.SSOTransaction{}, fmt.Errorf("dynamo: consume SSO transaction: malformed state: %w", domain.ErrNotFound)
-	}
-	out, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                 &s.table,
-		Key:                       key(ssoTxKey(state)),
-		ConditionExpression:       aws.String("attribute_exists(pk) AND expires_at > :now"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": epoch(now)},
-		ReturnValues:              types.ReturnValueAllOld,
-	})
-	if isConditionFailed(err) {
-		return domain.SSOTransaction{}, fmt.Errorf("dynamo: consume SSO transaction: %w", domain.ErrNotFound)
-	}
-	if err != nil {
-		return domain.SSOTransaction{}, fmt.Errorf("dynamo: consume SSO transaction: %w", err)
-	}
-	tx, err := ssoTxFromItem(out.Attributes)
-	if err != nil {
-		return tx, err
-	}
-	if !now.Before(tx.ExpiresAt) {
-		return domain.SSOTransaction{}, fmt.Errorf("dynamo: SSO transaction expired: %w", domain.ErrNotFound)
-	}
-	return tx, nil
+	return consume(ctx, s, "SSO transaction", state, now, ssoTxKey, ssoTxFromItem,
+		func(tx domain.SSOTransaction) time.Time { return tx.ExpiresAt })
 }
 
 // LinkUpstream records that an upstream identity is an orgauth user, once:
