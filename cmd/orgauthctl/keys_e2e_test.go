@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"orgauth/pkg/dynamo"
@@ -45,16 +46,10 @@ func waitUntil(t *testing.T, at *time.Time) {
 // against dynalite and local-kms, with short bounds, while a warm signer and
 // a warm JWKS (the functions' rotating key sets) follow it.
 func TestKeysRotateEndToEnd(t *testing.T) {
-	ddb := emulator.StartForTest(t, emulator.StartDynalite)
-	kmsp := emulator.StartForTest(t, emulator.StartKMS)
-	ctx := t.Context()
 	const tableName = "orgauthctl-keys"
-	db := dynamo.NewLocalClient(ddb.Endpoint)
-	if err := dynamo.CreateTable(ctx, db, tableName); err != nil {
-		t.Fatal(err)
-	}
+	ddb, kmsp, db, kc := startEmulators(t, tableName)
 	st := dynamo.New(db, tableName)
-	kc := kmssign.NewLocalClient(kmsp.Endpoint)
+	ctx := t.Context()
 	k1, err := kmssign.EnsureKey(ctx, kc, "alias/orgauth-test-signing", kmssign.SpecRSA2048)
 	if err != nil {
 		t.Fatal(err)
@@ -318,4 +313,17 @@ func TestKeysBadBound(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "refresh interval must be positive") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
+}
+
+// startEmulators starts dynalite and local-kms for a test, with tableName
+// created, and returns them with their clients.
+func startEmulators(t *testing.T, tableName string) (ddb, kmsp *emulator.Process, db *dynamodb.Client, kc *kms.Client) {
+	t.Helper()
+	ddb = emulator.StartForTest(t, emulator.StartDynalite)
+	kmsp = emulator.StartForTest(t, emulator.StartKMS)
+	db = dynamo.NewLocalClient(ddb.Endpoint)
+	if err := dynamo.CreateTable(t.Context(), db, tableName); err != nil {
+		t.Fatal(err)
+	}
+	return ddb, kmsp, db, kmssign.NewLocalClient(kmsp.Endpoint)
 }

@@ -83,26 +83,15 @@ func ssoSet(fs *flag.FlagSet) func(*invocation) error {
 	}
 }
 
-func ssoShow(fs *flag.FlagSet) func(*invocation) error {
-	org := fs.String("org", "", "the organization's id")
-	return func(inv *invocation) error {
-		if err := required(inv, [2]string{"org", *org}); err != nil {
-			return err
-		}
-		a, err := inv.admin()
-		if err != nil {
-			return err
-		}
-		o, err := a.SSO(inv.ctx, *org)
-		if err != nil {
-			return err
-		}
-		v := ssoView(o)
-		return inv.print(v, ssoTable(v))
-	}
-}
+func ssoShow(fs *flag.FlagSet) func(*invocation) error { return ssoOfOrg(fs, (*admin.Admin).SSO) }
 
 func ssoRemove(fs *flag.FlagSet) func(*invocation) error {
+	return ssoOfOrg(fs, (*admin.Admin).RemoveSSO)
+}
+
+// ssoOfOrg is a command that takes --org, runs op on it and prints the
+// organization's SSO settings after.
+func ssoOfOrg(fs *flag.FlagSet, op func(*admin.Admin, context.Context, string) (domain.Organization, error)) func(*invocation) error {
 	org := fs.String("org", "", "the organization's id")
 	return func(inv *invocation) error {
 		if err := required(inv, [2]string{"org", *org}); err != nil {
@@ -112,7 +101,7 @@ func ssoRemove(fs *flag.FlagSet) func(*invocation) error {
 		if err != nil {
 			return err
 		}
-		o, err := a.RemoveSSO(inv.ctx, *org)
+		o, err := op(a, inv.ctx, *org)
 		if err != nil {
 			return err
 		}

@@ -19,7 +19,6 @@ import (
 
 	"orgauth/pkg/domain"
 	"orgauth/pkg/dynamo"
-	"orgauth/pkg/emulator"
 	"orgauth/pkg/kmsbox"
 	"orgauth/pkg/kmssign"
 )
@@ -29,16 +28,10 @@ import (
 // standard input to KMS, and only its ciphertext, which decrypts for that
 // organization only, reaches the table; nothing prints or logs it.
 func TestSSOEndToEnd(t *testing.T) {
-	ddb := emulator.StartForTest(t, emulator.StartDynalite)
-	kmsp := emulator.StartForTest(t, emulator.StartKMS)
-	ctx := t.Context()
 	const tableName = "orgauthctl-sso"
-	db := dynamo.NewLocalClient(ddb.Endpoint)
-	if err := dynamo.CreateTable(ctx, db, tableName); err != nil {
-		t.Fatal(err)
-	}
+	ddb, kmsp, db, kc := startEmulators(t, tableName)
 	st := dynamo.New(db, tableName)
-	kc := kmssign.NewLocalClient(kmsp.Endpoint)
+	ctx := t.Context()
 	keyID, err := kmssign.EnsureKey(ctx, kc, "alias/orgauthctl-test-sso", kmssign.SpecSymmetric)
 	if err != nil {
 		t.Fatal(err)

@@ -78,8 +78,7 @@ func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error)
 // authorize is the authorization endpoint, RFC 6749 §4.1.1 with RFC 7636
 // and OpenID Connect Core §3.1.2.
 func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		h.methodNotAllowed(w, r, "GET, HEAD")
+	if !h.getOnly(w, r) {
 		return
 	}
 	ctx := r.Context()

@@ -25,8 +25,7 @@ import (
 // signs out without asking: a forged logout only ends a session, which the
 // user starts again with a password.
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		h.methodNotAllowed(w, r, "GET, HEAD")
+	if !h.getOnly(w, r) {
 		return
 	}
 	ctx := r.Context()

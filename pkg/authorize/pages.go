@@ -106,6 +106,16 @@ func (h *Handler) tooManyAttempts(w http.ResponseWriter, r *http.Request, retry 
 		"Too many failed sign-in attempts. Wait a few minutes, then try again.")
 }
 
+// getOnly answers any method but GET and HEAD with 405, and reports
+// whether the request may go on.
+func (h *Handler) getOnly(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	h.methodNotAllowed(w, r, "GET, HEAD")
+	return false
+}
+
 // methodNotAllowed answers a wrong method with 405 and Allow, as a page.
 func (h *Handler) methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
 	w.Header().Set("Allow", allow)

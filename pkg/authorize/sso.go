@@ -107,8 +107,7 @@ func (h *Handler) upstreamUnavailable(w http.ResponseWriter, r *http.Request, cl
 // callback is GET /callback: the organization's provider returns the user
 // here with a code (or an error) and the state of the SSO transaction.
 func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		h.methodNotAllowed(w, r, "GET, HEAD")
+	if !h.getOnly(w, r) {
 		return
 	}
 	ctx := r.Context()

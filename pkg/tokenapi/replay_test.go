@@ -43,9 +43,21 @@ func (r *racingFlows) CreateRefreshFamily(ctx context.Context, f domain.RefreshF
 	return r.Store.CreateRefreshFamily(ctx, f)
 }
 
-// A replay that arrives while the first redemption is still issuing leaves
-// the first redemption with no refresh token and a revoked access token id.
-func TestCodeReplayRacingTheFirstRedemption(t *testing.T) {
+// racingEnv is the token endpoint on the in-memory store with racingFlows,
+// an SPA, its user, and one code of theirs (raw, its hash) for the verifier.
+type racingEnv struct {
+	st    *memstore.Store
+	flows *racingFlows
+	h     http.Handler
+	now   time.Time
+	code  string
+	hash  []byte
+}
+
+const racingVerifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+
+func newRacingEnv(t *testing.T) *racingEnv {
+	t.Helper()
 	ctx := context.Background()
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
@@ -59,8 +71,7 @@ func TestCodeReplayRacingTheFirstRedemption(t *testing.T) {
 	must(st.CreateOrganization(ctx, domain.Organization{ID: "org", Plan: domain.PlanTeam}))
 	must(st.CreateApplication(ctx, domain.Application{ClientID: "spa", OrganizationID: "org", Type: domain.ClientSPA}))
 	must(st.CreateUser(ctx, domain.User{ID: "u", OrganizationID: "org", Email: "u@example.com"}))
-	verifier := "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-	sum := sha256.Sum256([]byte(verifier))
+	sum := sha256.Sum256([]byte(racingVerifier))
 	raw, hash := domain.NewSecret()
 	must(st.CreateCode(ctx, domain.AuthorizationCode{
 		Hash: hash, ClientID: "spa", UserID: "u", OrganizationID: "org", RedirectURI: "https://a.example/cb",
@@ -71,23 +82,35 @@ func TestCodeReplayRacingTheFirstRedemption(t *testing.T) {
 	iss := token.NewIssuer(issuer, keys, clock, nil)
 	flows := &racingFlows{Store: st}
 	h := tokenapi.New(st, st, iss, tokenapi.Config{Audiences: []string{audience}}, slog.New(slog.NewTextHandler(io.Discard, nil)), clock).
-		WithSignIn(tokenapi.SignIn{Flows: flows, Users: st, IDTokens: iss, Verifier: token.NewVerifier(issuer, keys, clock), Issuer: issuer}).Routes()
-	exchange := func() (*http.Response, map[string]any) {
-		return testenv.Do(t, h, testenv.Call{Path: "/oauth/token", Form: url.Values{
-			"grant_type": {"authorization_code"}, "code": {raw}, "code_verifier": {verifier},
-			"redirect_uri": {"https://a.example/cb"}, "client_id": {"spa"},
-		}})
-	}
+		WithSignIn(tokenapi.SignIn{Flows: flows, Users: st, IDTokens: iss, Verifier: token.NewVerifier(issuer, keys, clock), Issuer: issuer,
+			RefreshTokenLifetime: time.Hour, RefreshIdleTimeout: time.Hour}).Routes()
+	return &racingEnv{st: st, flows: flows, h: h, now: now, code: raw, hash: hash}
+}
+
+// exchange redeems the environment's code.
+func (e *racingEnv) exchange(t *testing.T) (*http.Response, map[string]any) {
+	return testenv.Do(t, e.h, testenv.Call{Path: "/oauth/token", Form: url.Values{
+		"grant_type": {"authorization_code"}, "code": {e.code}, "code_verifier": {racingVerifier},
+		"redirect_uri": {"https://a.example/cb"}, "client_id": {"spa"},
+	}})
+}
+
+// A replay that arrives while the first redemption is still issuing leaves
+// the first redemption with no refresh token and a revoked access token id.
+func TestCodeReplayRacingTheFirstRedemption(t *testing.T) {
+	ctx := context.Background()
+	e := newRacingEnv(t)
+	st, now := e.st, e.now
 	var replay map[string]any
-	flows.before = func() { _, replay = exchange() }
-	resp, first := exchange()
+	e.flows.before = func() { _, replay = e.exchange(t) }
+	resp, first := e.exchange(t)
 	if replay["error"] != "invalid_grant" {
 		t.Fatalf("replay: %v", replay)
 	}
 	if resp.StatusCode != 400 || first["error"] != "invalid_grant" {
 		t.Fatalf("first redemption after a racing replay: %d %v", resp.StatusCode, first)
 	}
-	code, err := st.RedeemCode(ctx, hash, now)
+	code, err := st.RedeemCode(ctx, e.hash, now)
 	if err == nil || len(code.IssuedAccessJTIs) != 1 {
 		t.Fatalf("code %+v %v", code, err)
 	}
@@ -105,36 +128,15 @@ func TestCodeReplayRacingTheFirstRedemption(t *testing.T) {
 // the refresh with nothing: invalid_grant, and its access token revoked.
 func TestRefreshRacingFamilyRevocation(t *testing.T) {
 	ctx := context.Background()
-	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	st := memstore.New()
+	e := newRacingEnv(t)
+	st, flows, h, now := e.st, e.flows, e.h, e.now
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	must(st.CreateOrganization(ctx, domain.Organization{ID: "org", Plan: domain.PlanTeam}))
-	must(st.CreateApplication(ctx, domain.Application{ClientID: "spa", OrganizationID: "org", Type: domain.ClientSPA}))
-	must(st.CreateUser(ctx, domain.User{ID: "u", OrganizationID: "org", Email: "u@example.com"}))
-	verifier := "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-	sum := sha256.Sum256([]byte(verifier))
-	raw, hash := domain.NewSecret()
-	must(st.CreateCode(ctx, domain.AuthorizationCode{
-		Hash: hash, ClientID: "spa", UserID: "u", OrganizationID: "org", RedirectURI: "https://a.example/cb",
-		CodeChallenge: base64.RawURLEncoding.EncodeToString(sum[:]), Scopes: []string{"openid", "offline_access"},
-		Audience: audience, ExpiresAt: now.Add(time.Minute),
-	}))
-	keys := tokentest.NewKeySet()
-	iss := token.NewIssuer(issuer, keys, clock, nil)
-	flows := &racingFlows{Store: st}
-	h := tokenapi.New(st, st, iss, tokenapi.Config{Audiences: []string{audience}}, slog.New(slog.NewTextHandler(io.Discard, nil)), clock).
-		WithSignIn(tokenapi.SignIn{Flows: flows, Users: st, IDTokens: iss, Verifier: token.NewVerifier(issuer, keys, clock), Issuer: issuer,
-			RefreshTokenLifetime: time.Hour, RefreshIdleTimeout: time.Hour}).Routes()
-	resp, first := testenv.Do(t, h, testenv.Call{Path: "/oauth/token", Form: url.Values{
-		"grant_type": {"authorization_code"}, "code": {raw}, "code_verifier": {verifier},
-		"redirect_uri": {"https://a.example/cb"}, "client_id": {"spa"},
-	}})
+	resp, first := e.exchange(t)
 	rt, _ := first["refresh_token"].(string)
 	if resp.StatusCode != 200 || rt == "" {
 		t.Fatalf("code exchange: %d %v", resp.StatusCode, first)

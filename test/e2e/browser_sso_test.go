@@ -24,16 +24,7 @@ import (
 // console complaint on orgauth's pages (the login form's CSP lets the
 // provider's origin receive it).
 func TestOrganizationSSOInChromium(t *testing.T) {
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		if emulator.Required() {
-			t.Fatalf("%s is missing: run make deps", chromium)
-		}
-		t.Skipf("%s is missing: run make deps", chromium)
-	}
+	chromium := chromiumPath(t)
 	testenv.RequireUpstreamOP(t)
 	l := testenv.StartLocal(t, "")
 	secret, _ := domain.NewSecret()

@@ -24,16 +24,7 @@ import (
 // lets the form's redirect to the application through without a single
 // console complaint.
 func TestLoginPageInChromium(t *testing.T) {
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		if emulator.Required() {
-			t.Fatalf("%s is missing: run make deps", chromium)
-		}
-		t.Skipf("%s is missing: run make deps", chromium)
-	}
+	chromium := chromiumPath(t)
 	l := testenv.StartLocal(t, "")
 	root, err := emulator.RepoRoot()
 	if err != nil {
@@ -100,4 +91,21 @@ func TestLoginPageInChromium(t *testing.T) {
 	if b, err := os.ReadFile(shot); err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
 		t.Fatalf("screenshot: %v", err)
 	}
+}
+
+// chromiumPath is Debian's chromium (CHROMIUM overrides), which make deps
+// installs; without it the test skips, or fails when emulators are required.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		if emulator.Required() {
+			t.Fatalf("%s is missing: run make deps", chromium)
+		}
+		t.Skipf("%s is missing: run make deps", chromium)
+	}
+	return chromium
 }

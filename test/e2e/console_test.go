@@ -74,7 +74,7 @@ func runConsole(t *testing.T, l *testenv.Local, shots, phase string, in map[stri
 	}
 	input, _ := json.Marshal(in)
 	cmd := exec.Command("node", filepath.Join(root, "web", "console", "e2e", "console-flow.mjs"), phase, l.Issuer, shots)
-	cmd.Env = append(os.Environ(), "CHROMIUM="+chromiumPath())
+	cmd.Env = append(os.Environ(), "CHROMIUM="+chromiumPath(t))
 	cmd.Stdin = bytes.NewReader(input)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -103,13 +103,6 @@ func runConsole(t *testing.T, l *testenv.Local, shots, phase string, in map[stri
 		}
 	}
 	return res
-}
-
-func chromiumPath() string {
-	if c := os.Getenv("CHROMIUM"); c != "" {
-		return c
-	}
-	return "/usr/bin/chromium"
 }
 
 // clientCredentials asks the token endpoint for an M2M token and returns
@@ -141,12 +134,7 @@ func clientCredentials(t *testing.T, l *testenv.Local, id, secret string) int {
 // client, which then gets no token. Every page passes axe; screenshots at
 // phone and desktop widths go to ORGAUTH_SCREENSHOT_DIR when it is set.
 func TestConsoleInChromium(t *testing.T) {
-	if _, err := os.Stat(chromiumPath()); err != nil {
-		if emulator.Required() {
-			t.Fatalf("%s is missing: run make deps", chromiumPath())
-		}
-		t.Skipf("%s is missing: run make deps", chromiumPath())
-	}
+	chromiumPath(t)
 	root, err := emulator.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
