@@ -21,11 +21,11 @@ APT := $(if $(filter 0,$(shell id -u)),apt-get,sudo apt-get)
 NODE_STAMP := infra/node_modules/.installed
 TOOLS := $(BIN)/kms-local $(BIN)/aws-lambda-rie
 
-# The developer console (web/console), built by Vite into the directory that pkg/console embeds. The build output
-# is not committed; pkg/console/dist/README.md is, so that go:embed always finds the directory.
+# The developer console (web/console), built by Vite into the directory that pkg/endpoints/console embeds. The build output
+# is not committed; pkg/endpoints/console/dist/README.md is, so that go:embed always finds the directory.
 CONSOLE_DIR := web/console
 CONSOLE_STAMP := $(CONSOLE_DIR)/node_modules/.installed
-CONSOLE_INDEX := pkg/console/dist/app/index.html
+CONSOLE_INDEX := pkg/endpoints/console/dist/app/index.html
 CONSOLE_SOURCES := $(CONSOLE_DIR)/index.html $(CONSOLE_DIR)/vite.config.js $(wildcard $(CONSOLE_DIR)/src/*)
 
 .PHONY: help
@@ -46,7 +46,7 @@ $(CONSOLE_INDEX): $(CONSOLE_STAMP) $(CONSOLE_SOURCES)
 	cd $(CONSOLE_DIR) && npx --no-install vite build --logLevel warn
 
 .PHONY: console
-console: $(CONSOLE_INDEX) ## Build the developer console (npm ci, vite build) into pkg/console/dist/app.
+console: $(CONSOLE_INDEX) ## Build the developer console (npm ci, vite build) into pkg/endpoints/console/dist/app.
 
 $(BIN)/kms-local: infra/tools/go.mod infra/tools/go.sum $(wildcard infra/tools/cmd/kms-local/*.go)
 	cd infra/tools && go build -trimpath -o $@ ./cmd/kms-local
@@ -92,7 +92,7 @@ run: deps console ## Start the emulators, the API and the console on http://127.
 
 export ORGAUTH_REQUIRE_EMULATORS := 1
 
-EMULATOR_PKGS := ./pkg/dynamo/... ./pkg/kmssign/... ./pkg/kmsbox/...
+EMULATOR_PKGS := ./pkg/storage/dynamo/... ./pkg/keys/kmskeys/... ./pkg/platform/secretbox/...
 SYSTEM_PKGS := ./test/...
 
 .PHONY: test
@@ -100,7 +100,7 @@ test: deps console ## Unit tests, store suite on both emulators, handlers, cfn-l
 	@echo "== console unit tests (vitest)"
 	cd $(CONSOLE_DIR) && npx --no-install vitest run
 	@echo "== unit and handler tests"
-	go test -count=1 $$(go list ./... | grep -v -e /pkg/dynamo -e /pkg/kmssign -e /pkg/kmsbox -e /test/)
+	go test -count=1 $$(go list ./... | grep -v -e /pkg/storage/dynamo -e /pkg/keys/kmskeys -e /pkg/platform/secretbox -e /test/)
 	@echo "== store suite (dynalite, moto), KMS signer and secret box (local-kms)"
 	go test -count=1 $(EMULATOR_PKGS)
 	@echo "== template"
@@ -127,4 +127,4 @@ bench: deps ## Benchmark the client_credentials path against its I/O floor; boot
 
 .PHONY: clean
 clean: ## Remove builds, local data (.orgauth/) and installed tools.
-	rm -rf build .aws-sam .orgauth $(BIN) infra/node_modules $(CONSOLE_DIR)/node_modules pkg/console/dist/app
+	rm -rf build .aws-sam .orgauth $(BIN) infra/node_modules $(CONSOLE_DIR)/node_modules pkg/endpoints/console/dist/app

@@ -4,7 +4,7 @@ package orgauth
 
 import _ "embed"
 
-// Template is template.yaml, the SAM template of one stage. pkg/routes reads
+// Template is template.yaml, the SAM template of one stage. pkg/platform/routes reads
 // the HTTP routes from it, so the local server routes exactly as API Gateway
 // does.
 //

@@ -27,13 +27,13 @@ import (
 	"time"
 
 	"orgauth"
-	"orgauth/pkg/awsenv"
-	"orgauth/pkg/config"
-	"orgauth/pkg/dynamo"
-	"orgauth/pkg/emulator"
-	"orgauth/pkg/httpx"
-	"orgauth/pkg/kmssign"
-	"orgauth/pkg/routes"
+	"orgauth/pkg/keys/kmskeys"
+	"orgauth/pkg/platform/awsenv"
+	"orgauth/pkg/platform/config"
+	"orgauth/pkg/platform/httpx"
+	"orgauth/pkg/platform/routes"
+	"orgauth/pkg/storage/dynamo"
+	"orgauth/pkg/testkit/emulator"
 	"orgauth/pkg/wiring"
 )
 
@@ -111,7 +111,7 @@ func run() error {
 	}
 	db, kmsClient := wiring.Clients(awsCfg, bootCfg)
 	if keyIDs == "" {
-		id, err := kmssign.EnsureKey(ctx, kmsClient, "alias/orgauth-local-signing", getenv("SIGNING_KEY_SPEC", "RSA_2048"))
+		id, err := kmskeys.EnsureKey(ctx, kmsClient, "alias/orgauth-local-signing", getenv("SIGNING_KEY_SPEC", "RSA_2048"))
 		if err != nil {
 			return fmt.Errorf("signing key: %w", err)
 		}
@@ -121,7 +121,7 @@ func run() error {
 	// The key of organizations' upstream SSO client secrets.
 	ssoKey := os.Getenv("SSO_KEY_ID")
 	if ssoKey == "" {
-		id, err := kmssign.EnsureKey(ctx, kmsClient, "alias/orgauth-local-sso", kmssign.SpecSymmetric)
+		id, err := kmskeys.EnsureKey(ctx, kmsClient, "alias/orgauth-local-sso", kmskeys.SpecSymmetric)
 		if err != nil {
 			return fmt.Errorf("SSO secret key: %w", err)
 		}

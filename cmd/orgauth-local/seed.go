@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"orgauth/pkg/admin"
 	"orgauth/pkg/domain"
+	"orgauth/pkg/ops"
 	"orgauth/pkg/password"
 	"orgauth/pkg/wiring"
 )
@@ -81,7 +81,7 @@ func seed(ctx context.Context, app *wiring.App, path string) (localFile, error) 
 		return lf, err
 	}
 	pw := password.Generate()
-	if _, err := admin.New(app.Store, app.Now).CreateUser(ctx, org.ID, demoEmail(org.ID), "Demo User", domain.RoleAdmin, pw); err != nil {
+	if _, err := ops.New(app.Store, app.Now).CreateUser(ctx, org.ID, demoEmail(org.ID), "Demo User", domain.RoleAdmin, pw); err != nil {
 		return lf, err
 	}
 	lf = localFile{OrganizationID: org.ID, M2M: clientCred{ClientID: m2m.ClientID, ClientSecret: secret}, User: userCred{Email: demoEmail(org.ID), Password: pw}}

@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"orgauth/pkg/domain"
-	"orgauth/pkg/dynamo"
-	"orgauth/pkg/emulator"
 	"orgauth/pkg/password"
+	"orgauth/pkg/storage/dynamo"
+	"orgauth/pkg/testkit/emulator"
 )
 
 // ctl is the built orgauthctl, run as a subprocess against one table.

@@ -1,7 +1,7 @@
 package main
 
 // orgauthctl keys: the signing-key rotation of infra/KEY-ROTATION.md. The
-// timing rules live in pkg/keyring; this file does the I/O (the key-set item
+// timing rules live in pkg/keys; this file does the I/O (the key-set item
 // in the table, KMS) and tells the operator what happened and what is next.
 
 import (
@@ -19,12 +19,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/go-jose/go-jose/v4"
 
-	"orgauth/pkg/awsenv"
-	"orgauth/pkg/config"
 	"orgauth/pkg/domain"
-	"orgauth/pkg/dynamo"
-	"orgauth/pkg/keyring"
-	"orgauth/pkg/kmssign"
+	"orgauth/pkg/keys"
+	"orgauth/pkg/keys/kmskeys"
+	"orgauth/pkg/platform/awsenv"
+	"orgauth/pkg/platform/config"
+	"orgauth/pkg/storage/dynamo"
 	"orgauth/pkg/wiring"
 )
 
@@ -33,7 +33,7 @@ var keyCommands = []command{
 		"retired ones; and the next rotation step.", keysList},
 	{"rotate", "[--spec RSA_2048|ECC_NIST_P256] [--stage STAGE]",
 		"Perform the next due step of a signing-key rotation, and say when the next one is due:\n" +
-			"  1. publish: create a KMS key (tagged " + kmssign.StageTag + "=STAGE) and publish it in the JWKS;\n" +
+			"  1. publish: create a KMS key (tagged " + kmskeys.StageTag + "=STAGE) and publish it in the JWKS;\n" +
 			"  2. promote: once every cache has seen it, it signs new tokens; the old key is retiring;\n" +
 			"  3. retire: once the old key's last token has expired, drop it from the JWKS and schedule\n" +
 			"     its deletion in KMS.\n" +
@@ -56,23 +56,23 @@ type keyFlags struct {
 // agrees with it.
 type bound struct {
 	flag, env string
-	dst       func(*keyring.Policy) *time.Duration
+	dst       func(*keys.Policy) *time.Duration
 	val       time.Duration
 	set       bool
 }
 
 func declareKeyFlags(fs *flag.FlagSet) *keyFlags {
 	kf := &keyFlags{}
-	def := keyring.DefaultPolicy()
+	def := keys.DefaultPolicy()
 	fs.StringVar(&kf.kmsEndpoint, "kms-endpoint", "", "a KMS emulator (default $KMS_ENDPOINT, or local.json's kms_endpoint)")
 	fs.StringVar(&kf.fromKeys, "from-keys", "", "with no key set stored yet: the keys the stack signs with now, as in SIGNING_KEY_IDS\n"+
 		"(default $SIGNING_KEY_IDS, or local.json's signing_key_ids)")
 	for _, b := range []*bound{
-		{flag: "jwks-max-age", env: "JWKS_MAX_AGE", dst: func(p *keyring.Policy) *time.Duration { return &p.JWKSMaxAge }},
-		{flag: "refresh", env: "KEYSET_REFRESH", dst: func(p *keyring.Policy) *time.Duration { return &p.Refresh }},
-		{flag: "max-token-lifetime", env: "MAX_TOKEN_LIFETIME", dst: func(p *keyring.Policy) *time.Duration { return &p.MaxTokenLifetime }},
-		{flag: "clock-skew", env: "CLOCK_SKEW", dst: func(p *keyring.Policy) *time.Duration { return &p.ClockSkew }},
-		{flag: "key-access", env: "KEY_ACCESS_DELAY", dst: func(p *keyring.Policy) *time.Duration { return &p.KeyAccess }},
+		{flag: "jwks-max-age", env: "JWKS_MAX_AGE", dst: func(p *keys.Policy) *time.Duration { return &p.JWKSMaxAge }},
+		{flag: "refresh", env: "KEYSET_REFRESH", dst: func(p *keys.Policy) *time.Duration { return &p.Refresh }},
+		{flag: "max-token-lifetime", env: "MAX_TOKEN_LIFETIME", dst: func(p *keys.Policy) *time.Duration { return &p.MaxTokenLifetime }},
+		{flag: "clock-skew", env: "CLOCK_SKEW", dst: func(p *keys.Policy) *time.Duration { return &p.ClockSkew }},
+		{flag: "key-access", env: "KEY_ACCESS_DELAY", dst: func(p *keys.Policy) *time.Duration { return &p.KeyAccess }},
 	} {
 		usage := map[string]string{
 			"jwks-max-age":       "the stack's JWKS Cache-Control max-age",
@@ -95,8 +95,8 @@ func declareKeyFlags(fs *flag.FlagSet) *keyFlags {
 }
 
 // policy resolves the bounds.
-func (kf *keyFlags) policy(getenv func(string) string) (keyring.Policy, error) {
-	p := keyring.DefaultPolicy()
+func (kf *keyFlags) policy(getenv func(string) string) (keys.Policy, error) {
+	p := keys.DefaultPolicy()
 	for _, b := range kf.bounds {
 		switch {
 		case b.set:
@@ -117,7 +117,7 @@ type keysEnv struct {
 	inv    *invocation
 	store  *dynamo.Store
 	kms    *kms.Client
-	policy keyring.Policy
+	policy keys.Policy
 	flags  *keyFlags
 }
 
@@ -176,10 +176,10 @@ func (inv *invocation) keys(kf *keyFlags) (*keysEnv, error) {
 }
 
 // load reads the key set. ok is false when none is stored yet.
-func (k *keysEnv) load() (set keyring.Set, ok bool, err error) {
+func (k *keysEnv) load() (set keys.Set, ok bool, err error) {
 	set, err = k.store.GetKeySet(k.inv.ctx)
 	if errors.Is(err, domain.ErrNotFound) {
-		return keyring.Set{}, false, nil
+		return keys.Set{}, false, nil
 	}
 	return set, err == nil, err
 }
@@ -207,22 +207,22 @@ func splitList(s string) []string {
 
 // bootstrap builds the set the stack already serves from its static key
 // list, resolving aliases to ARNs.
-func (k *keysEnv) bootstrap(now time.Time) (keyring.Set, error) {
+func (k *keysEnv) bootstrap(now time.Time) (keys.Set, error) {
 	ids := k.currentKeys()
 	if len(ids) == 0 {
-		return keyring.Set{}, usagef("%s: no key set is stored yet: pass --from-keys with the stack's SIGNING_KEY_IDS "+
+		return keys.Set{}, usagef("%s: no key set is stored yet: pass --from-keys with the stack's SIGNING_KEY_IDS "+
 			"(its SigningKeyArn output), or set SIGNING_KEY_IDS", k.inv.name)
 	}
 	arns := make([]string, len(ids))
 	specs := make([]string, len(ids))
 	for i, id := range ids {
-		info, err := kmssign.CheckSigningKey(k.inv.ctx, k.kms, id)
+		info, err := kmskeys.CheckSigningKey(k.inv.ctx, k.kms, id)
 		if err != nil {
-			return keyring.Set{}, kmsErr(err)
+			return keys.Set{}, kmsErr(err)
 		}
 		arns[i], specs[i] = info.ARN, info.Spec
 	}
-	return keyring.Bootstrap(arns, specs, k.policy, now)
+	return keys.Bootstrap(arns, specs, k.policy, now)
 }
 
 // ---------------------------------------------------------------- views
@@ -257,7 +257,7 @@ type stepView struct {
 	Reason string     `json:"reason"`
 }
 
-func stepOf(s keyring.Step) stepView {
+func stepOf(s keys.Step) stepView {
 	return stepView{Action: string(s.Action), KeyID: s.KeyID, DueAt: tp(s.DueAt), Reason: s.Reason}
 }
 
@@ -271,26 +271,26 @@ type policyView struct {
 	RetireDelay      string `json:"retire_delay"`
 }
 
-func policyOf(p keyring.Policy) policyView {
+func policyOf(p keys.Policy) policyView {
 	return policyView{p.JWKSMaxAge.String(), p.Refresh.String(), p.MaxTokenLifetime.String(), p.ClockSkew.String(),
 		p.KeyAccess.String(), p.PromoteDelay().String(), p.RetireDelay().String()}
 }
 
 // views describes the entries; published keys get their kid from KMS.
-func (k *keysEnv) views(set keyring.Set) ([]keyView, error) {
+func (k *keysEnv) views(set keys.Set) ([]keyView, error) {
 	out := make([]keyView, len(set.Entries))
 	for i, e := range set.Entries {
 		v := keyView{KeyID: e.KeyID, State: string(e.State), Spec: e.Spec,
 			PublishedAt: tp(e.PublishedAt), PromoteAfter: tp(e.PromoteAfter), ActivatedAt: tp(e.ActivatedAt),
 			RetiringSince: tp(e.RetiringSince), NotAfter: tp(e.NotAfter), RetiredAt: tp(e.RetiredAt), DeletionDate: tp(e.DeletionDate)}
-		if e.State == keyring.Upcoming {
+		if e.State == keys.Upcoming {
 			v.PromoteAfter = tp(k.policy.PromoteAt(e))
 		}
-		if e.State == keyring.Retiring {
+		if e.State == keys.Retiring {
 			v.NotAfter = tp(k.policy.RetireAt(e))
 		}
 		if e.State.Published() {
-			info, err := kmssign.DescribeSigningKey(k.inv.ctx, k.kms, e.KeyID)
+			info, err := kmskeys.DescribeSigningKey(k.inv.ctx, k.kms, e.KeyID)
 			if err != nil {
 				return nil, kmsErr(err)
 			}
@@ -305,14 +305,14 @@ func keysTable(views []keyView) func(io.Writer) {
 	rows := make([][]string, len(views))
 	for i, v := range views {
 		var when string
-		switch keyring.State(v.State) {
-		case keyring.Upcoming:
+		switch keys.State(v.State) {
+		case keys.Upcoming:
 			when = "promote after " + stampp(v.PromoteAfter)
-		case keyring.Active:
+		case keys.Active:
 			when = "active since " + stampp(v.ActivatedAt)
-		case keyring.Retiring:
+		case keys.Retiring:
 			when = "in JWKS until " + stampp(v.NotAfter)
-		case keyring.Retired:
+		case keys.Retired:
 			when = "deleted by KMS " + stampp(v.DeletionDate)
 			if v.DeletionDate == nil {
 				when = "deletion not scheduled yet"
@@ -366,7 +366,7 @@ func keysList(fs *flag.FlagSet) func(*invocation) error {
 		if err != nil {
 			return err
 		}
-		next := keyring.NextStep(set, k.policy, now)
+		next := keys.NextStep(set, k.policy, now)
 		return inv.print(struct {
 			Keys    []keyView  `json:"keys"`
 			Version int64      `json:"version"`
@@ -383,11 +383,11 @@ func keysList(fs *flag.FlagSet) func(*invocation) error {
 	}
 }
 
-func describeNext(s keyring.Step, now time.Time) string {
+func describeNext(s keys.Step, now time.Time) string {
 	switch s.Action {
-	case keyring.ActionWait:
+	case keys.ActionWait:
 		return fmt.Sprintf("Next step due at %s (%s): %s.", stamp(s.DueAt), until(s.DueAt, now), s.Reason)
-	case keyring.ActionPublish:
+	case keys.ActionPublish:
 		return "Next step: publish a new key (orgauthctl keys rotate), whenever you want to rotate."
 	default:
 		return fmt.Sprintf("Next step due now: %s %s (orgauthctl keys rotate).", s.Action, s.KeyID)
@@ -407,14 +407,14 @@ type rotateResult struct {
 }
 
 func keysRotate(fs *flag.FlagSet) func(*invocation) error {
-	spec := fs.String("spec", kmssign.SpecRSA2048, "the new key's spec: RSA_2048 (RS256) or ECC_NIST_P256 (ES256)")
+	spec := fs.String("spec", kmskeys.SpecRSA2048, "the new key's spec: RSA_2048 (RS256) or ECC_NIST_P256 (ES256)")
 	stage := fs.String("stage", "", "the stack's Stage, which tags the new key so the functions may use it (default $ORGAUTH_STAGE; local with local.json)")
 	window := fs.Int("deletion-window-days", 30, "KMS pending window before a retired key is deleted (7 to 30 days)")
 	jwksURL := fs.String("jwks-url", "", "before promoting, check that this JWKS (the stack's JwksUrl output) serves the upcoming key\n(default $JWKS_URL; no check when empty)")
 	kf := declareKeyFlags(fs)
 	return func(inv *invocation) error {
-		if *spec != kmssign.SpecRSA2048 && *spec != kmssign.SpecECCNistP256 {
-			return usagef("%s: --spec must be %s or %s, not %q", inv.name, kmssign.SpecRSA2048, kmssign.SpecECCNistP256, *spec)
+		if *spec != kmskeys.SpecRSA2048 && *spec != kmskeys.SpecECCNistP256 {
+			return usagef("%s: --spec must be %s or %s, not %q", inv.name, kmskeys.SpecRSA2048, kmskeys.SpecECCNistP256, *spec)
 		}
 		if *window < 7 || *window > 30 {
 			return usagef("%s: --deletion-window-days must be 7 to 30", inv.name)
@@ -474,73 +474,73 @@ func (r *rotation) step() (rotateResult, error) {
 			return rotateResult{}, err
 		}
 	}
-	next := keyring.NextStep(set, r.policy, now)
+	next := keys.NextStep(set, r.policy, now)
 	switch next.Action {
-	case keyring.ActionWait:
+	case keys.ActionWait:
 		res := rotateResult{Action: string(next.Action), KeyID: next.KeyID, Next: stepOf(next)}
 		res.Message = fmt.Sprintf("Nothing is due yet. %s", describeNext(next, now))
 		if next.KeyID != "" {
-			if e, ok := set.Find(next.KeyID); ok && e.State == keyring.Upcoming {
+			if e, ok := set.Find(next.KeyID); ok && e.State == keys.Upcoming {
 				res.Message += " Promotion cannot be forced: verifiers may not have seen the key before then."
 			}
 		}
 		return res, nil
-	case keyring.ActionPublish:
+	case keys.ActionPublish:
 		return r.publish(ctx, set, stored, now)
-	case keyring.ActionPromote:
+	case keys.ActionPromote:
 		return r.promote(ctx, next.KeyID, now)
-	case keyring.ActionRetire:
+	case keys.ActionRetire:
 		return r.retire(ctx, next.KeyID, now)
-	case keyring.ActionScheduleDeletion:
+	case keys.ActionScheduleDeletion:
 		date, err := r.scheduleDeletion(ctx, next.KeyID, now)
 		if err != nil {
 			return rotateResult{}, err
 		}
-		return r.done(keyring.ActionScheduleDeletion, next.KeyID, "", now,
+		return r.done(keys.ActionScheduleDeletion, next.KeyID, "", now,
 			fmt.Sprintf("Scheduled the deletion of retired key %s: KMS deletes it on %s.", next.KeyID, stamp(date)))
 	}
 	return rotateResult{}, fmt.Errorf("unknown rotation step %q", next.Action)
 }
 
 // done reports a step taken, with what comes next.
-func (r *rotation) done(action keyring.Action, keyID, kid string, now time.Time, msg string) (rotateResult, error) {
+func (r *rotation) done(action keys.Action, keyID, kid string, now time.Time, msg string) (rotateResult, error) {
 	set, err := r.store.GetKeySet(r.inv.ctx)
 	if err != nil {
 		return rotateResult{}, err
 	}
-	next := keyring.NextStep(set, r.policy, now)
+	next := keys.NextStep(set, r.policy, now)
 	return rotateResult{Action: string(action), KeyID: keyID, Kid: kid, Next: stepOf(next),
 		Message: msg + "\n" + describeNext(next, now)}, nil
 }
 
-func (r *rotation) publish(ctx context.Context, set keyring.Set, stored bool, now time.Time) (rotateResult, error) {
+func (r *rotation) publish(ctx context.Context, set keys.Set, stored bool, now time.Time) (rotateResult, error) {
 	stage, err := r.stageName()
 	if err != nil {
 		return rotateResult{}, err
 	}
-	arn, err := kmssign.CreateSigningKey(ctx, r.kms, r.spec, stage)
+	arn, err := kmskeys.CreateSigningKey(ctx, r.kms, r.spec, stage)
 	if err != nil {
 		return rotateResult{}, kmsErr(err)
 	}
-	info, err := kmssign.CheckSigningKey(ctx, r.kms, arn)
+	info, err := kmskeys.CheckSigningKey(ctx, r.kms, arn)
 	if err == nil {
 		if stored {
-			_, err = r.store.UpdateKeySet(ctx, func(s keyring.Set) (keyring.Set, error) {
-				return keyring.Publish(s, arn, r.spec, r.policy, now)
+			_, err = r.store.UpdateKeySet(ctx, func(s keys.Set) (keys.Set, error) {
+				return keys.Publish(s, arn, r.spec, r.policy, now)
 			})
 		} else {
-			var first keyring.Set
-			if first, err = keyring.Publish(set, arn, r.spec, r.policy, now); err == nil {
+			var first keys.Set
+			if first, err = keys.Publish(set, arn, r.spec, r.policy, now); err == nil {
 				err = r.store.CreateKeySet(ctx, first)
 			}
 		}
 	}
 	if err != nil {
 		// Nothing references the new key: do not leave it behind.
-		if _, derr := kmssign.ScheduleDeletion(context.WithoutCancel(ctx), r.kms, arn, 7); derr != nil {
+		if _, derr := kmskeys.ScheduleDeletion(context.WithoutCancel(ctx), r.kms, arn, 7); derr != nil {
 			return rotateResult{}, fmt.Errorf("%w (and scheduling the deletion of the unused key %s failed: %v)", err, arn, derr)
 		}
-		if errors.Is(err, domain.ErrAlreadyExists) || errors.Is(err, domain.ErrConflict) || errors.Is(err, keyring.ErrWrongState) {
+		if errors.Is(err, domain.ErrAlreadyExists) || errors.Is(err, domain.ErrConflict) || errors.Is(err, keys.ErrWrongState) {
 			return rotateResult{}, fmt.Errorf("another rotation changed the key set meanwhile; its unused key %s is scheduled for deletion; run orgauthctl keys list, then rotate again", arn)
 		}
 		return rotateResult{}, err
@@ -549,11 +549,11 @@ func (r *rotation) publish(ctx context.Context, set keyring.Set, stored bool, no
 	if !stored {
 		msg = "Stored the key set (from the stack's current keys).\n" + msg
 	}
-	return r.done(keyring.ActionPublish, arn, info.Kid, now, msg)
+	return r.done(keys.ActionPublish, arn, info.Kid, now, msg)
 }
 
 func (r *rotation) promote(ctx context.Context, keyID string, now time.Time) (rotateResult, error) {
-	info, err := kmssign.CheckSigningKey(ctx, r.kms, keyID)
+	info, err := kmskeys.CheckSigningKey(ctx, r.kms, keyID)
 	if err != nil {
 		return rotateResult{}, fmt.Errorf("upcoming key cannot sign, not promoting it (withdraw it with orgauthctl keys withdraw): %w", kmsErr(err))
 	}
@@ -563,21 +563,21 @@ func (r *rotation) promote(ctx context.Context, keyID string, now time.Time) (ro
 		}
 	}
 	var old string
-	if _, err := r.store.UpdateKeySet(ctx, func(s keyring.Set) (keyring.Set, error) {
+	if _, err := r.store.UpdateKeySet(ctx, func(s keys.Set) (keys.Set, error) {
 		a, _ := s.Active()
 		old = a.KeyID
-		return keyring.Promote(s, keyID, r.policy, now)
+		return keys.Promote(s, keyID, r.policy, now)
 	}); err != nil {
 		return rotateResult{}, err
 	}
 	msg := fmt.Sprintf("Step 2 of 3 done: %s (kid %s) is active; functions sign with it within %s. %s is retiring and stays in the JWKS.",
 		keyID, info.Kid, r.policy.Refresh, old)
-	return r.done(keyring.ActionPromote, keyID, info.Kid, now, msg)
+	return r.done(keys.ActionPromote, keyID, info.Kid, now, msg)
 }
 
 func (r *rotation) retire(ctx context.Context, keyID string, now time.Time) (rotateResult, error) {
-	if _, err := r.store.UpdateKeySet(ctx, func(s keyring.Set) (keyring.Set, error) {
-		return keyring.Retire(s, keyID, r.policy, now)
+	if _, err := r.store.UpdateKeySet(ctx, func(s keys.Set) (keys.Set, error) {
+		return keys.Retire(s, keyID, r.policy, now)
 	}); err != nil {
 		return rotateResult{}, err
 	}
@@ -587,16 +587,16 @@ func (r *rotation) retire(ctx context.Context, keyID string, now time.Time) (rot
 	}
 	msg := fmt.Sprintf("Step 3 of 3 done: %s left the JWKS (functions drop it within %s). KMS deletes it on %s; until then "+
 		"aws kms cancel-key-deletion can keep it.", keyID, r.policy.Refresh, stamp(date))
-	return r.done(keyring.ActionRetire, keyID, "", now, msg)
+	return r.done(keys.ActionRetire, keyID, "", now, msg)
 }
 
 func (r *rotation) scheduleDeletion(ctx context.Context, keyID string, now time.Time) (time.Time, error) {
-	date, err := kmssign.ScheduleDeletion(ctx, r.kms, keyID, r.window)
+	date, err := kmskeys.ScheduleDeletion(ctx, r.kms, keyID, r.window)
 	if err != nil {
 		return time.Time{}, kmsErr(err)
 	}
-	if _, err := r.store.UpdateKeySet(ctx, func(s keyring.Set) (keyring.Set, error) {
-		return keyring.DeletionScheduled(s, keyID, date, now)
+	if _, err := r.store.UpdateKeySet(ctx, func(s keys.Set) (keys.Set, error) {
+		return keys.DeletionScheduled(s, keyID, date, now)
 	}); err != nil {
 		return time.Time{}, err
 	}
@@ -649,15 +649,15 @@ func keysWithdraw(fs *flag.FlagSet) func(*invocation) error {
 		}
 		var upcoming string
 		for _, e := range set.Entries {
-			if e.State == keyring.Upcoming {
+			if e.State == keys.Upcoming {
 				upcoming = e.KeyID
 			}
 		}
 		if !ok || upcoming == "" {
 			return errors.New("there is no upcoming key to withdraw (see orgauthctl keys list)")
 		}
-		if _, err := k.store.UpdateKeySet(ctx, func(s keyring.Set) (keyring.Set, error) {
-			return keyring.Withdraw(s, upcoming, now)
+		if _, err := k.store.UpdateKeySet(ctx, func(s keys.Set) (keys.Set, error) {
+			return keys.Withdraw(s, upcoming, now)
 		}); err != nil {
 			return err
 		}
@@ -666,7 +666,7 @@ func keysWithdraw(fs *flag.FlagSet) func(*invocation) error {
 		if err != nil {
 			return fmt.Errorf("withdrew %s from the JWKS, but scheduling its deletion failed (run orgauthctl keys rotate to retry): %w", upcoming, err)
 		}
-		res, err := r.done(keyring.ActionWait, upcoming, "", now,
+		res, err := r.done(keys.ActionWait, upcoming, "", now,
 			fmt.Sprintf("Withdrew upcoming key %s: it leaves the JWKS within %s; it never signed. KMS deletes it on %s.", upcoming, k.policy.Refresh, stamp(date)))
 		if err != nil {
 			return err

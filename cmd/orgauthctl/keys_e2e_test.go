@@ -18,11 +18,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
-	"orgauth/pkg/dynamo"
-	"orgauth/pkg/emulator"
-	"orgauth/pkg/keyring"
-	"orgauth/pkg/kmssign"
-	"orgauth/pkg/token"
+	"orgauth/pkg/jwt"
+	"orgauth/pkg/keys"
+	"orgauth/pkg/keys/kmskeys"
+	"orgauth/pkg/storage/dynamo"
+	"orgauth/pkg/testkit/emulator"
 )
 
 type keysListView struct {
@@ -50,11 +50,11 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 	ddb, kmsp, db, kc := startEmulators(t, tableName)
 	st := dynamo.New(db, tableName)
 	ctx := t.Context()
-	k1, err := kmssign.EnsureKey(ctx, kc, "alias/orgauth-test-signing", kmssign.SpecRSA2048)
+	k1, err := kmskeys.EnsureKey(ctx, kc, "alias/orgauth-test-signing", kmskeys.SpecRSA2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	k1Info, err := kmssign.CheckSigningKey(ctx, kc, k1)
+	k1Info, err := kmskeys.CheckSigningKey(ctx, kc, k1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,8 +80,8 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 
 	// The functions: a warm signer and a warm JWKS on the same table.
 	const refresh = time.Second
-	newKS := func() *kmssign.KeySet {
-		ks, err := kmssign.NewRotatingKeySet(kc, st, []string{k1}, kmssign.RotatingOptions{Refresh: refresh})
+	newKS := func() *kmskeys.KeySet {
+		ks, err := kmskeys.NewRotatingKeySet(kc, st, []string{k1}, kmskeys.RotatingOptions{Refresh: refresh})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,8 +90,8 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 	signer, jwks := newKS(), newKS()
 	issue := func() (string, string) {
 		t.Helper()
-		iss := token.NewIssuer("https://auth.example.com", signer, nil, nil)
-		raw, _, err := iss.AccessToken(ctx, token.AccessRequest{Subject: "c", ClientID: "c", OrgID: "o", Audience: "api", Lifetime: time.Hour})
+		iss := jwt.NewIssuer("https://auth.example.com", signer, nil, nil)
+		raw, _, err := iss.AccessToken(ctx, jwt.AccessRequest{Subject: "c", ClientID: "c", OrgID: "o", Audience: "api", Lifetime: time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +99,7 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 		return raw, k.Public().KeyID
 	}
 	verify := func(raw string) error {
-		_, err := token.NewVerifier("https://auth.example.com", jwks, nil).VerifyAccessToken(ctx, raw, "api")
+		_, err := jwt.NewVerifier("https://auth.example.com", jwks, nil).VerifyAccessToken(ctx, raw, "api")
 		return err
 	}
 	kids := func() []string {
@@ -141,7 +141,7 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := stored.Find(k2); got.State != keyring.Upcoming || got.Spec != "ECC_NIST_P256" {
+	if got, _ := stored.Find(k2); got.State != keys.Upcoming || got.Spec != "ECC_NIST_P256" {
 		t.Fatalf("stored %+v", stored)
 	}
 
@@ -217,7 +217,7 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 		t.Fatalf("step 3: %+v", res)
 	}
 	t.Logf("step 3:\n%s", res.Message)
-	info, err := kmssign.DescribeSigningKey(ctx, kc, k1)
+	info, err := kmskeys.DescribeSigningKey(ctx, kc, k1)
 	if err != nil || info.State != "PendingDeletion" || info.DeletionDate.Before(time.Now().Add(29*24*time.Hour)) {
 		t.Fatalf("k1 after retirement: %+v %v", info, err)
 	}
@@ -225,7 +225,7 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 	if got := kids(); !slices.Equal(got, []string{kid2}) {
 		t.Fatalf("JWKS after retirement: %v", got)
 	}
-	if err := verify(before); !errors.Is(err, token.ErrInvalidToken) {
+	if err := verify(before); !errors.Is(err, jwt.ErrInvalidToken) {
 		t.Fatalf("k1 token after its key left the JWKS: %v", err)
 	}
 	if err := verify(during); err != nil {
@@ -255,7 +255,7 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 	if res.Action != "withdraw" || res.KeyID != k3 || res.Next.Action != "publish" {
 		t.Fatalf("withdraw: %+v", res)
 	}
-	if info, err := kmssign.DescribeSigningKey(ctx, kc, k3); err != nil || info.State != "PendingDeletion" {
+	if info, err := kmskeys.DescribeSigningKey(ctx, kc, k3); err != nil || info.State != "PendingDeletion" {
 		t.Fatalf("withdrawn key: %+v %v", info, err)
 	}
 
@@ -325,5 +325,5 @@ func startEmulators(t *testing.T, tableName string) (ddb, kmsp *emulator.Process
 	if err := dynamo.CreateTable(t.Context(), db, tableName); err != nil {
 		t.Fatal(err)
 	}
-	return ddb, kmsp, db, kmssign.NewLocalClient(kmsp.Endpoint)
+	return ddb, kmsp, db, kmskeys.NewLocalClient(kmsp.Endpoint)
 }

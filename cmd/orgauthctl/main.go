@@ -1,7 +1,7 @@
 // Command orgauthctl is the operators' command line for orgauth: it creates
 // and lists organizations, sets their plan, creates, lists and disables
 // users, lists applications, and configures organizations' own SSO (sso.go),
-// straight on the DynamoDB table through pkg/admin; and it rotates the token
+// straight on the DynamoDB table through pkg/ops; and it rotates the token
 // signing keys (keys.go, see infra/KEY-ROTATION.md). Run `orgauthctl help`
 // for the commands.
 //
@@ -38,10 +38,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"orgauth/pkg/admin"
-	"orgauth/pkg/awsenv"
-	"orgauth/pkg/config"
-	"orgauth/pkg/dynamo"
+	"orgauth/pkg/ops"
+	"orgauth/pkg/platform/awsenv"
+	"orgauth/pkg/platform/config"
+	"orgauth/pkg/storage/dynamo"
 	"orgauth/pkg/wiring"
 )
 
@@ -207,7 +207,7 @@ type invocation struct {
 }
 
 // admin connects to the table and returns the operations on it.
-func (inv *invocation) admin() (*admin.Admin, error) {
+func (inv *invocation) admin() (*ops.Admin, error) {
 	c, err := resolveConnection(inv.common.table, inv.env.getenv)
 	if err != nil {
 		return nil, err
@@ -219,12 +219,12 @@ func (inv *invocation) admin() (*admin.Admin, error) {
 	}
 	db, _ := wiring.Clients(awsCfg, cfg)
 	inv.conn = c
-	return admin.New(dynamo.New(db, c.table), inv.env.now).WithAudit(inv.auditor()), nil
+	return ops.New(dynamo.New(db, c.table), inv.env.now).WithAudit(inv.auditor()), nil
 }
 
 // auditor writes the invocation's audit lines (JSON) to standard error: who
 // ran it, from where, under one request id.
-func (inv *invocation) auditor() *admin.Auditor {
+func (inv *invocation) auditor() *ops.Auditor {
 	host, _ := os.Hostname()
 	who := "unknown"
 	if u, err := osuser.Current(); err == nil {
@@ -232,7 +232,7 @@ func (inv *invocation) auditor() *admin.Auditor {
 	}
 	var id [8]byte
 	_, _ = rand.Read(id[:])
-	return &admin.Auditor{
+	return &ops.Auditor{
 		Log:       slog.New(slog.NewJSONHandler(inv.env.stderr, nil)),
 		Actor:     "cli:" + who + "@" + host,
 		RequestID: "cli-" + hex.EncodeToString(id[:]),

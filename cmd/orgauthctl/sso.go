@@ -1,8 +1,8 @@
 package main
 
 // orgauthctl sso: an organization's own OpenID provider (README, Organization
-// SSO). The rules live in pkg/admin; this file reads the client secret from
-// standard input, encrypts it with KMS (SSO_KEY_ID) through pkg/kmsbox, and
+// SSO). The rules live in pkg/ops; this file reads the client secret from
+// standard input, encrypts it with KMS (SSO_KEY_ID) through pkg/platform/secretbox, and
 // never prints the secret or its ciphertext.
 
 import (
@@ -13,11 +13,11 @@ import (
 	"strings"
 	"time"
 
-	"orgauth/pkg/admin"
-	"orgauth/pkg/awsenv"
-	"orgauth/pkg/config"
 	"orgauth/pkg/domain"
-	"orgauth/pkg/kmsbox"
+	"orgauth/pkg/ops"
+	"orgauth/pkg/platform/awsenv"
+	"orgauth/pkg/platform/config"
+	"orgauth/pkg/platform/secretbox"
 	"orgauth/pkg/wiring"
 )
 
@@ -64,13 +64,13 @@ func ssoSet(fs *flag.FlagSet) func(*invocation) error {
 		if err != nil {
 			return err
 		}
-		var enc admin.SecretEncrypter
+		var enc ops.SecretEncrypter
 		if secret != "" {
 			if enc, err = inv.ssoBox(); err != nil {
 				return err
 			}
 		}
-		o, err := a.SetSSO(inv.ctx, enc, *org, admin.SSOInput{
+		o, err := a.SetSSO(inv.ctx, enc, *org, ops.SSOInput{
 			Issuer: *issuer, ClientID: *clientID, ClientSecret: secret,
 			Scopes: strings.Fields(*scopes), Domains: splitList(*domains), Applications: splitList(*apps),
 			Enforced: *enforce, Provision: *provision, ProvisionRole: domain.Role(*role),
@@ -83,15 +83,15 @@ func ssoSet(fs *flag.FlagSet) func(*invocation) error {
 	}
 }
 
-func ssoShow(fs *flag.FlagSet) func(*invocation) error { return ssoOfOrg(fs, (*admin.Admin).SSO) }
+func ssoShow(fs *flag.FlagSet) func(*invocation) error { return ssoOfOrg(fs, (*ops.Admin).SSO) }
 
 func ssoRemove(fs *flag.FlagSet) func(*invocation) error {
-	return ssoOfOrg(fs, (*admin.Admin).RemoveSSO)
+	return ssoOfOrg(fs, (*ops.Admin).RemoveSSO)
 }
 
 // ssoOfOrg is a command that takes --org, runs op on it and prints the
 // organization's SSO settings after.
-func ssoOfOrg(fs *flag.FlagSet, op func(*admin.Admin, context.Context, string) (domain.Organization, error)) func(*invocation) error {
+func ssoOfOrg(fs *flag.FlagSet, op func(*ops.Admin, context.Context, string) (domain.Organization, error)) func(*invocation) error {
 	org := fs.String("org", "", "the organization's id")
 	return func(inv *invocation) error {
 		if err := required(inv, [2]string{"org", *org}); err != nil {
@@ -115,7 +115,7 @@ func ssoOfOrg(fs *flag.FlagSet, op func(*admin.Admin, context.Context, string) (
 // ssoBox returns the encrypter of upstream client secrets: KMS (KMS_ENDPOINT
 // or local.json's kms_endpoint) with the key SSO_KEY_ID or local.json's
 // sso_key_id. It needs inv.admin() to have resolved the connection.
-func (inv *invocation) ssoBox() (admin.SecretEncrypter, error) {
+func (inv *invocation) ssoBox() (ops.SecretEncrypter, error) {
 	c := inv.conn
 	if strings.TrimSpace(c.ssoKeyID) == "" {
 		return nil, usagef("%s: no KMS key for client secrets: set SSO_KEY_ID to the stack's SSO key "+
@@ -127,11 +127,11 @@ func (inv *invocation) ssoBox() (admin.SecretEncrypter, error) {
 		return nil, err
 	}
 	_, k := wiring.Clients(awsCfg, cfg)
-	return kmsEncrypter{kmsbox.New(k, strings.TrimSpace(c.ssoKeyID))}, nil
+	return kmsEncrypter{secretbox.New(k, strings.TrimSpace(c.ssoKeyID))}, nil
 }
 
 // kmsEncrypter marks KMS failures, so that explain words them for KMS.
-type kmsEncrypter struct{ box *kmsbox.Box }
+type kmsEncrypter struct{ box *secretbox.Box }
 
 func (e kmsEncrypter) Encrypt(ctx context.Context, orgID string, plaintext []byte) ([]byte, error) {
 	ct, err := e.box.Encrypt(ctx, orgID, plaintext)
@@ -140,7 +140,7 @@ func (e kmsEncrypter) Encrypt(ctx context.Context, orgID string, plaintext []byt
 
 // maxSecretLine bounds what --client-secret-stdin reads: the longest secret
 // of up to 4 bytes a character, plus the line ending.
-const maxSecretLine = 4*admin.MaxSSOSecretLength + 2
+const maxSecretLine = 4*ops.MaxSSOSecretLength + 2
 
 // readSecretLine reads one line (without its line ending) from r.
 func readSecretLine(r io.Reader) (string, error) {

@@ -18,9 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"orgauth/pkg/domain"
-	"orgauth/pkg/dynamo"
-	"orgauth/pkg/kmsbox"
-	"orgauth/pkg/kmssign"
+	"orgauth/pkg/keys/kmskeys"
+	"orgauth/pkg/platform/secretbox"
+	"orgauth/pkg/storage/dynamo"
 )
 
 // TestSSOEndToEnd configures an organization's SSO through the orgauthctl
@@ -32,11 +32,11 @@ func TestSSOEndToEnd(t *testing.T) {
 	ddb, kmsp, db, kc := startEmulators(t, tableName)
 	st := dynamo.New(db, tableName)
 	ctx := t.Context()
-	keyID, err := kmssign.EnsureKey(ctx, kc, "alias/orgauthctl-test-sso", kmssign.SpecSymmetric)
+	keyID, err := kmskeys.EnsureKey(ctx, kc, "alias/orgauthctl-test-sso", kmskeys.SpecSymmetric)
 	if err != nil {
 		t.Fatal(err)
 	}
-	box := kmsbox.New(kc, keyID)
+	box := secretbox.New(kc, keyID)
 
 	bin := filepath.Join(t.TempDir(), "orgauthctl")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {

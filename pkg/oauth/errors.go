@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"orgauth/pkg/httpx"
+	"orgauth/pkg/platform/httpx"
 )
 
 // Error is an OAuth error response, RFC 6749 §5.2.

@@ -4,9 +4,9 @@ import (
 	"net/http"
 	"os"
 
-	"orgauth/pkg/config"
-	"orgauth/pkg/httpx"
-	"orgauth/pkg/lambdahttp"
+	"orgauth/pkg/platform/config"
+	"orgauth/pkg/platform/httpx"
+	"orgauth/pkg/platform/lambdahttp"
 )
 
 // LambdaMain is the whole main of a function: read the environment, wire

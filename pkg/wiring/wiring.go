@@ -18,19 +18,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
-	"orgauth/pkg/appsapi"
-	"orgauth/pkg/authorize"
-	"orgauth/pkg/config"
-	"orgauth/pkg/console"
-	"orgauth/pkg/cors"
-	"orgauth/pkg/discovery"
-	"orgauth/pkg/dynamo"
-	"orgauth/pkg/kmsbox"
-	"orgauth/pkg/kmssign"
-	"orgauth/pkg/metrics"
-	"orgauth/pkg/store"
-	"orgauth/pkg/token"
-	"orgauth/pkg/tokenapi"
+	"orgauth/pkg/endpoints/applications"
+	"orgauth/pkg/endpoints/authorize"
+	"orgauth/pkg/endpoints/console"
+	"orgauth/pkg/endpoints/token"
+	"orgauth/pkg/endpoints/wellknown"
+	"orgauth/pkg/jwt"
+	"orgauth/pkg/keys/kmskeys"
+	"orgauth/pkg/platform/config"
+	"orgauth/pkg/platform/cors"
+	"orgauth/pkg/platform/metrics"
+	"orgauth/pkg/platform/secretbox"
+	"orgauth/pkg/storage"
+	"orgauth/pkg/storage/dynamo"
 	"orgauth/pkg/upstream"
 )
 
@@ -41,8 +41,8 @@ type App struct {
 	DB     *dynamodb.Client
 	KMS    *kms.Client
 	Store  *dynamo.Store
-	Keys   *kmssign.KeySet
-	Issuer *token.Issuer
+	Keys   *kmskeys.KeySet
+	Issuer *jwt.Issuer
 	Now    func() time.Time
 	// Metrics emits CloudWatch EMF lines; nil when METRICS_NAMESPACE is unset.
 	Metrics *metrics.Recorder
@@ -65,7 +65,7 @@ func New(awsCfg aws.Config, cfg config.Config, log *slog.Logger) (*App, error) {
 	// The key set follows the item that orgauthctl keys rotate writes
 	// (infra/KEY-ROTATION.md), re-read at most every KEYSET_REFRESH;
 	// SIGNING_KEY_IDS signs until there is one.
-	keys, err := kmssign.NewRotatingKeySet(kmsClient, st, cfg.SigningKeyIDs, kmssign.RotatingOptions{
+	keys, err := kmskeys.NewRotatingKeySet(kmsClient, st, cfg.SigningKeyIDs, kmskeys.RotatingOptions{
 		Refresh:        cfg.KeySetRefresh,
 		OnRefreshError: func(err error) { log.Warn("signing key set", "error", err.Error()) },
 	})
@@ -75,7 +75,7 @@ func New(awsCfg aws.Config, cfg config.Config, log *slog.Logger) (*App, error) {
 	a := &App{Cfg: cfg, Log: log, DB: db, KMS: kmsClient, Keys: keys, Now: time.Now, Metrics: rec,
 		Upstream: upstream.New(upstream.Config{Timeout: cfg.UpstreamTimeout}, nil)}
 	a.Store = st
-	a.Issuer = token.NewIssuer(cfg.Issuer, keys, a.Now, nil)
+	a.Issuer = jwt.NewIssuer(cfg.Issuer, keys, a.Now, nil)
 	return a, nil
 }
 
@@ -96,15 +96,15 @@ func LambdaAWS(cfg config.Config) aws.Config {
 
 // Token is the token function's handler.
 func (a *App) Token() http.Handler {
-	return tokenapi.New(a.Store, a.Store, a.Issuer, tokenapi.Config{
+	return token.New(a.Store, a.Store, a.Issuer, token.Config{
 		Audiences:                  a.Cfg.TokenAudiences(),
 		DefaultAccessTokenLifetime: a.Cfg.AccessTokenLifetime,
 		OrganizationCacheTTL:       a.Cfg.OrgCacheTTL,
-	}, a.Log, a.Now).WithSignIn(tokenapi.SignIn{
+	}, a.Log, a.Now).WithSignIn(token.SignIn{
 		Flows: a.Store, Users: a.Store, IDTokens: a.Issuer, Issuer: a.Cfg.Issuer,
-		Verifier:             token.NewVerifier(a.Cfg.Issuer, a.Keys, a.Now),
+		Verifier:             jwt.NewVerifier(a.Cfg.Issuer, a.Keys, a.Now),
 		RefreshTokenLifetime: a.Cfg.RefreshLifetime, RefreshIdleTimeout: a.Cfg.RefreshIdleTimeout,
-	}).WithThrottle(a.Store, tokenapi.ThrottleConfig{}).WithCORS(a.cors()).Routes()
+	}).WithThrottle(a.Store, token.ThrottleConfig{}).WithCORS(a.cors()).Routes()
 }
 
 // Authorize is the authorize function's handler: /authorize, /login and
@@ -118,7 +118,7 @@ func (a *App) Authorize() http.Handler {
 // organizations' providers return their users. It alone decrypts their
 // client secrets (SSO_KEY_ID).
 func (a *App) Callback() http.Handler {
-	return a.signIn().WithSSO(a.Upstream, kmsbox.New(a.KMS, a.Cfg.SSOKeyID)).CallbackRoutes()
+	return a.signIn().WithSSO(a.Upstream, secretbox.New(a.KMS, a.Cfg.SSOKeyID)).CallbackRoutes()
 }
 
 func (a *App) signIn() *authorize.Handler {
@@ -132,8 +132,8 @@ func (a *App) signIn() *authorize.Handler {
 
 // WellKnown is the wellknown function's handler.
 func (a *App) WellKnown() http.Handler {
-	return discovery.New(discovery.Config{Issuer: a.Cfg.Issuer, MaxAge: a.Cfg.JWKSMaxAge}, a.Keys, a.Log).WithUserInfo(discovery.UserInfo{
-		Verifier: token.NewVerifier(a.Cfg.Issuer, a.Keys, a.Now), Store: a.Store, Audiences: a.Cfg.TokenAudiences(), Now: a.Now,
+	return wellknown.New(wellknown.Config{Issuer: a.Cfg.Issuer, MaxAge: a.Cfg.JWKSMaxAge}, a.Keys, a.Log).WithUserInfo(wellknown.UserInfo{
+		Verifier: jwt.NewVerifier(a.Cfg.Issuer, a.Keys, a.Now), Store: a.Store, Audiences: a.Cfg.TokenAudiences(), Now: a.Now,
 	}).WithCORS(a.cors()).Routes()
 }
 
@@ -172,12 +172,12 @@ func Clients(awsCfg aws.Config, cfg config.Config) (*dynamodb.Client, *kms.Clien
 
 // Applications is the applications function's handler.
 func (a *App) Applications() http.Handler {
-	verifier := token.NewVerifier(a.Cfg.Issuer, a.Keys, a.Now)
-	return appsapi.New(a.Store, verifier, appsapi.Config{
+	verifier := jwt.NewVerifier(a.Cfg.Issuer, a.Keys, a.Now)
+	return applications.New(a.Store, verifier, applications.Config{
 		Audience:                   a.Cfg.ManagementAudience,
 		UserClientID:               a.Cfg.ConsoleClientID,
 		DefaultAccessTokenLifetime: a.Cfg.AccessTokenLifetime,
-	}, a.Log, a.Now, store.ErrInvalidCursor).Routes()
+	}, a.Log, a.Now, storage.ErrInvalidCursor).Routes()
 }
 
 // Console is the console function's handler: the developer console's

@@ -27,8 +27,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
-	"orgauth/pkg/emulator"
-	"orgauth/pkg/httpx"
+	"orgauth/pkg/platform/httpx"
+	"orgauth/pkg/testkit/emulator"
 	"orgauth/test/testenv"
 )
 

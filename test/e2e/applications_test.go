@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/oauth2/clientcredentials"
 
-	"orgauth/pkg/emulator"
+	"orgauth/pkg/testkit/emulator"
 	"orgauth/test/testenv"
 )
 

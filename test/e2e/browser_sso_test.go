@@ -14,8 +14,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"orgauth/pkg/domain"
-	"orgauth/pkg/emulator"
-	"orgauth/pkg/kmsbox"
+	"orgauth/pkg/platform/secretbox"
+	"orgauth/pkg/testkit/emulator"
 	"orgauth/test/testenv"
 )
 
@@ -35,7 +35,7 @@ func TestOrganizationSSOInChromium(t *testing.T) {
 
 	ctx := context.Background()
 	app := l.App(t)
-	ct, err := kmsbox.New(app.KMS, l.File.SSOKeyID).Encrypt(ctx, l.File.OrganizationID, []byte(secret))
+	ct, err := secretbox.New(app.KMS, l.File.SSOKeyID).Encrypt(ctx, l.File.OrganizationID, []byte(secret))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"orgauth/pkg/domain"
-	"orgauth/pkg/emulator"
+	"orgauth/pkg/testkit/emulator"
 	"orgauth/test/testenv"
 )
 

@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"orgauth/pkg/admin"
-	"orgauth/pkg/console"
 	"orgauth/pkg/domain"
-	"orgauth/pkg/emulator"
+	"orgauth/pkg/endpoints/console"
+	"orgauth/pkg/ops"
 	"orgauth/pkg/password"
+	"orgauth/pkg/testkit/emulator"
 	"orgauth/test/testenv"
 )
 
@@ -172,7 +172,7 @@ func TestConsoleInChromium(t *testing.T) {
 	memberPW := password.Generate()
 	l.Secret(memberPW)
 	memberEmail := "member+" + l.File.OrganizationID[:8] + "@example.com"
-	if _, err := admin.New(app.Store, app.Now).CreateUser(ctx, l.File.OrganizationID, memberEmail, "Second Member", domain.RoleMember, memberPW); err != nil {
+	if _, err := ops.New(app.Store, app.Now).CreateUser(ctx, l.File.OrganizationID, memberEmail, "Second Member", domain.RoleMember, memberPW); err != nil {
 		t.Fatal(err)
 	}
 	creator, err := app.Store.GetUserByEmail(ctx, l.File.User.Email)
@@ -258,7 +258,7 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 
 	// On a plan without M2M, the form offers SPA only and says which plan M2M needs.
-	if _, err := admin.New(app.Store, app.Now).SetPlan(ctx, l.File.OrganizationID, domain.PlanTeam); err != nil {
+	if _, err := ops.New(app.Store, app.Now).SetPlan(ctx, l.File.OrganizationID, domain.PlanTeam); err != nil {
 		t.Fatal(err)
 	}
 	p := runConsole(t, l, shots, "plan", owner)

@@ -18,7 +18,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
-	"orgauth/pkg/emulator"
+	"orgauth/pkg/testkit/emulator"
 	"orgauth/test/testenv"
 )
 

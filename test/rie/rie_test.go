@@ -22,9 +22,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"orgauth/pkg/console"
-	"orgauth/pkg/emulator"
-	"orgauth/pkg/token"
+	"orgauth/pkg/endpoints/console"
+	"orgauth/pkg/jwt"
+	"orgauth/pkg/testkit/emulator"
 	"orgauth/test/testenv"
 )
 
@@ -66,7 +66,7 @@ func TestReplayEvents(t *testing.T) {
 	}
 	// A signed-in user's token for the management API, with the OpenID
 	// scopes /userinfo needs.
-	mgmt, _, err := st.App.Issuer.AccessToken(context.Background(), token.AccessRequest{Subject: st.OwnerID, ClientID: st.App.Cfg.ConsoleClientID,
+	mgmt, _, err := st.App.Issuer.AccessToken(context.Background(), jwt.AccessRequest{Subject: st.OwnerID, ClientID: st.App.Cfg.ConsoleClientID,
 		OrgID: st.OrgID, Audience: st.App.Cfg.ManagementAudience, Scopes: []string{"openid", "email"}, Lifetime: time.Minute, AuthTime: time.Now()})
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +142,7 @@ var expectations = []expectation{
 			TokenType   string `json:"token_type"`
 		}
 		mustJSON(t, r.Body, &body)
-		v := token.NewVerifier(st.App.Cfg.Issuer, st.App.Keys, nil)
+		v := jwt.NewVerifier(st.App.Cfg.Issuer, st.App.Keys, nil)
 		c, err := v.VerifyAccessToken(context.Background(), body.AccessToken, st.Audience)
 		if err != nil || c.ClientID != st.ClientID || body.TokenType != "Bearer" {
 			t.Fatalf("token does not verify: %v %+v", err, c)

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"orgauth/pkg/emulator"
+	"orgauth/pkg/testkit/emulator"
 )
 
 // LocalFile mirrors .orgauth/local.json.

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"orgauth/pkg/awsenv"
-	"orgauth/pkg/config"
+	"orgauth/pkg/platform/awsenv"
+	"orgauth/pkg/platform/config"
 	"orgauth/pkg/wiring"
 )
 

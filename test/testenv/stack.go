@@ -7,13 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"orgauth/pkg/awsenv"
-	"orgauth/pkg/config"
 	"orgauth/pkg/domain"
-	"orgauth/pkg/dynamo"
-	"orgauth/pkg/emulator"
-	"orgauth/pkg/kmssign"
-	"orgauth/pkg/token"
+	"orgauth/pkg/jwt"
+	"orgauth/pkg/keys/kmskeys"
+	"orgauth/pkg/platform/awsenv"
+	"orgauth/pkg/platform/config"
+	"orgauth/pkg/storage/dynamo"
+	"orgauth/pkg/testkit/emulator"
 	"orgauth/pkg/wiring"
 )
 
@@ -51,12 +51,12 @@ func StartStack(t testing.TB, keySpec string) *Stack {
 		t.Fatal(err)
 	}
 	db, kmsClient := wiring.Clients(awsCfg, boot)
-	keyID, err := kmssign.EnsureKey(ctx, kmsClient, "alias/orgauth-test", keySpec)
+	keyID, err := kmskeys.EnsureKey(ctx, kmsClient, "alias/orgauth-test", keySpec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	env["SIGNING_KEY_IDS"] = keyID
-	ssoKey, err := kmssign.EnsureKey(ctx, kmsClient, "alias/orgauth-test-sso", kmssign.SpecSymmetric)
+	ssoKey, err := kmskeys.EnsureKey(ctx, kmsClient, "alias/orgauth-test-sso", kmskeys.SpecSymmetric)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func (s *Stack) AddUser(t testing.TB, orgID, email string) string {
 // through sign-in, with the signer the token endpoint uses.
 func (s *Stack) UserToken(t testing.TB, userID, orgID string, lifetime time.Duration, audience string) string {
 	t.Helper()
-	raw, _, err := s.App.Issuer.AccessToken(context.Background(), token.AccessRequest{
+	raw, _, err := s.App.Issuer.AccessToken(context.Background(), jwt.AccessRequest{
 		Subject: userID, ClientID: s.App.Cfg.ConsoleClientID, OrgID: orgID, Audience: audience, Lifetime: lifetime, AuthTime: time.Now()})
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"orgauth/pkg/emulator"
+	"orgauth/pkg/testkit/emulator"
 )
 
 // UpstreamAccount is a user of the upstream provider.

@@ -1,0 +1,230 @@
+package applications
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"orgauth/pkg/domain"
+)
+
+// Documented bounds.
+const (
+	MaxNameLen        = 100
+	MaxDescriptionLen = 500
+	MaxURLs           = 20
+	MaxURLLen         = 2000
+	MaxScopes         = 50
+
+	MinAccessTokenLifetime    = 60 * time.Second
+	MaxSPAAccessTokenLifetime = time.Hour      // SPA tokens are short-lived, per user
+	MaxM2MAccessTokenLifetime = 24 * time.Hour // M2M tokens
+	DefaultGracePeriod        = 24 * time.Hour
+	MaxGracePeriod            = 7 * 24 * time.Hour
+)
+
+// fieldError is a validation failure of one request field.
+type fieldError struct {
+	Field  string
+	Reason string
+}
+
+func (e *fieldError) Error() string { return e.Field + ": " + e.Reason }
+
+func invalid(field, format string, args ...any) *fieldError {
+	return &fieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+func checkName(name string) error {
+	n := utf8.RuneCountInString(name)
+	if n < 1 || n > MaxNameLen || strings.TrimSpace(name) == "" {
+		return invalid("name", "must be 1 to %d characters and not blank", MaxNameLen)
+	}
+	if hasControl(name) {
+		return invalid("name", "must not contain control characters")
+	}
+	return nil
+}
+
+func checkDescription(d string) error {
+	if utf8.RuneCountInString(d) > MaxDescriptionLen {
+		return invalid("description", "must be at most %d characters", MaxDescriptionLen)
+	}
+	if strings.ContainsFunc(d, func(r rune) bool { return unicode.IsControl(r) && r != '\n' }) {
+		return invalid("description", "must not contain control characters")
+	}
+	return nil
+}
+
+func hasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
+
+// checkRedirectURLs enforces the rules for callback and logout URLs: absolute,
+// https (http only for loopback hosts, RFC 8252 §7.3), no fragment (RFC 6749
+// §3.1.2), no wildcard (exact matching, RFC 9700 §2.1), no userinfo.
+func checkRedirectURLs(field string, urls []string) error {
+	if err := checkListLen(field, urls); err != nil {
+		return err
+	}
+	for i, s := range urls {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		if len(s) > MaxURLLen || hasControl(s) || strings.ContainsAny(s, " ") {
+			return invalid(f, "must be a URL of at most %d characters without spaces", MaxURLLen)
+		}
+		if strings.Contains(s, "*") {
+			return invalid(f, "must not contain a wildcard: URLs are matched exactly")
+		}
+		u, err := url.Parse(s)
+		if err != nil || !u.IsAbs() || u.Host == "" {
+			return invalid(f, "must be an absolute URL")
+		}
+		if u.Fragment != "" || strings.Contains(s, "#") {
+			return invalid(f, "must not contain a fragment")
+		}
+		if u.User != nil {
+			return invalid(f, "must not contain userinfo")
+		}
+		if err := checkScheme(u); err != nil {
+			return invalid(f, "%s", err.Error())
+		}
+	}
+	return checkDuplicates(field, urls)
+}
+
+// checkOrigins enforces web origins (RFC 6454): scheme, host and optional
+// port only.
+func checkOrigins(origins []string) error {
+	const field = "allowed_origins"
+	if err := checkListLen(field, origins); err != nil {
+		return err
+	}
+	for i, s := range origins {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		if strings.Contains(s, "*") {
+			return invalid(f, "must not contain a wildcard")
+		}
+		u, err := url.Parse(s)
+		if err != nil || !u.IsAbs() || u.Host == "" || hasControl(s) {
+			return invalid(f, "must be an origin such as https://app.example.com")
+		}
+		if u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(s, "?") || strings.Contains(s, "#") {
+			return invalid(f, "must be scheme, host and optional port only, with no path, query or fragment")
+		}
+		if err := checkScheme(u); err != nil {
+			return invalid(f, "%s", err.Error())
+		}
+		if strings.ToLower(s) != s {
+			return invalid(f, "must be lower case, as browsers send it")
+		}
+	}
+	return checkDuplicates(field, origins)
+}
+
+func checkScheme(u *url.URL) error {
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+		return nil
+	case u.Scheme == "http":
+		return fmt.Errorf("must use https (http only for loopback hosts)")
+	default:
+		return fmt.Errorf("must use https, not %s", u.Scheme)
+	}
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func checkListLen(field string, list []string) error {
+	if len(list) > MaxURLs {
+		return invalid(field, "must have at most %d entries", MaxURLs)
+	}
+	return nil
+}
+
+func checkDuplicates(field string, list []string) error {
+	seen := map[string]bool{}
+	for i, s := range list {
+		if seen[s] {
+			return invalid(fmt.Sprintf("%s[%d]", field, i), "is listed twice")
+		}
+		seen[s] = true
+	}
+	return nil
+}
+
+// checkScopes enforces RFC 6749 §3.3 scope-token syntax.
+func checkScopes(scopes []string) error {
+	if len(scopes) > MaxScopes {
+		return invalid("scopes", "must have at most %d entries", MaxScopes)
+	}
+	for i, s := range scopes {
+		if s == "" || len(s) > 100 || strings.ContainsFunc(s, func(r rune) bool {
+			return r < 0x21 || r == 0x22 || r == 0x5c || r > 0x7e
+		}) {
+			return invalid(fmt.Sprintf("scopes[%d]", i), "must be a scope token: printable ASCII without spaces, quotes or backslashes")
+		}
+	}
+	return checkDuplicates("scopes", scopes)
+}
+
+func checkLifetime(t domain.ClientType, seconds int64) error {
+	max := MaxM2MAccessTokenLifetime
+	if t == domain.ClientSPA {
+		max = MaxSPAAccessTokenLifetime
+	}
+	d := time.Duration(seconds) * time.Second
+	if d < MinAccessTokenLifetime || d > max {
+		return invalid("access_token_lifetime", "must be %d to %d seconds for %s applications", int(MinAccessTokenLifetime/time.Second), int(max/time.Second), t)
+	}
+	return nil
+}
+
+// checkApplication validates a whole application after a create or a patch:
+// every field, and the settings that make no sense for its type.
+func checkApplication(a domain.Application) error {
+	if err := checkName(a.Name); err != nil {
+		return err
+	}
+	if err := checkDescription(a.Description); err != nil {
+		return err
+	}
+	if err := checkRedirectURLs("callback_urls", a.CallbackURLs); err != nil {
+		return err
+	}
+	if err := checkRedirectURLs("logout_urls", a.LogoutURLs); err != nil {
+		return err
+	}
+	if err := checkOrigins(a.AllowedOrigins); err != nil {
+		return err
+	}
+	if err := checkScopes(a.Scopes); err != nil {
+		return err
+	}
+	if a.AccessTokenLifetime != 0 {
+		if err := checkLifetime(a.Type, int64(a.AccessTokenLifetime/time.Second)); err != nil {
+			return err
+		}
+	}
+	if a.Type == domain.ClientM2M {
+		// Machine clients have no browser: no redirects and no CORS.
+		for _, f := range []struct {
+			name string
+			list []string
+		}{{"callback_urls", a.CallbackURLs}, {"logout_urls", a.LogoutURLs}, {"allowed_origins", a.AllowedOrigins}} {
+			if len(f.list) > 0 {
+				return invalid(f.name, "M2M applications have no %s: they sign in no user and run in no browser", strings.ReplaceAll(f.name, "_", " "))
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package token
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"orgauth/pkg/domain"
+	"orgauth/pkg/oauth"
+	"orgauth/pkg/platform/httpx"
+)
+
+// refreshToken is RFC 6749 §6 with rotation (RFC 9700 §4.14.2): every use
+// marks the presented token rotated, with one conditional write that exactly
+// one request wins, and issues a successor in the same family.
+//
+// Reuse of a rotated token:
+//   - within RefreshReuseGrace of its rotation it is refused with
+//     invalid_grant and nothing is revoked. Two tabs of one SPA refreshing
+//     at once, or a retry after a response lost in flight, must not sign the
+//     user out; re-issuing instead would hand a second live branch of the
+//     family to whoever holds the old token, so it is refused. A client whose
+//     response was lost signs in again (usually silently, through its SSO
+//     session);
+//   - after the grace it is treated as theft: the whole family is revoked,
+//     with the access tokens issued from it, and invalid_grant is returned.
+func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenResponse, error) {
+	app := req.client
+	if app.Type != domain.ClientSPA {
+		return nil, oauth.UnauthorizedClient("only SPA applications get refresh tokens")
+	}
+	raw := req.form.Get("refresh_token")
+	if raw == "" {
+		return nil, oauth.InvalidRequest("refresh_token is required")
+	}
+	now := h.now()
+	hash := domain.HashSecret(raw)
+	rt, err := h.signIn.Flows.GetRefreshToken(ctx, hash, now)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, oauth.InvalidGrant("the refresh token is invalid or expired")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load refresh token: %w", err)
+	}
+	// §6: "validate the refresh token and ensure that it was issued to the
+	// authenticated client" (for public clients: the client_id sent).
+	if rt.ClientID != app.ClientID {
+		return nil, oauth.InvalidGrant("the refresh token was issued to another client")
+	}
+	family, err := h.signIn.Flows.GetRefreshFamily(ctx, rt.FamilyID, now)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		return nil, oauth.InvalidGrant("the refresh token is invalid or expired")
+	case err != nil:
+		return nil, fmt.Errorf("load refresh family: %w", err)
+	case family.Revoked:
+		return nil, oauth.InvalidGrant("the refresh token has been revoked")
+	}
+	if !rt.RotatedAt.IsZero() {
+		return nil, h.reuse(ctx, rt, now)
+	}
+	if !now.Before(rt.IdleExpiresAt) {
+		return nil, oauth.InvalidGrant("the refresh token expired after a period without use")
+	}
+	user, err := h.activeUser(ctx, rt.UserID, app.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	// §6: the requested scope "MUST NOT include any scope not originally
+	// granted by the resource owner, and if omitted is treated as equal to
+	// the scope originally granted".
+	var narrowed []string
+	if s := req.form.Get("scope"); s != "" {
+		narrowed = []string{}
+		for _, sc := range strings.Fields(s) {
+			if !slices.Contains(rt.Scopes, sc) {
+				return nil, oauth.InvalidScope("scope " + sc + " was not granted to this refresh token")
+			}
+			if !slices.Contains(narrowed, sc) {
+				narrowed = append(narrowed, sc)
+			}
+		}
+	}
+	rotated, err := h.signIn.Flows.RotateRefreshToken(ctx, hash, now)
+	switch {
+	case errors.Is(err, domain.ErrAlreadyUsed):
+		return nil, h.reuse(ctx, rotated, now) // lost the race to a concurrent use
+	case errors.Is(err, domain.ErrNotFound):
+		return nil, oauth.InvalidGrant("the refresh token is invalid or expired")
+	case err != nil:
+		return nil, fmt.Errorf("rotate refresh token: %w", err)
+	}
+	resp, claims, err := h.issueUserTokens(ctx, grant{
+		app: app, user: user, scopes: rt.Scopes, narrowed: narrowed, audience: rt.Audience, authTime: rt.AuthTime, family: &family,
+	}, now)
+	if err != nil {
+		return nil, err
+	}
+	h.log.InfoContext(ctx, "token issued", "event", "token_issued", "request_id", httpx.RequestID(ctx),
+		"grant_type", "refresh_token", "client_type", string(app.Type), "client_id", app.ClientID,
+		"user_id", user.ID, "jti", claims.ID, "family_id", family.ID)
+	return resp, nil
+}
+
+// reuse handles a rotated refresh token presented again; see refreshToken.
+func (h *Handler) reuse(ctx context.Context, rt domain.RefreshToken, now time.Time) error {
+	if now.Sub(rt.RotatedAt) <= h.signIn.RefreshReuseGrace {
+		h.log.InfoContext(ctx, "rotated refresh token reused within the grace period", "event", "refresh_reuse_grace",
+			"request_id", httpx.RequestID(ctx), "source_ip", httpx.SourceIPFrom(ctx), "client_id", rt.ClientID,
+			"user_id", rt.UserID, "family_id", rt.FamilyID)
+		return oauth.InvalidGrant("the refresh token has already been used")
+	}
+	h.log.WarnContext(ctx, "rotated refresh token reused: revoking its family", "event", "refresh_reuse",
+		"request_id", httpx.RequestID(ctx), "source_ip", httpx.SourceIPFrom(ctx), "client_id", rt.ClientID,
+		"user_id", rt.UserID, "family_id", rt.FamilyID)
+	if err := h.revokeFamily(ctx, rt.FamilyID, now); err != nil {
+		return err
+	}
+	return oauth.InvalidGrant("the refresh token has already been used; its grant has been revoked")
+}

@@ -1,0 +1,137 @@
+package token
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"orgauth/pkg/platform/cors"
+	"slices"
+
+	"orgauth/pkg/domain"
+	"orgauth/pkg/jwt"
+	"orgauth/pkg/oauth"
+	"orgauth/pkg/platform/httpx"
+)
+
+// revoke is POST /oauth/revoke, RFC 7009. It runs the token endpoint's
+// parse and client authentication steps; public (SPA) clients identify with
+// client_id alone.
+//
+//   - A refresh token revokes its whole family and the access tokens issued
+//     from it (§2.1: "If the token passed to the request is a refresh
+//     token and the authorization server supports the revocation of access
+//     tokens, then the authorization server SHOULD also invalidate all
+//     access tokens based on the same authorization grant").
+//   - An access token puts its jti on the revoked list until it expires.
+//   - An unknown, expired or malformed token is answered 200 (§2.2: "invalid
+//     tokens do not cause an error response").
+//   - A token of another client is refused with unauthorized_client (§2.1:
+//     "verifies whether the token was issued to the client making the
+//     revocation request. If this validation fails, the request is
+//     refused").
+func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		oauth.NoStore(w)
+		httpx.MethodNotAllowed(w, http.MethodPost)
+		return
+	}
+	req, err := h.revokeRequest(r)
+	if req != nil {
+		cors.AllowListed(w, r, req.client.AllowedOrigins)
+	}
+	if err != nil {
+		oauth.WriteError(w, r, h.log, err)
+		return
+	}
+	oauth.NoStore(w)
+	w.WriteHeader(http.StatusOK)
+}
+
+func (h *Handler) revokeRequest(r *http.Request) (*request, error) {
+	if h.signIn == nil {
+		return nil, oauth.InvalidRequest("token revocation is not enabled on this server")
+	}
+	form, err := oauth.ParseForm(r)
+	if err != nil {
+		return nil, err
+	}
+	req, err := h.authenticateRequest(r, form, true)
+	if err != nil {
+		return nil, err
+	}
+	raw := form.Get("token")
+	if raw == "" {
+		return req, oauth.InvalidRequest("token is required")
+	}
+	ctx := r.Context()
+	// §2.1: the hint only speeds up the lookup; a wrong one is no error.
+	tryAccess := func() (bool, error) { return h.revokeAccessToken(ctx, req.client, raw) }
+	tryRefresh := func() (bool, error) { return h.revokeRefreshToken(ctx, req.client, raw) }
+	order := []func() (bool, error){tryRefresh, tryAccess}
+	if form.Get("token_type_hint") == "access_token" {
+		order = []func() (bool, error){tryAccess, tryRefresh}
+	}
+	for _, try := range order {
+		found, err := try()
+		if err != nil || found {
+			return req, err
+		}
+	}
+	return req, nil
+}
+
+func (h *Handler) revokeRefreshToken(ctx context.Context, client domain.Application, raw string) (bool, error) {
+	now := h.now()
+	rt, err := h.signIn.Flows.GetRefreshToken(ctx, domain.HashSecret(raw), now)
+	if errors.Is(err, domain.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("load refresh token: %w", err)
+	}
+	if rt.ClientID != client.ClientID {
+		return true, oauth.UnauthorizedClient("the token was not issued to this client")
+	}
+	if err := h.revokeFamily(ctx, rt.FamilyID, now); err != nil {
+		return true, err
+	}
+	return true, nil
+}
+
+func (h *Handler) revokeAccessToken(ctx context.Context, client domain.Application, raw string) (bool, error) {
+	claims, ok, err := h.accessClaims(ctx, raw)
+	if err != nil || !ok {
+		return false, err
+	}
+	if claims.ClientID != client.ClientID {
+		return true, oauth.UnauthorizedClient("the token was not issued to this client")
+	}
+	if err := h.signIn.Flows.RevokeJTI(ctx, claims.ID, claims.Expiry.Time()); err != nil {
+		return true, fmt.Errorf("revoke jti: %w", err)
+	}
+	h.log.InfoContext(ctx, "access token revoked", "event", "access_revoked", "request_id", httpx.RequestID(ctx),
+		"client_id", client.ClientID, "jti", claims.ID)
+	return true, nil
+}
+
+// accessClaims verifies raw as an unexpired access token of this server,
+// for any of its audiences (the APIs, or the issuer itself for a sign-in
+// that asked for none). ok is false for anything else.
+func (h *Handler) accessClaims(ctx context.Context, raw string) (claims jwt.AccessClaims, ok bool, err error) {
+	audiences := slices.Clone(h.cfg.Audiences)
+	if h.signIn.Issuer != "" {
+		audiences = append(audiences, h.signIn.Issuer)
+	}
+	for _, aud := range audiences {
+		claims, err := h.signIn.Verifier.VerifyAccessToken(ctx, raw, aud)
+		if errors.Is(err, jwt.ErrInvalidToken) {
+			continue
+		}
+		if err != nil {
+			return claims, false, fmt.Errorf("verify access token: %w", err)
+		}
+		return claims, true, nil
+	}
+	return jwt.AccessClaims{}, false, nil
+}

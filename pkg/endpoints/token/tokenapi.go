@@ -1,0 +1,351 @@
+package token
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"orgauth/pkg/domain"
+	"orgauth/pkg/jwt"
+	"orgauth/pkg/oauth"
+	"orgauth/pkg/platform/cors"
+	"orgauth/pkg/platform/httpx"
+	"orgauth/pkg/platform/metrics"
+)
+
+// Applications finds OAuth clients by id.
+type Applications interface {
+	GetApplication(ctx context.Context, clientID string) (domain.Application, error)
+}
+
+// Organizations finds organizations by id.
+type Organizations interface {
+	GetOrganization(ctx context.Context, id string) (domain.Organization, error)
+}
+
+// Issuer mints access tokens.
+type Issuer interface {
+	AccessToken(ctx context.Context, r jwt.AccessRequest) (string, jwt.AccessClaims, error)
+}
+
+// Config lists the settings the token endpoint reads.
+type Config struct {
+	// Audiences are the APIs clients may ask tokens for (the "audience"
+	// parameter). The first is not a default: audience is required.
+	Audiences []string
+	// DefaultAccessTokenLifetime applies to applications without their own.
+	DefaultAccessTokenLifetime time.Duration
+	// OrganizationCacheTTL bounds how long a warm function trusts a cached
+	// organization (its plan); zero disables the cache.
+	OrganizationCacheTTL time.Duration
+}
+
+// Handler serves the token endpoint.
+type Handler struct {
+	apps   Applications
+	orgs   *orgCache
+	issuer Issuer
+	cfg    Config
+	log    *slog.Logger
+	now    func() time.Time
+	signIn *SignIn // nil: only client_credentials (signin.go)
+	// throttle limits failed client authentications; nil: none (throttle.go)
+	throttle *throttle
+	// cors answers preflights; nil refuses them (cors.go)
+	cors *cors.Policy
+	// metrics records issuance and failures; nil records nothing
+	metrics *metrics.Recorder
+}
+
+// New returns the token endpoint handler. now may be nil.
+func New(apps Applications, orgs Organizations, issuer Issuer, cfg Config, log *slog.Logger, now func() time.Time) *Handler {
+	if now == nil {
+		now = time.Now
+	}
+	if cfg.DefaultAccessTokenLifetime <= 0 {
+		cfg.DefaultAccessTokenLifetime = time.Hour
+	}
+	return &Handler{apps: apps, orgs: newOrgCache(orgs, cfg.OrganizationCacheTTL, now), issuer: issuer, cfg: cfg, log: log, now: now}
+}
+
+// Routes returns the handler for every path the token function serves.
+func (h *Handler) Routes() http.Handler {
+	mux := http.NewServeMux()
+	const headers = "Authorization, Content-Type"
+	mux.Handle("/oauth/token", h.cors.Preflight("POST", headers, h))
+	mux.Handle("/oauth/revoke", h.cors.Preflight("POST", headers, http.HandlerFunc(h.revoke)))
+	// Introspection is for resource servers, not browsers: no CORS.
+	mux.HandleFunc("/oauth/introspect", h.introspect)
+	return mux
+}
+
+// tokenResponse is RFC 6749 §5.1, with OpenID Connect Core §3.1.3.3's
+// id_token.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	Scope        string `json:"scope"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
+}
+
+// request is a parsed, client-authenticated token request.
+type request struct {
+	form   oauth.Form
+	creds  oauth.ClientCredentials
+	client domain.Application
+}
+
+// ServeHTTP runs the pipeline: parse, authenticate, grant, issue, write.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		oauth.NoStore(w)
+		httpx.MethodNotAllowed(w, http.MethodPost)
+		return
+	}
+	resp, req, err := h.handle(r)
+	if req != nil {
+		cors.AllowListed(w, r, req.client.AllowedOrigins) // errors after authentication too: the SPA must read them
+	}
+	if err != nil {
+		oauth.WriteError(w, r, h.log, err)
+		return
+	}
+	h.metrics.Count(metrics.TokensIssued, metrics.Dim{Name: "GrantType", Value: req.form.Get("grant_type")},
+		metrics.Dim{Name: "ClientType", Value: string(req.client.Type)})
+	oauth.NoStore(w)
+	httpx.WriteJSON(w, http.StatusOK, resp)
+}
+
+// WithMetrics emits TokensIssued and ClientAuthFailures (EMF).
+func (h *Handler) WithMetrics(m *metrics.Recorder) *Handler {
+	h.metrics = m
+	return h
+}
+
+// handle returns the authenticated request (nil before authentication) with
+// the response or the error.
+func (h *Handler) handle(r *http.Request) (*tokenResponse, *request, error) {
+	ctx := r.Context()
+	form, err := oauth.ParseForm(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	grant := form.Get("grant_type")
+	if grant == "" {
+		return nil, nil, oauth.InvalidRequest("grant_type is required")
+	}
+	userGrant := grant == "authorization_code" || grant == "refresh_token"
+	if userGrant && h.signIn == nil {
+		return nil, nil, oauth.UnsupportedGrantType("grant_type " + grant + " is not enabled on this server")
+	}
+	req, err := h.authenticateRequest(r, form, userGrant)
+	if err != nil {
+		return nil, nil, err
+	}
+	var resp *tokenResponse
+	switch grant {
+	case "client_credentials":
+		resp, err = h.clientCredentials(ctx, req)
+	case "authorization_code":
+		resp, err = h.authorizationCode(ctx, req)
+	case "refresh_token":
+		resp, err = h.refreshToken(ctx, req)
+	default:
+		err = oauth.UnsupportedGrantType("unsupported grant_type; this server supports authorization_code, refresh_token and client_credentials")
+	}
+	return resp, req, err
+}
+
+// authenticateRequest is the shared client authentication step of the token
+// and revocation endpoints. public allows SPA clients, which are public
+// (RFC 6749 §2.1), to identify with client_id alone.
+func (h *Handler) authenticateRequest(r *http.Request, form oauth.Form, public bool) (*request, error) {
+	ctx := r.Context()
+	creds, err := oauth.ClientAuthentication(r, form)
+	if err != nil {
+		return nil, err
+	}
+	req := &request{form: form, creds: creds}
+	ip := httpx.SourceIP(r)
+	if err := h.throttle.check(h.now(), creds.ID, ip); err != nil {
+		return nil, err
+	}
+	if err := h.authenticate(ctx, req, public); err != nil {
+		var oe *oauth.Error
+		if !errors.As(err, &oe) || oe.Code != "invalid_client" {
+			return nil, err
+		}
+		h.log.WarnContext(ctx, "client authentication failed", "event", "client_auth_failed",
+			"request_id", httpx.RequestID(ctx), "client_id", creds.ID, "method", creds.Method, "source_ip", ip)
+		h.metrics.Count(metrics.ClientAuthFailures)
+		return nil, h.throttle.fail(ctx, h.now(), creds.ID, ip, err)
+	}
+	return req, nil
+}
+
+// authenticate loads the client and checks its secret. Any failure is the
+// same invalid_client, so a caller cannot tell an unknown client from a wrong
+// secret (RFC 6749 §5.2, invalid_client).
+//
+// With public set, a client that sends only its client_id (method "none")
+// is accepted if it is an SPA application: public clients have no secret,
+// and PKCE (code) or rotation (refresh) binds the grant instead. An M2M
+// application must always authenticate.
+func (h *Handler) authenticate(ctx context.Context, req *request, public bool) error {
+	fail := oauth.InvalidClient("client authentication failed")
+	if req.creds.Method == "client_secret_basic" {
+		fail.WWWAuthenticate = oauth.BasicChallenge
+	}
+	if req.creds.Method == "none" {
+		if !public {
+			return oauth.InvalidClient("client authentication required: send client_id and client_secret")
+		}
+		// An unknown client and an M2M client without its secret read the
+		// same, so client ids cannot be probed.
+		noSecret := oauth.InvalidClient("client authentication failed: unknown client, or a confidential client without its secret")
+		app, err := h.apps.GetApplication(ctx, req.creds.ID)
+		if errors.Is(err, domain.ErrNotFound) {
+			return noSecret
+		}
+		if err != nil {
+			return fmt.Errorf("load client: %w", err)
+		}
+		if app.Type != domain.ClientSPA {
+			return noSecret
+		}
+		req.client = app
+		return nil
+	}
+	app, err := h.apps.GetApplication(ctx, req.creds.ID)
+	if errors.Is(err, domain.ErrNotFound) {
+		domain.NoClientSecretCheck(req.creds.Secret)
+		return fail
+	}
+	if err != nil {
+		return fmt.Errorf("load client: %w", err)
+	}
+	if !app.SecretMatches(req.creds.Secret, h.now()) {
+		return fail
+	}
+	req.client = app
+	return nil
+}
+
+// clientCredentials is RFC 6749 §4.4: "The client credentials grant type
+// MUST only be used by confidential clients."
+func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenResponse, error) {
+	app := req.client
+	if app.Type != domain.ClientM2M {
+		return nil, oauth.UnauthorizedClient("only M2M applications may use the client_credentials grant")
+	}
+	org, err := h.orgs.get(ctx, app.OrganizationID)
+	if err != nil {
+		return nil, fmt.Errorf("load organization: %w", err)
+	}
+	if !org.Plan.AllowsM2M() {
+		return nil, oauth.UnauthorizedClient(fmt.Sprintf("the organization's plan does not include M2M applications; %s or above is required", domain.MinimumPlanForM2M))
+	}
+	audience := req.form.Get("audience")
+	if audience == "" {
+		return nil, oauth.InvalidRequest("audience is required")
+	}
+	if !slices.Contains(h.cfg.Audiences, audience) {
+		return nil, oauth.InvalidTarget("unknown audience: it is not an API of this server")
+	}
+	scopes, err := grantScopes(req.form.Get("scope"), app.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	lifetime := app.AccessTokenLifetime
+	if lifetime <= 0 {
+		lifetime = h.cfg.DefaultAccessTokenLifetime
+	}
+	raw, claims, err := h.issuer.AccessToken(ctx, jwt.AccessRequest{
+		Subject:  app.ClientID,
+		ClientID: app.ClientID,
+		OrgID:    app.OrganizationID,
+		Audience: audience,
+		Scopes:   scopes,
+		Lifetime: lifetime,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("issue access token: %w", err)
+	}
+	h.log.InfoContext(ctx, "token issued", "event", "token_issued", "request_id", httpx.RequestID(ctx),
+		"grant_type", "client_credentials", "client_type", string(app.Type), "client_id", app.ClientID, "jti", claims.ID)
+	return &tokenResponse{
+		AccessToken: raw,
+		TokenType:   "Bearer",
+		ExpiresIn:   int64(lifetime / time.Second),
+		Scope:       claims.Scope,
+	}, nil
+}
+
+// grantScopes checks the requested scope (RFC 6749 §3.3) against what the
+// application may request. An omitted scope grants all of them.
+func grantScopes(requested string, allowed []string) ([]string, error) {
+	if requested == "" {
+		return slices.Clone(allowed), nil
+	}
+	var out []string
+	for _, s := range strings.Fields(requested) {
+		if !slices.Contains(allowed, s) {
+			return nil, oauth.InvalidScope("scope " + s + " is not allowed for this application")
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// orgCache keeps organizations for a short TTL so that a warm function's
+// client_credentials path costs one DynamoDB read (the client) plus one KMS
+// Sign. A plan change takes effect within the TTL.
+type orgCache struct {
+	orgs Organizations
+	ttl  time.Duration
+	now  func() time.Time
+
+	mu sync.Mutex
+	m  map[string]cachedOrg
+}
+
+type cachedOrg struct {
+	org     domain.Organization
+	fetched time.Time
+}
+
+func newOrgCache(orgs Organizations, ttl time.Duration, now func() time.Time) *orgCache {
+	return &orgCache{orgs: orgs, ttl: ttl, now: now, m: map[string]cachedOrg{}}
+}
+
+func (c *orgCache) get(ctx context.Context, id string) (domain.Organization, error) {
+	now := c.now()
+	if c.ttl > 0 {
+		c.mu.Lock()
+		e, ok := c.m[id]
+		c.mu.Unlock()
+		if ok && now.Sub(e.fetched) < c.ttl {
+			return e.org, nil
+		}
+	}
+	org, err := c.orgs.GetOrganization(ctx, id)
+	if err != nil {
+		return domain.Organization{}, err
+	}
+	if c.ttl > 0 {
+		c.mu.Lock()
+		c.m[id] = cachedOrg{org: org, fetched: now}
+		c.mu.Unlock()
+	}
+	return org, nil
+}

@@ -1,0 +1,150 @@
+package wellknown
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"orgauth/pkg/domain"
+	"orgauth/pkg/jwt"
+	"orgauth/pkg/platform/httpx"
+)
+
+// AccessTokens verifies this server's access tokens.
+type AccessTokens interface {
+	VerifyAccessToken(ctx context.Context, raw, audience string) (jwt.AccessClaims, error)
+}
+
+// UserStore is what /userinfo reads: the user, the client (for CORS) and
+// the revoked access-token list.
+type UserStore interface {
+	GetUser(ctx context.Context, id string) (domain.User, error)
+	GetApplication(ctx context.Context, clientID string) (domain.Application, error)
+	IsJTIRevoked(ctx context.Context, jti string, now time.Time) (bool, error)
+}
+
+// UserInfo configures GET/POST /userinfo, OpenID Connect Core §5.3.
+type UserInfo struct {
+	Verifier AccessTokens
+	Store    UserStore
+	// Audiences are the APIs of this stage. /userinfo accepts an access
+	// token for any of them, or for the issuer itself (what a sign-in that
+	// asked for no API gets): all are tokens this server issued to a user,
+	// and the openid scope, checked below, is what grants userinfo.
+	Audiences []string
+	Now       func() time.Time
+}
+
+// WithUserInfo serves /userinfo. Call it before Routes.
+func (h *Handler) WithUserInfo(u UserInfo) *Handler {
+	if u.Now == nil {
+		u.Now = time.Now
+	}
+	if !slices.Contains(u.Audiences, h.cfg.Issuer) {
+		u.Audiences = append(slices.Clone(u.Audiences), h.cfg.Issuer)
+	}
+	h.userInfo = &u
+	return h
+}
+
+type userInfoResponse struct {
+	Subject       string `json:"sub"`
+	Email         string `json:"email,omitempty"`
+	EmailVerified *bool  `json:"email_verified,omitempty"`
+	Name          string `json:"name,omitempty"`
+	OrgID         string `json:"org_id,omitempty"`
+}
+
+// userinfo answers with the claims of the token's user that its scopes
+// release (§5.3.2, §5.4). Errors follow RFC 6750 §3: 401 with
+// WWW-Authenticate, error invalid_token; 403 insufficient_scope.
+//
+// CORS: preflights are answered by the policy (Routes) for the origins
+// applications allow; the actual response is readable only by an origin in
+// the token's client's allowed_origins.
+func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Add("Vary", "Origin")
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		httpx.MethodNotAllowed(w, http.MethodGet, http.MethodPost)
+		return
+	}
+	ctx := r.Context()
+	u := h.userInfo
+	scheme, raw, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	raw = strings.TrimSpace(raw)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || raw == "" {
+		// §3.1: no error code when the request lacks authentication.
+		w.Header().Set("WWW-Authenticate", `Bearer realm="orgauth"`)
+		httpx.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_request", "error_description": "a bearer access token is required"})
+		return
+	}
+	invalid := func(desc string) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="orgauth", error="invalid_token", error_description="`+desc+`"`)
+		httpx.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": desc})
+	}
+	unavailable := func(err error) {
+		h.log.ErrorContext(ctx, "userinfo failed", "request_id", httpx.RequestID(ctx), "error", err.Error())
+		w.Header().Set("Retry-After", "1")
+		httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable", "error_description": "retry shortly"})
+	}
+	var claims jwt.AccessClaims
+	verified := false
+	for _, aud := range u.Audiences {
+		c, err := u.Verifier.VerifyAccessToken(ctx, raw, aud)
+		if errors.Is(err, jwt.ErrInvalidToken) {
+			continue
+		}
+		if err != nil {
+			unavailable(err)
+			return
+		}
+		claims, verified = c, true
+		break
+	}
+	if !verified {
+		invalid("the access token is invalid or expired")
+		return
+	}
+	if app, err := u.Store.GetApplication(ctx, claims.ClientID); err == nil {
+		if o := r.Header.Get("Origin"); o != "" && slices.Contains(app.AllowedOrigins, o) {
+			w.Header().Set("Access-Control-Allow-Origin", o)
+		}
+	} else if !errors.Is(err, domain.ErrNotFound) {
+		unavailable(err)
+		return
+	}
+	revoked, err := u.Store.IsJTIRevoked(ctx, claims.ID, u.Now())
+	if err != nil {
+		unavailable(err)
+		return
+	}
+	if revoked {
+		invalid("the access token has been revoked")
+		return
+	}
+	scopes := strings.Fields(claims.Scope)
+	if !slices.Contains(scopes, "openid") {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="orgauth", error="insufficient_scope", scope="openid"`)
+		httpx.WriteJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": "the openid scope is required"})
+		return
+	}
+	user, err := u.Store.GetUser(ctx, claims.Subject)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		invalid("the user of this token no longer exists")
+		return
+	case err != nil:
+		unavailable(err)
+		return
+	case user.Disabled || user.OrganizationID != claims.OrgID:
+		invalid("the user of this token is disabled or not in its organization")
+		return
+	}
+	resp := userInfoResponse{Subject: user.ID, OrgID: user.OrganizationID}
+	resp.Email, resp.EmailVerified, resp.Name = jwt.ScopedUserClaims(scopes, jwt.UserClaims{Email: user.Email, Name: user.Name})
+	httpx.WriteJSON(w, http.StatusOK, resp)
+}

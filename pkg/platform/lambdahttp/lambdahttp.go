@@ -1,0 +1,33 @@
+// Package lambdahttp runs a plain net/http handler as a Lambda function
+// behind an API Gateway HTTP API (payload format 2.0). It must never hold
+// business logic: it adapts, nothing else.
+package lambdahttp
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"orgauth/pkg/platform/httpx"
+)
+
+// Handler wraps h with the shared middleware and the payload-2.0 adapter.
+// The request id is the one API Gateway assigned.
+func Handler(h http.Handler, log *slog.Logger) *httpadapter.HandlerAdapterV2 {
+	return httpadapter.NewV2(httpx.Middleware(log, gatewayRequestID, h))
+}
+
+// Start serves h until the Lambda runtime stops the process.
+func Start(h http.Handler, log *slog.Logger) {
+	lambda.Start(Handler(h, log).ProxyWithContext)
+}
+
+func gatewayRequestID(r *http.Request) string {
+	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok {
+		return rc.RequestID
+	}
+	return ""
+}

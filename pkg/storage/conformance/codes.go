@@ -1,0 +1,286 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"orgauth/pkg/domain"
+)
+
+// CodeStore is what the sign-in flows keep: authorization codes, refresh
+// token families and revoked access-token ids. Implementations assert it
+// with var _ storetest.CodeStore = (*Store)(nil) beside the adapter.
+//
+// Contract:
+//   - CreateCode, CreateRefreshFamily and CreateRefreshToken fail with
+//     domain.ErrAlreadyExists on a taken key.
+//   - RedeemCode succeeds exactly once per code, even under concurrent
+//     calls, and returns the code with RedeemedAt = now. Later calls return
+//     the stored code (with what RecordCodeIssue noted) together with
+//     domain.ErrAlreadyUsed, for a while after the code has expired too, so
+//     that a replay can revoke what the first redemption issued. An unknown
+//     code, or an unredeemed one at or past its ExpiresAt, is
+//     domain.ErrNotFound.
+//   - RecordCodeIssue notes, on a redeemed code, the refresh family and the
+//     access-token ids its redemption issued; ErrNotFound otherwise.
+//   - GetRefreshFamily and GetRefreshToken fail with ErrNotFound for an
+//     unknown key, or at or past the family's ExpiresAt / the token's
+//     AbsoluteExpiresAt. Idle expiry is the caller's to check.
+//   - RevokeRefreshFamily sets Revoked and RevokedAt (the first time only;
+//     revoking again is a no-op); ErrNotFound on an unknown family.
+//   - RotateRefreshToken marks a token rotated exactly once, returning it
+//     with RotatedAt = now; later calls return the stored token with
+//     domain.ErrAlreadyUsed; an unknown or expired token is ErrNotFound.
+//   - ListRefreshTokens lists a family's tokens, oldest first.
+//   - RevokeJTI is idempotent; IsJTIRevoked is true from then until
+//     expiresAt.
+type CodeStore interface {
+	CreateCode(ctx context.Context, c domain.AuthorizationCode) error
+	RedeemCode(ctx context.Context, hash []byte, now time.Time) (domain.AuthorizationCode, error)
+	RecordCodeIssue(ctx context.Context, hash []byte, familyID string, jtis []string) error
+
+	CreateRefreshFamily(ctx context.Context, f domain.RefreshFamily) error
+	GetRefreshFamily(ctx context.Context, id string, now time.Time) (domain.RefreshFamily, error)
+	RevokeRefreshFamily(ctx context.Context, id string, now time.Time) error
+	CreateRefreshToken(ctx context.Context, t domain.RefreshToken) error
+	GetRefreshToken(ctx context.Context, hash []byte, now time.Time) (domain.RefreshToken, error)
+	RotateRefreshToken(ctx context.Context, hash []byte, now time.Time) (domain.RefreshToken, error)
+	ListRefreshTokens(ctx context.Context, familyID string) ([]domain.RefreshToken, error)
+
+	RevokeJTI(ctx context.Context, jti string, expiresAt time.Time) error
+	IsJTIRevoked(ctx context.Context, jti string, now time.Time) (bool, error)
+}
+
+// RunCodes runs the CodeStore suite. newStore must return an empty store,
+// independent of every other one it returns: subtests run in parallel.
+func RunCodes(t *testing.T, newStore func(t *testing.T) CodeStore) {
+	for _, tc := range codeCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, newStore(t))
+		})
+	}
+}
+
+type codeCase struct {
+	name string
+	fn   func(t *testing.T, s CodeStore)
+}
+
+func newCode(value string) domain.AuthorizationCode {
+	return domain.AuthorizationCode{
+		Hash:           domain.HashSecret(value),
+		ClientID:       "spa-1",
+		UserID:         "user-1",
+		OrganizationID: "org-1",
+		RedirectURI:    "https://app.example/cb",
+		CodeChallenge:  "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+		Nonce:          "n-0S6_WzA2Mj",
+		Scopes:         []string{"openid", "email", "offline_access"},
+		Audience:       "https://api.example.com",
+		AuthTime:       base.Add(-time.Minute),
+		SessionID:      "sess-1",
+		ExpiresAt:      base.Add(time.Minute),
+	}
+}
+
+func newFamily(id string) domain.RefreshFamily {
+	return domain.RefreshFamily{
+		ID: id, ClientID: "spa-1", UserID: "user-1", OrganizationID: "org-1",
+		CreatedAt: base, ExpiresAt: base.Add(30 * 24 * time.Hour),
+	}
+}
+
+func newRefresh(value, familyID string, n int) domain.RefreshToken {
+	at := base.Add(time.Duration(n) * time.Minute)
+	return domain.RefreshToken{
+		Hash: domain.HashSecret(value), FamilyID: familyID, ClientID: "spa-1", UserID: "user-1", OrganizationID: "org-1",
+		Scopes: []string{"openid", "offline_access"}, Audience: "https://api.example.com", AuthTime: base.Add(-time.Minute),
+		IssuedAt: at, IdleExpiresAt: at.Add(7 * 24 * time.Hour), AbsoluteExpiresAt: base.Add(30 * 24 * time.Hour),
+		AccessTokenID: "jti-" + value, AccessTokenExpiresAt: at.Add(time.Hour),
+	}
+}
+
+var codeCases = []codeCase{
+	{"CodeRedeemOnce", func(t *testing.T, s CodeStore) {
+		ctx := context.Background()
+		c := newCode("code-1")
+		must(t, s.CreateCode(ctx, c))
+		wantErr(t, s.CreateCode(ctx, c), domain.ErrAlreadyExists)
+		now := base.Add(10*time.Second + 123)
+		got, err := s.RedeemCode(ctx, c.Hash, now)
+		must(t, err)
+		want := c
+		want.RedeemedAt = now
+		same(t, got, want)
+
+		wantErr(t, s.RecordCodeIssue(ctx, domain.HashSecret("nope"), "fam", nil), domain.ErrNotFound)
+		must(t, s.RecordCodeIssue(ctx, c.Hash, "fam-1", []string{"jti-a", "jti-b"}))
+		again, err := s.RedeemCode(ctx, c.Hash, now.Add(time.Second))
+		wantErr(t, err, domain.ErrAlreadyUsed)
+		want.IssuedFamilyID, want.IssuedAccessJTIs = "fam-1", []string{"jti-a", "jti-b"}
+		same(t, again, want)
+		// A replay long after expiry is still recognized.
+		_, err = s.RedeemCode(ctx, c.Hash, base.Add(time.Hour))
+		wantErr(t, err, domain.ErrAlreadyUsed)
+	}},
+	{"CodeUnknownOrExpired", func(t *testing.T, s CodeStore) {
+		ctx := context.Background()
+		_, err := s.RedeemCode(ctx, domain.HashSecret("ghost"), base)
+		wantErr(t, err, domain.ErrNotFound)
+		c := newCode("code-2")
+		must(t, s.CreateCode(ctx, c))
+		_, err = s.RedeemCode(ctx, c.Hash, c.ExpiresAt)
+		wantErr(t, err, domain.ErrNotFound)
+		wantErr(t, s.RecordCodeIssue(ctx, c.Hash, "fam", nil), domain.ErrNotFound)
+		// Still unusable: expiry does not turn into "already used".
+		_, err = s.RedeemCode(ctx, c.Hash, c.ExpiresAt.Add(-time.Nanosecond))
+		if err != nil {
+			t.Fatalf("redeem just before expiry: %v", err)
+		}
+	}},
+	{"CodeConcurrentRedeem", func(t *testing.T, s CodeStore) {
+		ctx := context.Background()
+		c := newCode("code-3")
+		must(t, s.CreateCode(ctx, c))
+		const n = 8
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = s.RedeemCode(ctx, c.Hash, base)
+			}()
+		}
+		wg.Wait()
+		wins := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				wins++
+			case !errors.Is(err, domain.ErrAlreadyUsed):
+				t.Fatalf("unexpected error %v", err)
+			}
+		}
+		if wins != 1 {
+			t.Fatalf("%d redemptions succeeded, want exactly 1", wins)
+		}
+	}},
+	{"RefreshFamily", func(t *testing.T, s CodeStore) {
+		ctx := context.Background()
+		f := newFamily("fam-1")
+		must(t, s.CreateRefreshFamily(ctx, f))
+		wantErr(t, s.CreateRefreshFamily(ctx, f), domain.ErrAlreadyExists)
+		got, err := s.GetRefreshFamily(ctx, f.ID, base)
+		must(t, err)
+		same(t, got, f)
+		_, err = s.GetRefreshFamily(ctx, f.ID, f.ExpiresAt)
+		wantErr(t, err, domain.ErrNotFound)
+		_, err = s.GetRefreshFamily(ctx, "ghost", base)
+		wantErr(t, err, domain.ErrNotFound)
+		wantErr(t, s.RevokeRefreshFamily(ctx, "ghost", base), domain.ErrNotFound)
+
+		at := base.Add(time.Hour + 5)
+		must(t, s.RevokeRefreshFamily(ctx, f.ID, at))
+		must(t, s.RevokeRefreshFamily(ctx, f.ID, at.Add(time.Hour)))
+		got, err = s.GetRefreshFamily(ctx, f.ID, base)
+		must(t, err)
+		f.Revoked, f.RevokedAt = true, at
+		same(t, got, f)
+	}},
+	{"RefreshRotateOnce", func(t *testing.T, s CodeStore) {
+		ctx := context.Background()
+		must(t, s.CreateRefreshFamily(ctx, newFamily("fam-2")))
+		r := newRefresh("rt-1", "fam-2", 0)
+		must(t, s.CreateRefreshToken(ctx, r))
+		wantErr(t, s.CreateRefreshToken(ctx, r), domain.ErrAlreadyExists)
+		got, err := s.GetRefreshToken(ctx, r.Hash, base)
+		must(t, err)
+		same(t, got, r)
+
+		now := base.Add(time.Minute + 7)
+		got, err = s.RotateRefreshToken(ctx, r.Hash, now)
+		must(t, err)
+		r.RotatedAt = now
+		same(t, got, r)
+		got, err = s.RotateRefreshToken(ctx, r.Hash, now.Add(time.Second))
+		wantErr(t, err, domain.ErrAlreadyUsed)
+		same(t, got, r)
+
+		_, err = s.RotateRefreshToken(ctx, domain.HashSecret("ghost"), now)
+		wantErr(t, err, domain.ErrNotFound)
+		_, err = s.GetRefreshToken(ctx, r.Hash, r.AbsoluteExpiresAt)
+		wantErr(t, err, domain.ErrNotFound)
+		r2 := newRefresh("rt-2", "fam-2", 1)
+		must(t, s.CreateRefreshToken(ctx, r2))
+		_, err = s.RotateRefreshToken(ctx, r2.Hash, r2.AbsoluteExpiresAt)
+		wantErr(t, err, domain.ErrNotFound)
+	}},
+	{"RefreshConcurrentRotate", func(t *testing.T, s CodeStore) {
+		ctx := context.Background()
+		r := newRefresh("rt-c", "fam-c", 0)
+		must(t, s.CreateRefreshToken(ctx, r))
+		const n = 8
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = s.RotateRefreshToken(ctx, r.Hash, base)
+			}()
+		}
+		wg.Wait()
+		wins := 0
+		for _, err := range errs {
+			if err == nil {
+				wins++
+			} else if !errors.Is(err, domain.ErrAlreadyUsed) {
+				t.Fatalf("unexpected error %v", err)
+			}
+		}
+		if wins != 1 {
+			t.Fatalf("%d rotations succeeded, want exactly 1", wins)
+		}
+	}},
+	{"RefreshListFamily", func(t *testing.T, s CodeStore) {
+		ctx := context.Background()
+		var want []domain.RefreshToken
+		for i, v := range []string{"a", "b", "c"} {
+			r := newRefresh("list-"+v, "fam-l", 2-i) // created out of order
+			must(t, s.CreateRefreshToken(ctx, r))
+			want = append([]domain.RefreshToken{r}, want...)
+		}
+		must(t, s.CreateRefreshToken(ctx, newRefresh("other", "fam-other", 0)))
+		got, err := s.ListRefreshTokens(ctx, "fam-l")
+		must(t, err)
+		sameList(t, got, want)
+		got, err = s.ListRefreshTokens(ctx, "fam-none")
+		must(t, err)
+		if len(got) != 0 {
+			t.Fatalf("empty family listed %d tokens", len(got))
+		}
+	}},
+	{"RevokedJTI", func(t *testing.T, s CodeStore) {
+		ctx := context.Background()
+		exp := base.Add(time.Hour).Truncate(time.Second)
+		if ok, err := s.IsJTIRevoked(ctx, "jti-1", base); err != nil || ok {
+			t.Fatalf("unrevoked jti: %v %v", ok, err)
+		}
+		must(t, s.RevokeJTI(ctx, "jti-1", exp))
+		must(t, s.RevokeJTI(ctx, "jti-1", exp))
+		if ok, err := s.IsJTIRevoked(ctx, "jti-1", base); err != nil || !ok {
+			t.Fatalf("revoked jti: %v %v", ok, err)
+		}
+		if ok, err := s.IsJTIRevoked(ctx, "jti-1", exp); err != nil || ok {
+			t.Fatalf("revocation outlived the token: %v %v", ok, err)
+		}
+		if ok, _ := s.IsJTIRevoked(ctx, "jti-2", base); ok {
+			t.Fatal("another jti is revoked")
+		}
+	}},
+}

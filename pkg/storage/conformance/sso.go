@@ -1,0 +1,167 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"orgauth/pkg/domain"
+)
+
+// SSOStore keeps the items of organization SSO.
+//
+//   - CreateSSOTransaction fails with domain.ErrAlreadyExists for a state
+//     that exists. ConsumeSSOTransaction deletes and returns it, once:
+//     later, expired, unknown or malformed states fail with
+//     domain.ErrNotFound.
+//   - LinkUpstream links an upstream issuer and subject to a user, once; a
+//     second link of the same identity fails with domain.ErrAlreadyExists.
+//     GetUpstreamLink reads it, or fails with domain.ErrNotFound.
+type SSOStore interface {
+	CreateSSOTransaction(ctx context.Context, tx domain.SSOTransaction) error
+	ConsumeSSOTransaction(ctx context.Context, state string, now time.Time) (domain.SSOTransaction, error)
+	LinkUpstream(ctx context.Context, l domain.UpstreamLink) error
+	GetUpstreamLink(ctx context.Context, issuer, subject string) (domain.UpstreamLink, error)
+}
+
+// RunSSO runs the SSOStore suite; newStore must return an empty store,
+// independent of the others.
+func RunSSO(t *testing.T, newStore func(t *testing.T) SSOStore) {
+	for _, tc := range []struct {
+		name string
+		fn   func(t *testing.T, s SSOStore)
+	}{
+		{"TransactionSingleUse", ssoTransactionSingleUse},
+		{"TransactionExpiry", ssoTransactionExpiry},
+		{"TransactionConcurrentConsume", ssoTransactionConcurrentConsume},
+		{"UpstreamLinks", upstreamLinks},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, newStore(t))
+		})
+	}
+}
+
+func sampleSSOTransaction() domain.SSOTransaction {
+	_, binding := domain.NewSecret()
+	return domain.SSOTransaction{
+		State: domain.NewID(), LoginTransactionID: domain.NewID(), OrganizationID: "org-1", ClientID: "client-1",
+		Nonce: "n-" + domain.NewID(), BindingHash: binding, CreatedAt: base, ExpiresAt: base.Add(10 * time.Minute),
+	}
+}
+
+func sameSSOTransaction(t *testing.T, got, want domain.SSOTransaction) {
+	t.Helper()
+	if !got.CreatedAt.Equal(want.CreatedAt) || !got.ExpiresAt.Equal(want.ExpiresAt) {
+		t.Fatalf("times: got %v %v, want %v %v", got.CreatedAt, got.ExpiresAt, want.CreatedAt, want.ExpiresAt)
+	}
+	got.CreatedAt, got.ExpiresAt = want.CreatedAt, want.ExpiresAt
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("SSO transaction:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func ssoTransactionSingleUse(t *testing.T, s SSOStore) {
+	ctx := context.Background()
+	tx := sampleSSOTransaction()
+	if err := s.CreateSSOTransaction(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateSSOTransaction(ctx, tx); !errors.Is(err, domain.ErrAlreadyExists) {
+		t.Fatalf("second create: %v, want ErrAlreadyExists", err)
+	}
+	got, err := s.ConsumeSSOTransaction(ctx, tx.State, base.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameSSOTransaction(t, got, tx)
+	if _, err := s.ConsumeSSOTransaction(ctx, tx.State, base.Add(time.Minute)); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("second consume: %v, want ErrNotFound", err)
+	}
+	for _, state := range []string{"unknown", strings.Repeat("s", 3000), ""} {
+		if _, err := s.ConsumeSSOTransaction(ctx, state, base); !errors.Is(err, domain.ErrNotFound) {
+			t.Fatalf("consume %.20q: %v, want ErrNotFound", state, err)
+		}
+	}
+}
+
+func ssoTransactionExpiry(t *testing.T, s SSOStore) {
+	ctx := context.Background()
+	tx := sampleSSOTransaction()
+	if err := s.CreateSSOTransaction(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ConsumeSSOTransaction(ctx, tx.State, tx.ExpiresAt); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("consume at expiry: %v, want ErrNotFound", err)
+	}
+}
+
+func ssoTransactionConcurrentConsume(t *testing.T, s SSOStore) {
+	ctx := context.Background()
+	tx := sampleSSOTransaction()
+	if err := s.CreateSSOTransaction(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	var won atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.ConsumeSSOTransaction(ctx, tx.State, base); err == nil {
+				won.Add(1)
+			} else if !errors.Is(err, domain.ErrNotFound) {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if won.Load() != 1 {
+		t.Fatalf("%d callbacks consumed one transaction", won.Load())
+	}
+}
+
+func upstreamLinks(t *testing.T, s SSOStore) {
+	ctx := context.Background()
+	l := domain.UpstreamLink{Issuer: "https://idp.example.com", Subject: "248289761001", UserID: "user-1", OrganizationID: "org-1", CreatedAt: base}
+	if _, err := s.GetUpstreamLink(ctx, l.Issuer, l.Subject); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("before linking: %v, want ErrNotFound", err)
+	}
+	if err := s.LinkUpstream(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	again := l
+	again.UserID = "user-2"
+	if err := s.LinkUpstream(ctx, again); !errors.Is(err, domain.ErrAlreadyExists) {
+		t.Fatalf("second link: %v, want ErrAlreadyExists", err)
+	}
+	got, err := s.GetUpstreamLink(ctx, l.Issuer, l.Subject)
+	if err != nil || !got.CreatedAt.Equal(l.CreatedAt) {
+		t.Fatalf("link: %+v %v", got, err)
+	}
+	got.CreatedAt = l.CreatedAt
+	if got != l {
+		t.Fatalf("link:\n got %+v\nwant %+v", got, l)
+	}
+	// Issuer and subject are one identity: neither alone, nor their
+	// concatenation split elsewhere, finds it. A subject as long as OIDC
+	// allows (255) with a long issuer still makes a key.
+	for _, id := range [][2]string{{l.Issuer, "other"}, {"https://idp.example.co", "m" + l.Subject}} {
+		if _, err := s.GetUpstreamLink(ctx, id[0], id[1]); !errors.Is(err, domain.ErrNotFound) {
+			t.Fatalf("%v: %v, want ErrNotFound", id, err)
+		}
+	}
+	long := domain.UpstreamLink{Issuer: "https://idp.example.com/" + strings.Repeat("t", 1500), Subject: strings.Repeat("s", 255), UserID: "user-3", CreatedAt: base}
+	if err := s.LinkUpstream(ctx, long); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetUpstreamLink(ctx, long.Issuer, long.Subject); err != nil || got.UserID != "user-3" {
+		t.Fatalf("long identity: %+v %v", got, err)
+	}
+}

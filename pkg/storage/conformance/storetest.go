@@ -1,0 +1,731 @@
+package conformance
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"orgauth/pkg/domain"
+	"orgauth/pkg/storage"
+)
+
+// Store is everything the suite exercises. Implementations assert it with
+// var _ storetest.Store = (*Store)(nil) beside the adapter.
+//
+// Contract, beyond the method names:
+//   - Create* stores Version 1, whatever the argument says, and fails with
+//     domain.ErrAlreadyExists on a taken id (or, for users, a taken email,
+//     compared case-insensitively). User emails are stored lower-cased.
+//   - Get* and Delete* fail with domain.ErrNotFound on a miss.
+//   - Update* is compare-and-swap: fn gets the current value and may be
+//     called more than once; it must not call the store. An error from fn
+//     is returned as is and nothing is written. The store writes what fn
+//     returns with Version+1 (fn's Version is ignored) and keeps fn's
+//     UpdatedAt: the caller owns the clock. Changing a key field (ids,
+//     organization, client type, creator, creation time, user email) is
+//     refused. A lost race that persists fails with domain.ErrConflict.
+//   - ListApplications lists one organization's applications in creation
+//     order (ties by client id), limit per page (<= 0: 50; at most 100);
+//     next is "" on the last page. A cursor that the store did not make
+//     fails with store.ErrInvalidCursor.
+//   - ListOrganizations orders by id, ListUsers by email.
+//   - Durations are kept to whole seconds; times round-trip to the
+//     nanosecond (compare with time.Equal: the zone may come back as UTC).
+type Store interface {
+	CreateOrganization(ctx context.Context, o domain.Organization) error
+	GetOrganization(ctx context.Context, id string) (domain.Organization, error)
+	UpdateOrganization(ctx context.Context, id string, fn func(domain.Organization) (domain.Organization, error)) (domain.Organization, error)
+	ListOrganizations(ctx context.Context) ([]domain.Organization, error)
+
+	CreateApplication(ctx context.Context, a domain.Application) error
+	GetApplication(ctx context.Context, clientID string) (domain.Application, error)
+	UpdateApplication(ctx context.Context, clientID string, fn func(domain.Application) (domain.Application, error)) (domain.Application, error)
+	DeleteApplication(ctx context.Context, clientID string) error
+	ListApplications(ctx context.Context, orgID string, limit int, cursor string) (apps []domain.Application, next string, err error)
+
+	CreateUser(ctx context.Context, u domain.User) error
+	GetUser(ctx context.Context, id string) (domain.User, error)
+	GetUserByEmail(ctx context.Context, email string) (domain.User, error)
+	UpdateUser(ctx context.Context, id string, fn func(domain.User) (domain.User, error)) (domain.User, error)
+	ListUsers(ctx context.Context, orgID string) ([]domain.User, error)
+}
+
+// base is the suite's clock: every timestamp is base plus an offset. It has
+// nanoseconds and a non-UTC zone, so both must survive a round trip.
+var base = time.Date(2031, 3, 4, 5, 6, 7, 123456789, time.FixedZone("UTC+2", 2*3600))
+
+type testCase struct {
+	name string
+	fn   func(t *testing.T, s Store)
+}
+
+// Run runs the suite. newStore must return an empty store, independent of
+// every other one it returns: subtests run in parallel.
+func Run(t *testing.T, newStore func(t *testing.T) Store) {
+	groups := []struct {
+		name  string
+		cases []testCase
+	}{
+		{"Organization", organizationCases},
+		{"Application", applicationCases},
+		{"User", userCases},
+	}
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
+			for _, tc := range g.cases {
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					tc.fn(t, newStore(t))
+				})
+			}
+		})
+	}
+}
+
+// ---------------------------------------------------------------- fixtures
+
+func newOrg(id string) domain.Organization {
+	return domain.Organization{ID: id, Name: "Org " + id, Plan: domain.PlanTeam, CreatedAt: base, UpdatedAt: base}
+}
+
+// newApp returns a fully populated application created n minutes after base.
+func newApp(orgID, clientID string, n int) domain.Application {
+	at := base.Add(time.Duration(n) * time.Minute)
+	return domain.Application{
+		ClientID:                clientID,
+		OrganizationID:          orgID,
+		Name:                    "App " + clientID,
+		Description:             "for tests",
+		Type:                    domain.ClientM2M,
+		CallbackURLs:            []string{"https://a.example/cb", "http://127.0.0.1:8080/cb"},
+		AllowedOrigins:          []string{"https://a.example"},
+		LogoutURLs:              []string{"https://a.example/bye"},
+		Scopes:                  []string{"read", "write"},
+		AccessTokenLifetime:     15 * time.Minute,
+		SecretHash:              domain.HashSecret("current-" + clientID),
+		PreviousSecretHash:      domain.HashSecret("previous-" + clientID),
+		PreviousSecretExpiresAt: at.Add(24*time.Hour + 987654321),
+		CreatedBy:               "user-creator",
+		CreatedAt:               at,
+		UpdatedAt:               at,
+	}
+}
+
+func newUser(orgID, id, email string) domain.User {
+	return domain.User{
+		ID: id, OrganizationID: orgID, Email: email, Name: "User " + id, Role: domain.RoleMember,
+		PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", CreatedAt: base, UpdatedAt: base,
+	}
+}
+
+// ---------------------------------------------------------------- helpers
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wantErr(t *testing.T, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("got error %v, want %v", err, target)
+	}
+}
+
+// canon makes two values comparable with reflect.DeepEqual: times lose their
+// zone and monotonic reading, empty slices become nil.
+func canon[T any](v T) T {
+	rv := reflect.ValueOf(&v).Elem()
+	for i := range rv.NumField() {
+		f := rv.Field(i)
+		switch x := f.Interface().(type) {
+		case time.Time:
+			f.Set(reflect.ValueOf(x.UTC()))
+		case []string:
+			if len(x) == 0 {
+				f.Set(reflect.Zero(f.Type()))
+			}
+		case []byte:
+			if len(x) == 0 {
+				f.Set(reflect.Zero(f.Type()))
+			}
+		}
+	}
+	return v
+}
+
+func same[T any](t *testing.T, got, want T) {
+	t.Helper()
+	if g, w := canon(got), canon(want); !reflect.DeepEqual(g, w) {
+		t.Fatalf("mismatch\n got: %+v\nwant: %+v", g, w)
+	}
+}
+
+func sameList[T any](t *testing.T, got, want []T) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d items, want %d:\n got: %+v\nwant: %+v", len(got), len(want), got, want)
+	}
+	for i := range got {
+		same(t, got[i], want[i])
+	}
+}
+
+var errAbort = errors.New("abort from fn")
+
+// ---------------------------------------------------------------- organizations
+
+var organizationCases = []testCase{
+	{"CreateGet", func(t *testing.T, s Store) {
+		o := newOrg("org-a")
+		o.Version = 42 // ignored: a new item starts at version 1
+		must(t, s.CreateOrganization(t.Context(), o))
+		got, err := s.GetOrganization(t.Context(), "org-a")
+		must(t, err)
+		o.Version = 1
+		same(t, got, o)
+	}},
+	{"GetMissing", func(t *testing.T, s Store) {
+		_, err := s.GetOrganization(t.Context(), "nope")
+		wantErr(t, err, domain.ErrNotFound)
+	}},
+	{"SSOSettings", func(t *testing.T, s Store) {
+		o := newOrg("org-a")
+		must(t, s.CreateOrganization(t.Context(), o))
+		sso := &domain.SSO{Issuer: "https://idp.example.com", ClientID: "orgauth", ClientSecretCiphertext: []byte{1, 2, 3},
+			Scopes: []string{"email", "profile"}, Domains: []string{"example.com", "example.org"}, Enforced: true,
+			Provision: true, ProvisionRole: domain.RoleMember, Applications: []string{"app-1"}}
+		got, err := s.UpdateOrganization(t.Context(), "org-a", func(o domain.Organization) (domain.Organization, error) {
+			o.SSO = sso
+			return o, nil
+		})
+		must(t, err)
+		sso.ClientSecretCiphertext[0] = 9 // the store kept its own copy
+		read, err := s.GetOrganization(t.Context(), "org-a")
+		must(t, err)
+		want := &domain.SSO{Issuer: "https://idp.example.com", ClientID: "orgauth", ClientSecretCiphertext: []byte{1, 2, 3},
+			Scopes: []string{"email", "profile"}, Domains: []string{"example.com", "example.org"}, Enforced: true,
+			Provision: true, ProvisionRole: domain.RoleMember, Applications: []string{"app-1"}}
+		same(t, *read.SSO, *want)
+		same(t, *got.SSO, *want)
+		// The minimal settings read back without the optional ones, and
+		// removing SSO removes every setting.
+		_, err = s.UpdateOrganization(t.Context(), "org-a", func(o domain.Organization) (domain.Organization, error) {
+			o.SSO = &domain.SSO{Issuer: "https://idp.example.com", ClientID: "orgauth"}
+			return o, nil
+		})
+		must(t, err)
+		read, err = s.GetOrganization(t.Context(), "org-a")
+		must(t, err)
+		same(t, *read.SSO, domain.SSO{Issuer: "https://idp.example.com", ClientID: "orgauth"})
+		_, err = s.UpdateOrganization(t.Context(), "org-a", func(o domain.Organization) (domain.Organization, error) {
+			o.SSO = nil
+			return o, nil
+		})
+		must(t, err)
+		read, err = s.GetOrganization(t.Context(), "org-a")
+		must(t, err)
+		if read.SSO != nil {
+			t.Fatalf("SSO after removal: %+v", read.SSO)
+		}
+	}},
+	{"Duplicate", func(t *testing.T, s Store) {
+		must(t, s.CreateOrganization(t.Context(), newOrg("org-a")))
+		o := newOrg("org-a")
+		o.Name = "other"
+		wantErr(t, s.CreateOrganization(t.Context(), o), domain.ErrAlreadyExists)
+		got, err := s.GetOrganization(t.Context(), "org-a")
+		must(t, err)
+		if got.Name != "Org org-a" {
+			t.Fatalf("duplicate create overwrote the name: %q", got.Name)
+		}
+	}},
+	{"Update", func(t *testing.T, s Store) {
+		must(t, s.CreateOrganization(t.Context(), newOrg("org-a")))
+		later := base.Add(time.Hour)
+		got, err := s.UpdateOrganization(t.Context(), "org-a", func(o domain.Organization) (domain.Organization, error) {
+			o.Name, o.Plan, o.UpdatedAt = "Renamed", domain.PlanEnterpriseLarge, later
+			o.Version = 99 // ignored
+			return o, nil
+		})
+		must(t, err)
+		want := newOrg("org-a")
+		want.Name, want.Plan, want.UpdatedAt, want.Version = "Renamed", domain.PlanEnterpriseLarge, later, 2
+		same(t, got, want)
+		stored, err := s.GetOrganization(t.Context(), "org-a")
+		must(t, err)
+		same(t, stored, want)
+	}},
+	{"UpdateAbort", func(t *testing.T, s Store) {
+		must(t, s.CreateOrganization(t.Context(), newOrg("org-a")))
+		_, err := s.UpdateOrganization(t.Context(), "org-a", func(o domain.Organization) (domain.Organization, error) {
+			o.Name = "never written"
+			return o, errAbort
+		})
+		if err != errAbort { // returned as is, not even wrapped
+			t.Fatalf("got %v, want the fn's error", err)
+		}
+		got, err := s.GetOrganization(t.Context(), "org-a")
+		must(t, err)
+		if got.Name != "Org org-a" || got.Version != 1 {
+			t.Fatalf("aborted update was written: %+v", got)
+		}
+	}},
+	{"UpdateKeys", func(t *testing.T, s Store) {
+		must(t, s.CreateOrganization(t.Context(), newOrg("org-a")))
+		for name, change := range map[string]func(*domain.Organization){
+			"ID":        func(o *domain.Organization) { o.ID = "org-b" },
+			"CreatedAt": func(o *domain.Organization) { o.CreatedAt = o.CreatedAt.Add(time.Nanosecond) },
+		} {
+			_, err := s.UpdateOrganization(t.Context(), "org-a", func(o domain.Organization) (domain.Organization, error) {
+				change(&o)
+				return o, nil
+			})
+			if err == nil {
+				t.Errorf("changing %s was accepted", name)
+			}
+		}
+		got, err := s.GetOrganization(t.Context(), "org-a")
+		must(t, err)
+		same(t, got, domain.Organization{ID: "org-a", Name: "Org org-a", Plan: domain.PlanTeam, CreatedAt: base, UpdatedAt: base, Version: 1})
+		if _, err := s.GetOrganization(t.Context(), "org-b"); !errors.Is(err, domain.ErrNotFound) {
+			t.Fatalf("org-b: %v", err)
+		}
+	}},
+	{"UpdateMissing", func(t *testing.T, s Store) {
+		_, err := s.UpdateOrganization(t.Context(), "nope", func(o domain.Organization) (domain.Organization, error) {
+			t.Error("fn called for a missing organization")
+			return o, nil
+		})
+		wantErr(t, err, domain.ErrNotFound)
+	}},
+	{"List", func(t *testing.T, s Store) {
+		got, err := s.ListOrganizations(t.Context())
+		must(t, err)
+		if len(got) != 0 {
+			t.Fatalf("empty store lists %d organizations", len(got))
+		}
+		var want []domain.Organization
+		for _, id := range []string{"org-c", "org-a", "org-b"} {
+			must(t, s.CreateOrganization(t.Context(), newOrg(id)))
+		}
+		for _, id := range []string{"org-a", "org-b", "org-c"} {
+			o := newOrg(id)
+			o.Version = 1
+			want = append(want, o)
+		}
+		got, err = s.ListOrganizations(t.Context())
+		must(t, err)
+		sameList(t, got, want)
+	}},
+}
+
+// ---------------------------------------------------------------- applications
+
+var applicationCases = []testCase{
+	{"CreateGet", func(t *testing.T, s Store) {
+		a := newApp("org-a", "app-1", 0)
+		must(t, s.CreateApplication(t.Context(), a))
+		// The store copied what it was given and hands out copies.
+		a.Scopes[0], a.SecretHash[0] = "mutated", a.SecretHash[0]^0xff
+		got, err := s.GetApplication(t.Context(), "app-1")
+		must(t, err)
+		want := newApp("org-a", "app-1", 0)
+		want.Version = 1
+		same(t, got, want)
+		got.CallbackURLs[0], got.PreviousSecretHash[0] = "mutated", got.PreviousSecretHash[0]^0xff
+		again, err := s.GetApplication(t.Context(), "app-1")
+		must(t, err)
+		same(t, again, want)
+	}},
+	{"SparseRoundTrip", func(t *testing.T, s Store) {
+		// A public client without secrets, lists or lifetime: zero values
+		// come back as zero values.
+		a := domain.Application{ClientID: "spa-1", OrganizationID: "org-a", Name: "SPA", Type: domain.ClientSPA,
+			CreatedBy: "user-1", CreatedAt: base, UpdatedAt: base}
+		must(t, s.CreateApplication(t.Context(), a))
+		got, err := s.GetApplication(t.Context(), "spa-1")
+		must(t, err)
+		a.Version = 1
+		same(t, got, a)
+		if !got.PreviousSecretExpiresAt.IsZero() || got.SecretHash != nil || got.Scopes != nil {
+			t.Fatalf("zero values did not round-trip: %+v", got)
+		}
+	}},
+	{"GetMissing", func(t *testing.T, s Store) {
+		_, err := s.GetApplication(t.Context(), "nope")
+		wantErr(t, err, domain.ErrNotFound)
+	}},
+	{"Duplicate", func(t *testing.T, s Store) {
+		must(t, s.CreateApplication(t.Context(), newApp("org-a", "app-1", 0)))
+		wantErr(t, s.CreateApplication(t.Context(), newApp("org-b", "app-1", 1)), domain.ErrAlreadyExists)
+		apps, _, err := s.ListApplications(t.Context(), "org-b", 0, "")
+		must(t, err)
+		if len(apps) != 0 {
+			t.Fatalf("failed create is listed: %+v", apps)
+		}
+	}},
+	{"Update", func(t *testing.T, s Store) {
+		must(t, s.CreateApplication(t.Context(), newApp("org-a", "app-1", 0)))
+		_, newHash := domain.NewSecret()
+		later := base.Add(time.Hour)
+		expires := later.Add(time.Hour + 1)
+		fn := func(a domain.Application) (domain.Application, error) {
+			a.PreviousSecretHash, a.PreviousSecretExpiresAt, a.SecretHash = a.SecretHash, expires, newHash
+			a.Scopes = append(a.Scopes, "admin")
+			a.Name, a.AccessTokenLifetime, a.UpdatedAt = "Renamed", time.Hour, later
+			return a, nil
+		}
+		got, err := s.UpdateApplication(t.Context(), "app-1", fn)
+		must(t, err)
+		want, _ := fn(newApp("org-a", "app-1", 0))
+		want.Version = 2
+		same(t, got, want)
+		stored, err := s.GetApplication(t.Context(), "app-1")
+		must(t, err)
+		same(t, stored, want)
+		got, err = s.UpdateApplication(t.Context(), "app-1", func(a domain.Application) (domain.Application, error) { return a, nil })
+		must(t, err)
+		if got.Version != 3 {
+			t.Fatalf("version after second update = %d, want 3", got.Version)
+		}
+	}},
+	{"UpdateAbort", func(t *testing.T, s Store) {
+		must(t, s.CreateApplication(t.Context(), newApp("org-a", "app-1", 0)))
+		_, err := s.UpdateApplication(t.Context(), "app-1", func(a domain.Application) (domain.Application, error) {
+			a.Scopes[0] = "mutated in place" // must not reach the store's copy
+			a.Name = "never written"
+			return a, fmt.Errorf("wrapped: %w", errAbort)
+		})
+		wantErr(t, err, errAbort)
+		got, err := s.GetApplication(t.Context(), "app-1")
+		must(t, err)
+		want := newApp("org-a", "app-1", 0)
+		want.Version = 1
+		same(t, got, want)
+	}},
+	{"UpdateKeys", func(t *testing.T, s Store) {
+		must(t, s.CreateApplication(t.Context(), newApp("org-a", "app-1", 0)))
+		for name, change := range map[string]func(*domain.Application){
+			"ClientID":       func(a *domain.Application) { a.ClientID = "app-2" },
+			"OrganizationID": func(a *domain.Application) { a.OrganizationID = "org-b" },
+			"Type":           func(a *domain.Application) { a.Type = domain.ClientSPA },
+			"CreatedBy":      func(a *domain.Application) { a.CreatedBy = "someone-else" },
+			"CreatedAt":      func(a *domain.Application) { a.CreatedAt = a.CreatedAt.Add(-time.Second) },
+		} {
+			_, err := s.UpdateApplication(t.Context(), "app-1", func(a domain.Application) (domain.Application, error) {
+				change(&a)
+				return a, nil
+			})
+			if err == nil {
+				t.Errorf("changing %s was accepted", name)
+			}
+		}
+		got, err := s.GetApplication(t.Context(), "app-1")
+		must(t, err)
+		want := newApp("org-a", "app-1", 0)
+		want.Version = 1
+		same(t, got, want)
+		// The same instant in another zone is not a change.
+		_, err = s.UpdateApplication(t.Context(), "app-1", func(a domain.Application) (domain.Application, error) {
+			a.CreatedAt = a.CreatedAt.In(time.FixedZone("UTC-7", -7*3600))
+			return a, nil
+		})
+		must(t, err)
+	}},
+	{"UpdateMissing", func(t *testing.T, s Store) {
+		_, err := s.UpdateApplication(t.Context(), "nope", func(a domain.Application) (domain.Application, error) { return a, nil })
+		wantErr(t, err, domain.ErrNotFound)
+	}},
+	{"ConcurrentUpdates", func(t *testing.T, s Store) {
+		// Every writer appends its own scope. Compare-and-swap must keep
+		// every append: a lost update would drop one. A writer that gets
+		// ErrConflict (retries exhausted) tries again, as a caller would.
+		const writers = 12
+		must(t, s.CreateApplication(t.Context(), newApp("org-a", "app-1", 0)))
+		var wg sync.WaitGroup
+		for i := range writers {
+			wg.Go(func() {
+				scope := fmt.Sprintf("scope-%02d", i)
+				for attempt := 0; ; attempt++ {
+					_, err := s.UpdateApplication(t.Context(), "app-1", func(a domain.Application) (domain.Application, error) {
+						a.Scopes = append(a.Scopes, scope)
+						return a, nil
+					})
+					if err == nil {
+						return
+					}
+					if !errors.Is(err, domain.ErrConflict) || attempt == 20 {
+						t.Errorf("writer %d: %v", i, err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		got, err := s.GetApplication(t.Context(), "app-1")
+		must(t, err)
+		if got.Version != 1+writers {
+			t.Errorf("version = %d, want %d", got.Version, 1+writers)
+		}
+		want := []string{"read", "write"}
+		for i := range writers {
+			want = append(want, fmt.Sprintf("scope-%02d", i))
+		}
+		scopes := slices.Clone(got.Scopes)
+		slices.Sort(scopes)
+		slices.Sort(want)
+		if !slices.Equal(scopes, want) {
+			t.Fatalf("scopes = %v\nwant (any order) %v", got.Scopes, want)
+		}
+	}},
+	{"Delete", func(t *testing.T, s Store) {
+		must(t, s.CreateApplication(t.Context(), newApp("org-a", "app-1", 0)))
+		must(t, s.CreateApplication(t.Context(), newApp("org-a", "app-2", 1)))
+		must(t, s.DeleteApplication(t.Context(), "app-1"))
+		_, err := s.GetApplication(t.Context(), "app-1")
+		wantErr(t, err, domain.ErrNotFound)
+		_, err = s.UpdateApplication(t.Context(), "app-1", func(a domain.Application) (domain.Application, error) { return a, nil })
+		wantErr(t, err, domain.ErrNotFound)
+		wantErr(t, s.DeleteApplication(t.Context(), "app-1"), domain.ErrNotFound)
+		apps, _, err := s.ListApplications(t.Context(), "org-a", 0, "")
+		must(t, err)
+		if len(apps) != 1 || apps[0].ClientID != "app-2" {
+			t.Fatalf("after delete, listed %+v", apps)
+		}
+		// The id is free again, and the new item starts over.
+		must(t, s.CreateApplication(t.Context(), newApp("org-a", "app-1", 5)))
+		got, err := s.GetApplication(t.Context(), "app-1")
+		must(t, err)
+		if got.Version != 1 || !got.CreatedAt.Equal(base.Add(5*time.Minute)) {
+			t.Fatalf("re-created: %+v", got)
+		}
+	}},
+	{"DeleteMissing", func(t *testing.T, s Store) {
+		wantErr(t, s.DeleteApplication(t.Context(), "nope"), domain.ErrNotFound)
+	}},
+	{"MalformedIDsAreMisses", func(t *testing.T, s Store) {
+		// Ids from requests may be anything: one longer than a table key
+		// may be, or with characters no id has, is a miss, not an error.
+		for _, id := range []string{strings.Repeat("a", 3000), "app\x00", "äpp", ""} {
+			_, err := s.GetApplication(t.Context(), id)
+			wantErr(t, err, domain.ErrNotFound)
+			_, err = s.GetUser(t.Context(), id)
+			wantErr(t, err, domain.ErrNotFound)
+			_, err = s.GetOrganization(t.Context(), id)
+			wantErr(t, err, domain.ErrNotFound)
+			_, err = s.UpdateApplication(t.Context(), id, func(a domain.Application) (domain.Application, error) { return a, nil })
+			wantErr(t, err, domain.ErrNotFound)
+			wantErr(t, s.DeleteApplication(t.Context(), id), domain.ErrNotFound)
+		}
+	}},
+	{"List", func(t *testing.T, s Store) {
+		apps, next, err := s.ListApplications(t.Context(), "org-a", 0, "")
+		must(t, err)
+		if len(apps) != 0 || next != "" {
+			t.Fatalf("empty organization: %d apps, next %q", len(apps), next)
+		}
+		want := createFive(t, s)
+		for _, limit := range []int{0, 5, 6, 1000} {
+			got, next, err := s.ListApplications(t.Context(), "org-a", limit, "")
+			must(t, err)
+			sameList(t, got, want)
+			if next != "" {
+				t.Fatalf("limit %d: next = %q on the only page", limit, next)
+			}
+		}
+	}},
+	{"ListPages", func(t *testing.T, s Store) {
+		want := createFive(t, s)
+		var got []domain.Application
+		cursor, pages := "", 0
+		for {
+			page, next, err := s.ListApplications(t.Context(), "org-a", 2, cursor)
+			must(t, err)
+			pages++
+			if len(page) > 2 || pages > 3 {
+				t.Fatalf("page %d has %d items", pages, len(page))
+			}
+			got = append(got, page...)
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		if pages != 3 {
+			t.Fatalf("%d pages, want 3", pages)
+		}
+		sameList(t, got, want)
+	}},
+	{"ListInvalidCursor", func(t *testing.T, s Store) {
+		createFive(t, s)
+		_, good, err := s.ListApplications(t.Context(), "org-a", 1, "")
+		must(t, err)
+		b64 := base64.RawURLEncoding.EncodeToString
+		for _, c := range []string{
+			"!!!",
+			good + "=",
+			b64([]byte("not-a-cursor")),
+			b64([]byte("2031-03-04T03:06:07Z#app-a")), // not fixed width
+			b64([]byte("2031-03-04T03:06:07.123456789+02:00#app-a")),
+			storage.EncodeCursor(base, ""), // no id
+			b64([]byte("app-a")),
+		} {
+			_, _, err := s.ListApplications(t.Context(), "org-a", 2, c)
+			if !errors.Is(err, storage.ErrInvalidCursor) {
+				t.Errorf("cursor %q: got %v, want ErrInvalidCursor", c, err)
+			}
+		}
+	}},
+}
+
+// createFive creates five applications of org-a, in an order that is not
+// their creation order, two of them in the same nanosecond, and two of
+// org-b. It returns org-a's in the order the store must list them.
+func createFive(t *testing.T, s Store) []domain.Application {
+	t.Helper()
+	mins := map[string]int{"app-e": 1, "app-b": 4, "app-d": 2, "app-a": 3, "app-c": 2}
+	for _, id := range []string{"app-a", "app-b", "app-c", "app-d", "app-e"} {
+		must(t, s.CreateApplication(t.Context(), newApp("org-a", id, mins[id])))
+	}
+	must(t, s.CreateApplication(t.Context(), newApp("org-b", "app-x", 0)))
+	must(t, s.CreateApplication(t.Context(), newApp("org-b", "app-y", 3)))
+	var want []domain.Application
+	for _, id := range []string{"app-e", "app-c", "app-d", "app-a", "app-b"} {
+		a := newApp("org-a", id, mins[id])
+		a.Version = 1
+		want = append(want, a)
+	}
+	return want
+}
+
+// ---------------------------------------------------------------- users
+
+var userCases = []testCase{
+	{"CreateGet", func(t *testing.T, s Store) {
+		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-1", "Alice@Example.COM")))
+		got, err := s.GetUser(t.Context(), "user-1")
+		must(t, err)
+		want := newUser("org-a", "user-1", "alice@example.com") // stored lower-cased
+		want.Version = 1
+		same(t, got, want)
+	}},
+	{"GetByEmail", func(t *testing.T, s Store) {
+		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-1", "alice@example.com")))
+		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-2", "bob@example.com")))
+		for _, email := range []string{"alice@example.com", "ALICE@example.COM"} {
+			got, err := s.GetUserByEmail(t.Context(), email)
+			must(t, err)
+			if got.ID != "user-1" || got.Version != 1 {
+				t.Fatalf("%s: got %+v", email, got)
+			}
+		}
+		_, err := s.GetUserByEmail(t.Context(), "carol@example.com")
+		wantErr(t, err, domain.ErrNotFound)
+	}},
+	{"GetMissing", func(t *testing.T, s Store) {
+		_, err := s.GetUser(t.Context(), "nope")
+		wantErr(t, err, domain.ErrNotFound)
+	}},
+	{"DuplicateID", func(t *testing.T, s Store) {
+		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-1", "alice@example.com")))
+		wantErr(t, s.CreateUser(t.Context(), newUser("org-a", "user-1", "bob@example.com")), domain.ErrAlreadyExists)
+		// The failed create released its claim on bob's email.
+		_, err := s.GetUserByEmail(t.Context(), "bob@example.com")
+		wantErr(t, err, domain.ErrNotFound)
+		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-2", "bob@example.com")))
+		got, err := s.GetUser(t.Context(), "user-1")
+		must(t, err)
+		if got.Email != "alice@example.com" {
+			t.Fatalf("duplicate create overwrote user-1: %+v", got)
+		}
+	}},
+	{"DuplicateEmail", func(t *testing.T, s Store) {
+		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-1", "alice@example.com")))
+		// Emails are unique across organizations, whatever their case.
+		wantErr(t, s.CreateUser(t.Context(), newUser("org-b", "user-2", "ALICE@example.com")), domain.ErrAlreadyExists)
+		_, err := s.GetUser(t.Context(), "user-2")
+		wantErr(t, err, domain.ErrNotFound)
+		got, err := s.GetUserByEmail(t.Context(), "alice@example.com")
+		must(t, err)
+		if got.ID != "user-1" {
+			t.Fatalf("email now belongs to %q", got.ID)
+		}
+	}},
+	{"Update", func(t *testing.T, s Store) {
+		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-1", "alice@example.com")))
+		later := base.Add(time.Hour)
+		got, err := s.UpdateUser(t.Context(), "user-1", func(u domain.User) (domain.User, error) {
+			u.Name, u.Role, u.Disabled, u.PasswordHash, u.UpdatedAt = "Alice A.", domain.RoleAdmin, true, "", later
+			u.Email = "ALICE@example.com" // same address: not a change
+			return u, nil
+		})
+		must(t, err)
+		want := newUser("org-a", "user-1", "alice@example.com")
+		want.Name, want.Role, want.Disabled, want.PasswordHash, want.UpdatedAt, want.Version = "Alice A.", domain.RoleAdmin, true, "", later, 2
+		same(t, got, want)
+		stored, err := s.GetUserByEmail(t.Context(), "alice@example.com")
+		must(t, err)
+		same(t, stored, want)
+		_, err = s.UpdateUser(t.Context(), "user-1", func(u domain.User) (domain.User, error) { return u, errAbort })
+		wantErr(t, err, errAbort)
+		_, err = s.UpdateUser(t.Context(), "nope", func(u domain.User) (domain.User, error) { return u, nil })
+		wantErr(t, err, domain.ErrNotFound)
+	}},
+	{"UpdateKeys", func(t *testing.T, s Store) {
+		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-1", "alice@example.com")))
+		for name, change := range map[string]func(*domain.User){
+			"ID":             func(u *domain.User) { u.ID = "user-2" },
+			"OrganizationID": func(u *domain.User) { u.OrganizationID = "org-b" },
+			"Email":          func(u *domain.User) { u.Email = "mallory@example.com" },
+			"CreatedAt":      func(u *domain.User) { u.CreatedAt = time.Time{} },
+		} {
+			_, err := s.UpdateUser(t.Context(), "user-1", func(u domain.User) (domain.User, error) {
+				change(&u)
+				return u, nil
+			})
+			if err == nil {
+				t.Errorf("changing %s was accepted", name)
+			}
+		}
+		got, err := s.GetUser(t.Context(), "user-1")
+		must(t, err)
+		want := newUser("org-a", "user-1", "alice@example.com")
+		want.Version = 1
+		same(t, got, want)
+		_, err = s.GetUserByEmail(t.Context(), "mallory@example.com")
+		wantErr(t, err, domain.ErrNotFound)
+	}},
+	{"List", func(t *testing.T, s Store) {
+		got, err := s.ListUsers(t.Context(), "org-a")
+		must(t, err)
+		if len(got) != 0 {
+			t.Fatalf("empty organization lists %d users", len(got))
+		}
+		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-1", "carol@example.com")))
+		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-2", "alice@example.com")))
+		must(t, s.CreateUser(t.Context(), newUser("org-b", "user-3", "bob@example.com")))
+		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-4", "Bea@example.com")))
+		got, err = s.ListUsers(t.Context(), "org-a")
+		must(t, err)
+		var want []domain.User
+		for _, u := range []domain.User{
+			newUser("org-a", "user-2", "alice@example.com"),
+			newUser("org-a", "user-4", "bea@example.com"),
+			newUser("org-a", "user-1", "carol@example.com"),
+		} {
+			u.Version = 1
+			want = append(want, u)
+		}
+		sameList(t, got, want)
+	}},
+}

@@ -1,0 +1,66 @@
+// Package tokentest provides an in-process key set for pure tests of code
+// that mints or verifies tokens. Tests of the KMS adapter itself use the
+// local-kms emulator instead; this must never be used outside tests.
+package jwttest
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"math/big"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"orgauth/pkg/jwt"
+)
+
+// KeySet is an ES256 key set held in memory.
+type KeySet struct {
+	priv *ecdsa.PrivateKey
+	pub  jose.JSONWebKey
+}
+
+var _ jwt.KeySet = (*KeySet)(nil)
+
+// NewKeySet makes a fresh P-256 key.
+func NewKeySet() *KeySet {
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	pub := jose.JSONWebKey{Key: priv.Public(), Algorithm: string(jose.ES256), Use: "sig"}
+	tp, err := pub.Thumbprint(crypto.SHA256)
+	if err != nil {
+		panic(err)
+	}
+	pub.KeyID = base64.RawURLEncoding.EncodeToString(tp)
+	return &KeySet{priv: priv, pub: pub}
+}
+
+func (k *KeySet) Active(context.Context) (jwt.Key, error) { return k, nil }
+
+func (k *KeySet) Published(context.Context) (jose.JSONWebKeySet, error) {
+	return jose.JSONWebKeySet{Keys: []jose.JSONWebKey{k.pub}}, nil
+}
+
+func (k *KeySet) Public() jose.JSONWebKey { return k.pub }
+
+func (k *KeySet) SignDigest(_ context.Context, digest []byte) ([]byte, error) {
+	if len(digest) != sha256.Size {
+		panic("digest must be SHA-256")
+	}
+	r, s, err := ecdsa.Sign(rand.Reader, k.priv, digest)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 64)
+	fill(out[:32], r)
+	fill(out[32:], s)
+	return out, nil
+}
+
+func fill(dst []byte, n *big.Int) { n.FillBytes(dst) }
