@@ -22,7 +22,7 @@ type consoleClient struct {
 // ensureConsole makes the developer console an SPA application of the demo
 // organization, registered for this run's issuer: its addresses follow the
 // port, so an existing one is updated when the port changed.
-func ensureConsole(ctx context.Context, app *wiring.App, lf *localFile) error {
+func ensureConsole(ctx context.Context, app *wiring.Stage, lf *localFile) error {
 	issuer := app.Cfg.Issuer
 	callbacks, origins, logouts := []string{issuer + "/console/callback"}, []string{issuer}, []string{issuer + "/console/"}
 	lf.Console.URL, lf.Console.RedirectURI = issuer+"/console/", callbacks[0]

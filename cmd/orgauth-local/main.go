@@ -35,6 +35,7 @@ import (
 	"orgauth/pkg/storage/dynamo"
 	"orgauth/pkg/testkit/emulator"
 	"orgauth/pkg/wiring"
+	"orgauth/pkg/wiring/functions"
 )
 
 func main() {
@@ -141,10 +142,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	app, err := wiring.New(awsCfg, cfg, log)
+	stage, err := wiring.NewAWS(awsCfg, cfg, log, os.Stdout)
 	if err != nil {
 		return err
 	}
+	app := &stage
 	demo, err := seed(ctx, app, filepath.Join(dataDir, "local.json"))
 	if err != nil {
 		return fmt.Errorf("seed demo: %w", err)
@@ -152,7 +154,11 @@ func run() error {
 
 	// The console function reads CONSOLE_CLIENT_ID; here it is the seeded one.
 	app.Cfg.ConsoleClientID = demo.Console.ClientID
-	mux, err := mount(app.Handlers())
+	handlers, err := wiring.Build(stage, functions.All)
+	if err != nil {
+		return err
+	}
+	mux, err := mount(handlers)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ type clientCred struct {
 // seed makes sure the demo organization and its M2M application exist and
 // that local.json describes them. It reuses what an earlier run created (the
 // secret is only known from local.json, since the table keeps its hash).
-func seed(ctx context.Context, app *wiring.App, path string) (localFile, error) {
+func seed(ctx context.Context, app *wiring.Stage, path string) (localFile, error) {
 	var lf localFile
 	if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &lf) == nil {
 		if ok, err := stillValid(ctx, app, lf); err != nil {
@@ -100,7 +100,7 @@ func seed(ctx context.Context, app *wiring.App, path string) (localFile, error) 
 func demoEmail(orgID string) string { return "demo+" + orgID[:8] + "@example.com" }
 
 // describe fills in what the running stack is: it may change between runs.
-func describe(app *wiring.App, lf localFile) localFile {
+func describe(app *wiring.Stage, lf localFile) localFile {
 	lf.Issuer, lf.Audience, lf.ManagementAudience = app.Cfg.Issuer, app.Cfg.Audiences[0], app.Cfg.ManagementAudience
 	lf.Table, lf.DynamoDBEndpoint, lf.KMSEndpoint = app.Cfg.Table, app.Cfg.DynamoDBEndpoint, app.Cfg.KMSEndpoint
 	lf.SigningKeyIDs = strings.Join(app.Cfg.SigningKeyIDs, ",")
@@ -108,7 +108,7 @@ func describe(app *wiring.App, lf localFile) localFile {
 	return lf
 }
 
-func stillValid(ctx context.Context, app *wiring.App, lf localFile) (bool, error) {
+func stillValid(ctx context.Context, app *wiring.Stage, lf localFile) (bool, error) {
 	if _, err := app.Store.GetOrganization(ctx, lf.OrganizationID); errors.Is(err, domain.ErrNotFound) {
 		return false, nil
 	} else if err != nil {

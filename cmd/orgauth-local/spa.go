@@ -34,7 +34,7 @@ type spaClient struct {
 
 // ensureSPA creates the demo SPA unless local.json names one that still
 // exists, so that a local.json from before the SPA existed gains one.
-func ensureSPA(ctx context.Context, app *wiring.App, lf *localFile) error {
+func ensureSPA(ctx context.Context, app *wiring.Stage, lf *localFile) error {
 	if lf.SPA.ClientID != "" {
 		a, err := app.Store.GetApplication(ctx, lf.SPA.ClientID)
 		if err == nil && a.Type == domain.ClientSPA && a.OrganizationID == lf.OrganizationID {

@@ -2,6 +2,9 @@
 // /applications and /applications/{client_id}.
 package main
 
-import "orgauth/pkg/wiring"
+import (
+	"orgauth/pkg/wiring"
+	"orgauth/pkg/wiring/applicationsfn"
+)
 
-func main() { wiring.LambdaMain((*wiring.App).Applications) }
+func main() { wiring.LambdaMain(applicationsfn.New) }

@@ -2,6 +2,9 @@
 // POST /login (the built-in login form) and GET /logout.
 package main
 
-import "orgauth/pkg/wiring"
+import (
+	"orgauth/pkg/wiring"
+	"orgauth/pkg/wiring/authorizefn"
+)
 
-func main() { wiring.LambdaMain((*wiring.App).Authorize) }
+func main() { wiring.LambdaMain(authorizefn.New) }

@@ -3,6 +3,9 @@
 // in there.
 package main
 
-import "orgauth/pkg/wiring"
+import (
+	"orgauth/pkg/wiring"
+	"orgauth/pkg/wiring/callbackfn"
+)
 
-func main() { wiring.LambdaMain((*wiring.App).Callback) }
+func main() { wiring.LambdaMain(callbackfn.New) }

@@ -2,6 +2,9 @@
 // single-page application at /console and its config.json.
 package main
 
-import "orgauth/pkg/wiring"
+import (
+	"orgauth/pkg/wiring"
+	"orgauth/pkg/wiring/consolefn"
+)
 
-func main() { wiring.LambdaMain((*wiring.App).Console) }
+func main() { wiring.LambdaMain(consolefn.New) }

@@ -1,6 +1,9 @@
 // Command token is the token Lambda function: POST /oauth/token.
 package main
 
-import "orgauth/pkg/wiring"
+import (
+	"orgauth/pkg/wiring"
+	"orgauth/pkg/wiring/tokenfn"
+)
 
-func main() { wiring.LambdaMain((*wiring.App).Token) }
+func main() { wiring.LambdaMain(tokenfn.New) }

@@ -2,6 +2,9 @@
 // RFC 8414 metadata, and the JWKS.
 package main
 
-import "orgauth/pkg/wiring"
+import (
+	"orgauth/pkg/wiring"
+	"orgauth/pkg/wiring/wellknownfn"
+)
 
-func main() { wiring.LambdaMain((*wiring.App).WellKnown) }
+func main() { wiring.LambdaMain(wellknownfn.New) }

@@ -40,7 +40,7 @@ func BenchmarkClientCredentials(b *testing.B) {
 		b.Run(spec, func(b *testing.B) {
 			st := testenv.StartStack(b, spec)
 			ctx := context.Background()
-			h := httpx.Middleware(slog.New(slog.NewJSONHandler(io.Discard, nil)), nil, st.App.Token())
+			h := httpx.Middleware(slog.New(slog.NewJSONHandler(io.Discard, nil)), nil, st.Token())
 			body := url.Values{"grant_type": {"client_credentials"}, "client_id": {st.ClientID},
 				"client_secret": {st.ClientSecret}, "audience": {st.Audience}}.Encode()
 			handler := func() {
@@ -54,7 +54,7 @@ func BenchmarkClientCredentials(b *testing.B) {
 			}
 			// Sign by the same key identifier the handler's key set signs with
 			// (the ARN it resolved), so both calls cost KMS the same lookup.
-			active, err := st.App.Keys.Active(ctx)
+			active, err := st.Stage.Keys.Active(ctx)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -65,14 +65,14 @@ func BenchmarkClientCredentials(b *testing.B) {
 			}
 			digest := sha256.Sum256([]byte("floor"))
 			floor := func() {
-				if _, err := st.App.DB.GetItem(ctx, &dynamodb.GetItemInput{
-					TableName:      aws.String(st.App.Cfg.Table),
+				if _, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
+					TableName:      aws.String(st.Stage.Cfg.Table),
 					Key:            map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "APP#" + st.ClientID}, "sk": &ddbtypes.AttributeValueMemberS{Value: "APP"}},
 					ConsistentRead: aws.Bool(true),
 				}); err != nil {
 					b.Fatal(err)
 				}
-				if _, err := st.App.KMS.Sign(ctx, &kms.SignInput{KeyId: aws.String(keyID), Message: digest[:],
+				if _, err := st.KMS.Sign(ctx, &kms.SignInput{KeyId: aws.String(keyID), Message: digest[:],
 					MessageType: kmstypes.MessageTypeDigest, SigningAlgorithm: alg}); err != nil {
 					b.Fatal(err)
 				}
@@ -185,6 +185,6 @@ func sampleEvent(b *testing.B, root, fn string, st *testenv.Stack) []byte {
 	if err != nil {
 		b.Fatal(err)
 	}
-	mgmt := st.UserToken(b, st.OwnerID, st.OrgID, time.Hour, st.App.Cfg.ManagementAudience)
+	mgmt := st.UserToken(b, st.OwnerID, st.OrgID, time.Hour, st.Stage.Cfg.ManagementAudience)
 	return []byte(strings.NewReplacer("CLIENT_ID", st.ClientID, "CLIENT_SECRET", st.ClientSecret, "ACCESS_TOKEN", mgmt).Replace(string(raw)))
 }

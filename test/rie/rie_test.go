@@ -66,8 +66,8 @@ func TestReplayEvents(t *testing.T) {
 	}
 	// A signed-in user's token for the management API, with the OpenID
 	// scopes /userinfo needs.
-	mgmt, _, err := st.App.Issuer.AccessToken(context.Background(), jwt.AccessRequest{Subject: st.OwnerID, ClientID: st.App.Cfg.ConsoleClientID,
-		OrgID: st.OrgID, Audience: st.App.Cfg.ManagementAudience, Scopes: []string{"openid", "email"}, Lifetime: time.Minute, AuthTime: time.Now()})
+	mgmt, _, err := st.Stage.Issuer().AccessToken(context.Background(), jwt.AccessRequest{Subject: st.OwnerID, ClientID: st.Stage.Cfg.ConsoleClientID,
+		OrgID: st.OrgID, Audience: st.Stage.Cfg.ManagementAudience, Scopes: []string{"openid", "email"}, Lifetime: time.Minute, AuthTime: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ var expectations = []expectation{
 			TokenType   string `json:"token_type"`
 		}
 		mustJSON(t, r.Body, &body)
-		v := jwt.NewVerifier(st.App.Cfg.Issuer, st.App.Keys, nil)
+		v := jwt.NewVerifier(st.Stage.Cfg.Issuer, st.Stage.Keys, nil)
 		c, err := v.VerifyAccessToken(context.Background(), body.AccessToken, st.Audience)
 		if err != nil || c.ClientID != st.ClientID || body.TokenType != "Bearer" {
 			t.Fatalf("token does not verify: %v %+v", err, c)
@@ -265,7 +265,7 @@ var expectations = []expectation{
 	}},
 	{"applications-delete", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
 		wantStatus(t, r, 204)
-		if _, err := st.App.Store.GetApplication(context.Background(), st.ClientID); err == nil {
+		if _, err := st.Stage.Store.GetApplication(context.Background(), st.ClientID); err == nil {
 			t.Fatal("the application still exists")
 		}
 	}},
@@ -286,8 +286,8 @@ var expectations = []expectation{
 		wantStatus(t, r, 200)
 		var cfg map[string]string
 		mustJSON(t, r.Body, &cfg)
-		iss := st.App.Cfg.Issuer
-		if cfg["client_id"] != st.App.Cfg.ConsoleClientID || cfg["issuer"] != iss || cfg["redirect_uri"] != iss+"/console/callback" ||
+		iss := st.Stage.Cfg.Issuer
+		if cfg["client_id"] != st.Stage.Cfg.ConsoleClientID || cfg["issuer"] != iss || cfg["redirect_uri"] != iss+"/console/callback" ||
 			header(r, "Cache-Control") != "no-store" {
 			t.Fatalf("config.json = %v %s", r.Headers, r.Body)
 		}
@@ -308,7 +308,7 @@ func wantMetadata(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResp
 	wantStatus(t, r, 200)
 	var md map[string]any
 	mustJSON(t, r.Body, &md)
-	if md["issuer"] != st.App.Cfg.Issuer || md["token_endpoint"] != st.App.Cfg.Issuer+"/oauth/token" {
+	if md["issuer"] != st.Stage.Cfg.Issuer || md["token_endpoint"] != st.Stage.Cfg.Issuer+"/oauth/token" {
 		t.Fatalf("metadata = %s", r.Body)
 	}
 }

@@ -45,7 +45,7 @@ func (s *Stack) IssueCode(t testing.TB, g CodeGrant) string {
 		g.ExpiresAt = time.Now().Add(time.Minute)
 	}
 	raw, hash := domain.NewSecret()
-	err := s.App.Store.CreateCode(context.Background(), domain.AuthorizationCode{
+	err := s.Stage.Store.CreateCode(context.Background(), domain.AuthorizationCode{
 		Hash: hash, ClientID: g.ClientID, UserID: g.UserID, OrganizationID: g.OrgID, RedirectURI: g.RedirectURI,
 		CodeChallenge: g.Challenge, Nonce: g.Nonce, Scopes: g.Scopes, Audience: g.Audience, AuthTime: g.AuthTime,
 		SessionID: "test-session", ExpiresAt: g.ExpiresAt,
@@ -56,11 +56,11 @@ func (s *Stack) IssueCode(t testing.TB, g CodeGrant) string {
 	return raw
 }
 
-// WithClock builds a handler from the App with now as its clock.
+// WithClock builds a handler from the stage with now as its clock.
 func (s *Stack) WithClock(now func() time.Time, build func() http.Handler) http.Handler {
-	saved := s.App.Now
-	defer func() { s.App.Now = saved }()
-	s.App.Now = now
+	saved := s.Stage.Now
+	defer func() { s.Stage.Now = saved }()
+	s.Stage.Now = now
 	return build()
 }
 

@@ -15,7 +15,7 @@ import (
 
 // App wires an App against the running local server's emulators, table and
 // key, so a test can read its data and mint tokens with its signer.
-func (l *Local) App(t testing.TB) *wiring.App {
+func (l *Local) App(t testing.TB) *wiring.Stage {
 	t.Helper()
 	ctx := context.Background()
 	cfg := config.Config{
@@ -27,11 +27,11 @@ func (l *Local) App(t testing.TB) *wiring.App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := wiring.New(awsCfg, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	app, err := wiring.NewAWS(awsCfg, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return app
+	return &app
 }
 
 // DemoUserToken mints a management-audience token for the demo user through
@@ -43,7 +43,7 @@ func (l *Local) DemoUserToken(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Stack{App: app}
+	s := &Stack{t: t, Stage: app}
 	tok := s.UserToken(t, u.ID, u.OrganizationID, 10*time.Minute, l.File.ManagementAudience)
 	l.Secret(tok)
 	return tok

@@ -2,8 +2,11 @@ package testenv
 
 import (
 	"context"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"io"
 	"log/slog"
+	"net/http"
 	"testing"
 	"time"
 
@@ -12,14 +15,29 @@ import (
 	"orgauth/pkg/keys/kmskeys"
 	"orgauth/pkg/platform/awsenv"
 	"orgauth/pkg/platform/config"
+	"orgauth/pkg/platform/metrics"
+	"orgauth/pkg/storage"
 	"orgauth/pkg/storage/dynamo"
+	"orgauth/pkg/storage/memory"
 	"orgauth/pkg/testkit/emulator"
+	"orgauth/pkg/testkit/fakekms"
+	"orgauth/pkg/testkit/jwttest"
 	"orgauth/pkg/wiring"
+	"orgauth/pkg/wiring/applicationsfn"
+	"orgauth/pkg/wiring/authorizefn"
+	"orgauth/pkg/wiring/callbackfn"
+	"orgauth/pkg/wiring/tokenfn"
+	"orgauth/pkg/wiring/wellknownfn"
 )
 
-// Stack is the emulators plus a wired App with a seeded M2M client.
+// Stack is a stage (on memory, or on the emulators) with a seeded
+// Enterprise Large organization and M2M client, and builds each function's
+// handler through the same constructor as its Lambda main.
 type Stack struct {
-	App          *wiring.App
+	t            testing.TB
+	Stage        *wiring.Stage
+	DB           *dynamodb.Client  // the emulator's client (StartStack only)
+	KMS          *kms.Client       // the emulator's client (StartStack only)
 	Env          map[string]string // the environment a function would get
 	OrgID        string
 	OwnerID      string // the user who created the seeded M2M application
@@ -68,16 +86,61 @@ func StartStack(t testing.TB, keySpec string) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := wiring.New(awsCfg, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	stage, err := wiring.NewAWS(awsCfg, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := seedStack(t, &stage, env)
+	s.DB, s.KMS = db, kmsClient
+	return s
+}
+
+// NewStack is a stage on memory storage with an in-process RS256 key:
+// what handler tests run on, with no emulator.
+func NewStack(t testing.TB) *Stack {
+	t.Helper()
+	env := map[string]string{
+		"ISSUER":            "https://auth.example.com",
+		"TABLE_NAME":        "orgauth-test",
+		"AUDIENCES":         "https://api.example.com",
+		"AWS_REGION":        "us-east-1",
+		"CONSOLE_CLIENT_ID": "console-test",
+		"SIGNING_KEY_IDS":   "in-memory",
+		"SSO_KEY_ID":        "in-memory-sso",
+	}
+	cfg, err := config.FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage := wiring.Stage{
+		Cfg: cfg, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: time.Now,
+		Store: MemoryStore(), Keys: jwttest.NewRSAKeySet(),
+		Metrics: metrics.New(io.Discard, "test", nil), KMS: fakekms.New(env["SSO_KEY_ID"]),
+	}
+	return seedStack(t, &stage, env)
+}
+
+// MemoryStore is an empty store in memory, with every storage concern.
+func MemoryStore() storage.Store {
+	return memoryStore{memory.New(), memory.NewSessions(), memory.NewKeySets()}
+}
+
+// memoryStore is the memory implementation of every storage concern.
+type memoryStore struct {
+	*memory.Store
+	*memory.SessionStore
+	*memory.KeySets
+}
+
+func seedStack(t testing.TB, app *wiring.Stage, env map[string]string) *Stack {
+	t.Helper()
+	ctx := context.Background()
 	now := time.Now().UTC()
 	org := domain.Organization{ID: domain.NewID(), Name: "Test", Plan: domain.PlanEnterpriseLarge, CreatedAt: now, UpdatedAt: now}
 	if err := app.Store.CreateOrganization(ctx, org); err != nil {
 		t.Fatal(err)
 	}
-	s := &Stack{App: app, Env: env, OrgID: org.ID, Audience: "https://api.example.com"}
+	s := &Stack{t: t, Stage: app, Env: env, OrgID: org.ID, Audience: "https://api.example.com"}
 	s.OwnerID = s.AddUser(t, org.ID, "owner-"+org.ID+"@example.com")
 	secret, hash := domain.NewSecret()
 	m2m := domain.Application{ClientID: domain.NewID(), OrganizationID: org.ID, Name: "m2m", Type: domain.ClientM2M,
@@ -94,7 +157,7 @@ func (s *Stack) AddOrganization(t testing.TB, plan domain.Plan) string {
 	t.Helper()
 	now := time.Now().UTC()
 	org := domain.Organization{ID: domain.NewID(), Name: "Org " + string(plan), Plan: plan, CreatedAt: now, UpdatedAt: now}
-	if err := s.App.Store.CreateOrganization(context.Background(), org); err != nil {
+	if err := s.Stage.Store.CreateOrganization(context.Background(), org); err != nil {
 		t.Fatal(err)
 	}
 	return org.ID
@@ -105,7 +168,7 @@ func (s *Stack) AddUser(t testing.TB, orgID, email string) string {
 	t.Helper()
 	now := time.Now().UTC()
 	u := domain.User{ID: domain.NewID(), OrganizationID: orgID, Email: email, Name: email, Role: domain.RoleMember, CreatedAt: now, UpdatedAt: now}
-	if err := s.App.Store.CreateUser(context.Background(), u); err != nil {
+	if err := s.Stage.Store.CreateUser(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
 	return u.ID
@@ -115,10 +178,36 @@ func (s *Stack) AddUser(t testing.TB, orgID, email string) string {
 // through sign-in, with the signer the token endpoint uses.
 func (s *Stack) UserToken(t testing.TB, userID, orgID string, lifetime time.Duration, audience string) string {
 	t.Helper()
-	raw, _, err := s.App.Issuer.AccessToken(context.Background(), jwt.AccessRequest{
-		Subject: userID, ClientID: s.App.Cfg.ConsoleClientID, OrgID: orgID, Audience: audience, Lifetime: lifetime, AuthTime: time.Now()})
+	raw, _, err := s.Stage.Issuer().AccessToken(context.Background(), jwt.AccessRequest{
+		Subject: userID, ClientID: s.Stage.Cfg.ConsoleClientID, OrgID: orgID, Audience: audience, Lifetime: lifetime, AuthTime: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return raw
 }
+
+// Handler builds a function's handler from the stack's stage through its
+// constructor, as the function's main does.
+func (s *Stack) Handler(build wiring.Constructor) http.Handler {
+	s.t.Helper()
+	h, err := build(*s.Stage)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return h
+}
+
+// Token is the token function's handler.
+func (s *Stack) Token() http.Handler { return s.Handler(tokenfn.New) }
+
+// WellKnown is the wellknown function's handler.
+func (s *Stack) WellKnown() http.Handler { return s.Handler(wellknownfn.New) }
+
+// Applications is the applications function's handler.
+func (s *Stack) Applications() http.Handler { return s.Handler(applicationsfn.New) }
+
+// Authorize is the authorize function's handler.
+func (s *Stack) Authorize() http.Handler { return s.Handler(authorizefn.New) }
+
+// Callback is the callback function's handler.
+func (s *Stack) Callback() http.Handler { return s.Handler(callbackfn.New) }

@@ -17,7 +17,7 @@ func (s *Stack) AddSPA(t testing.TB, orgID, callback, logout string) string {
 	app := domain.Application{ClientID: domain.NewID(), OrganizationID: orgID, Name: "spa", Type: domain.ClientSPA,
 		CallbackURLs: []string{callback}, LogoutURLs: []string{logout}, AllowedOrigins: []string{origin(callback)},
 		Scopes: []string{"read"}, CreatedBy: s.OwnerID, CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := s.App.Store.CreateApplication(context.Background(), app); err != nil {
+	if err := s.Stage.Store.CreateApplication(context.Background(), app); err != nil {
 		t.Fatal(err)
 	}
 	return app.ClientID
@@ -34,7 +34,7 @@ func (s *Stack) AddUserWithPassword(t testing.TB, orgID, email, pw string) strin
 	now := time.Now().UTC()
 	u := domain.User{ID: domain.NewID(), OrganizationID: orgID, Email: email, Name: email, Role: domain.RoleMember,
 		PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
-	if err := s.App.Store.CreateUser(context.Background(), u); err != nil {
+	if err := s.Stage.Store.CreateUser(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
 	return u.ID

@@ -16,7 +16,6 @@ import (
 
 	"orgauth/pkg/domain"
 	"orgauth/pkg/endpoints/applications"
-	"orgauth/pkg/endpoints/token"
 	"orgauth/pkg/jwt"
 	"orgauth/pkg/platform/httpx"
 	"orgauth/pkg/storage"
@@ -53,14 +52,13 @@ func (e *env) advance(d time.Duration) {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	st := testenv.StartStack(t, "ECC_NIST_P256")
+	st := testenv.NewStack(t)
 	e := &env{st: st, now: time.Now().UTC()}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	cfg := st.App.Cfg
-	verifier := jwt.NewVerifier(cfg.Issuer, st.App.Keys, e.clock)
-	e.api = httpx.Middleware(log, nil, applications.New(st.App.Store, verifier, applications.Config{Audience: cfg.ManagementAudience, UserClientID: cfg.ConsoleClientID, DefaultAccessTokenLifetime: time.Hour}, log, e.clock, storage.ErrInvalidCursor).Routes())
-	issuer := jwt.NewIssuer(cfg.Issuer, st.App.Keys, e.clock, nil)
-	e.tokenEP = token.New(st.App.Store, st.App.Store, issuer, token.Config{Audiences: cfg.TokenAudiences()}, log, e.clock).Routes()
+	cfg := st.Stage.Cfg
+	verifier := jwt.NewVerifier(cfg.Issuer, st.Stage.Keys, e.clock)
+	e.api = httpx.Middleware(log, nil, applications.New(st.Stage.Store, verifier, applications.Config{Audience: cfg.ManagementAudience, UserClientID: cfg.ConsoleClientID, DefaultAccessTokenLifetime: time.Hour}, log, e.clock, storage.ErrInvalidCursor).Routes())
+	e.tokenEP = st.WithClock(e.clock, st.Token)
 
 	e.org1 = st.OrgID
 	e.org2 = st.AddOrganization(t, domain.PlanTeam)
@@ -68,14 +66,14 @@ func newEnv(t *testing.T) *env {
 	e.member = st.AddUser(t, e.org1, "member@example.com")
 	e.outsider = st.AddUser(t, e.org2, "outsider@example.com")
 	mgmt := cfg.ManagementAudience
-	past := jwt.NewIssuer(cfg.Issuer, st.App.Keys, func() time.Time { return e.now.Add(-2 * time.Hour) }, nil)
+	past := jwt.NewIssuer(cfg.Issuer, st.Stage.Keys, func() time.Time { return e.now.Add(-2 * time.Hour) }, nil)
 	expired, _, err := past.AccessToken(context.Background(), jwt.AccessRequest{Subject: e.creator, ClientID: cfg.ConsoleClientID, OrgID: e.org1, Audience: mgmt, Lifetime: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The creator's token for the management audience, obtained by another
 	// of the organization's applications than the console.
-	otherApp, _, err := st.App.Issuer.AccessToken(context.Background(), jwt.AccessRequest{Subject: e.creator, ClientID: "some-spa", OrgID: e.org1, Audience: mgmt, Lifetime: time.Hour})
+	otherApp, _, err := st.Stage.Issuer().AccessToken(context.Background(), jwt.AccessRequest{Subject: e.creator, ClientID: "some-spa", OrgID: e.org1, Audience: mgmt, Lifetime: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +93,7 @@ func newEnv(t *testing.T) *env {
 }
 
 func otherIssuerToken(t *testing.T, st *testenv.Stack, sub, org, aud string) string {
-	iss := jwt.NewIssuer("https://evil.example.com", st.App.Keys, nil, nil)
+	iss := jwt.NewIssuer("https://evil.example.com", st.Stage.Keys, nil, nil)
 	raw, _, err := iss.AccessToken(context.Background(), jwt.AccessRequest{Subject: sub, ClientID: "x", OrgID: org, Audience: aud, Lifetime: time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -575,7 +573,7 @@ func TestListPagination(t *testing.T) {
 
 func TestDisabledUserRefused(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.st.App.Store.UpdateUser(context.Background(), e.member, func(u domain.User) (domain.User, error) {
+	if _, err := e.st.Stage.Store.UpdateUser(context.Background(), e.member, func(u domain.User) (domain.User, error) {
 		u.Disabled = true
 		return u, nil
 	}); err != nil {

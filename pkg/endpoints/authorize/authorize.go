@@ -11,6 +11,7 @@ import (
 
 	"orgauth/pkg/domain"
 	"orgauth/pkg/platform/config"
+	"orgauth/pkg/platform/required"
 )
 
 // Store is what the authorize function reads and writes.
@@ -93,33 +94,41 @@ type Config struct {
 	MaxFailuresPerAccount   int64         // default 50
 }
 
-// Handler serves /authorize, /login and /logout.
+// Deps is everything the sign-in endpoints need; every field is required.
+type Deps struct {
+	Store Store
+	Keys  Keys
+	// Upstream is the relying party of organizations' own providers.
+	Upstream Upstream
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// Handler serves /authorize, /login and /logout, and, built by
+// NewCallback, /callback.
 type Handler struct {
-	store  Store
-	keys   Keys
-	cfg    Config
-	log    *slog.Logger
-	now    func() time.Time
-	secure bool   // https issuer: Secure, __Host- cookies
-	origin string // the issuer's origin, which POST /login must come from
+	store    Store
+	keys     Keys
+	upstream Upstream
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
+	secure   bool   // https issuer: Secure, __Host- cookies
+	origin   string // the issuer's origin, which POST /login must come from
 
-	upstream Upstream     // nil: organization SSO is off
-	secrets  SecretOpener // nil: this function cannot finish SSO sign-ins (only callback can)
+	// secrets decrypts upstream client secrets: only the callback function
+	// has it (NewCallback); the authorize function sends users upstream
+	// without being able to decrypt any secret.
+	secrets SecretOpener
 }
 
-// WithSSO turns on organization SSO. The authorize function sends users
-// upstream and needs no secret; the callback function finishes their
-// sign-in and is the one given secrets, to decrypt the upstream client
-// secret.
-func (h *Handler) WithSSO(up Upstream, secrets SecretOpener) *Handler {
-	h.upstream, h.secrets = up, secrets
-	return h
-}
-
-// New returns the handler. now may be nil.
-func New(store Store, keys Keys, cfg Config, log *slog.Logger, now func() time.Time) *Handler {
-	if now == nil {
-		now = time.Now
+// New returns the authorize function's handler, or an error naming a
+// missing dependency.
+func New(d Deps, cfg Config) (*Handler, error) {
+	if err := required.Check("authorize endpoint", required.Dep{Name: "Store", Value: d.Store},
+		required.Dep{Name: "Keys", Value: d.Keys}, required.Dep{Name: "Upstream", Value: d.Upstream},
+		required.Dep{Name: "Log", Value: d.Log}, required.Dep{Name: "Now", Value: d.Now}); err != nil {
+		return nil, err
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -139,12 +148,36 @@ func New(store Store, keys Keys, cfg Config, log *slog.Logger, now func() time.T
 	if cfg.MaxFailuresPerIP <= 0 {
 		cfg.MaxFailuresPerIP = 20
 	}
-	h := &Handler{store: store, keys: keys, cfg: cfg, log: log, now: now}
-	if u, err := url.Parse(cfg.Issuer); err == nil {
-		h.secure = !(u.Scheme == "http" && config.IsLoopback(u.Hostname()))
-		h.origin = u.Scheme + "://" + u.Host
+	h := &Handler{store: d.Store, keys: d.Keys, upstream: d.Upstream, cfg: cfg, log: d.Log, now: d.Now}
+	h.secure, h.origin = issuerOrigin(cfg.Issuer)
+	return h, nil
+}
+
+// issuerOrigin is the issuer's origin, and whether cookies must be Secure
+// (every issuer but an http loopback one).
+func issuerOrigin(issuer string) (secure bool, origin string) {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return true, ""
 	}
-	return h
+	return !(u.Scheme == "http" && config.IsLoopback(u.Hostname())), u.Scheme + "://" + u.Host
+}
+
+// NewCallback returns the callback function's handler: GET /callback,
+// where organizations' providers send their users back. It alone is given
+// secrets, to decrypt the upstream client secret.
+func NewCallback(d Deps, secrets SecretOpener, cfg Config) (http.Handler, error) {
+	if err := required.Check("callback endpoint", required.Dep{Name: "Secrets", Value: secrets}); err != nil {
+		return nil, err
+	}
+	h, err := New(d, cfg)
+	if err != nil {
+		return nil, err
+	}
+	h.secrets = secrets
+	mux := http.NewServeMux()
+	mux.HandleFunc("/callback", h.callback)
+	return mux, nil
 }
 
 // Routes returns the handler for every path the authorize function serves.
@@ -153,13 +186,5 @@ func (h *Handler) Routes() http.Handler {
 	mux.HandleFunc("/authorize", h.authorize)
 	mux.HandleFunc("/login", h.login)
 	mux.HandleFunc("/logout", h.logout)
-	return mux
-}
-
-// CallbackRoutes returns the handler of the callback function: GET
-// /callback, where organizations' providers send their users back.
-func (h *Handler) CallbackRoutes() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/callback", h.callback)
 	return mux
 }

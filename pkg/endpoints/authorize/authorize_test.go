@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"orgauth/pkg/domain"
-	"orgauth/pkg/endpoints/authorize"
 	"orgauth/pkg/jwt"
 	"orgauth/pkg/platform/httpx"
 	"orgauth/test/testenv"
@@ -66,9 +65,8 @@ func (e *env) advance(d time.Duration) {
 // their own users, emails and source addresses.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	testenv.Require(t)
-	st := testenv.StartStack(t, "RSA_2048")
-	e := &env{st: st, now: time.Now().UTC(), issuer: st.App.Cfg.Issuer, mgmtAud: st.App.Cfg.ManagementAudience}
+	st := testenv.NewStack(t)
+	e := &env{st: st, now: time.Now().UTC(), issuer: st.Stage.Cfg.Issuer, mgmtAud: st.Stage.Cfg.ManagementAudience}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	e.org2 = st.AddOrganization(t, domain.PlanTeam)
 	e.spa = st.AddSPA(t, st.OrgID, callback, logoutURL)
@@ -76,10 +74,8 @@ func newEnv(t *testing.T) *env {
 	e.other = st.AddSPA(t, e.org2, callback, logoutURL)
 	// spa2 plays the developer console: the one client that may ask for
 	// the management audience.
-	e.h = httpx.Middleware(log, nil, authorize.New(st.App.Store, st.App.Keys, authorize.Config{
-		Issuer: e.issuer, Audiences: st.App.Cfg.TokenAudiences(), DefaultAudience: st.Audience,
-		ManagementAudience: e.mgmtAud, ManagementClientID: e.spa2,
-	}, log, e.clock).Routes())
+	st.Stage.Cfg.ConsoleClientID = e.spa2
+	e.h = httpx.Middleware(log, nil, st.WithClock(e.clock, st.Authorize))
 	return e
 }
 
@@ -330,11 +326,11 @@ func TestAuthorize(t *testing.T) {
 		if sess == nil || !sess.HttpOnly || !sess.Secure || sess.Path != "/" || sess.SameSite != http.SameSiteLaxMode || sess.MaxAge <= 0 {
 			t.Fatalf("session cookie %+v", sess)
 		}
-		code, err := e.st.App.Store.RedeemCode(ctx, domain.HashSecret(q.Get("code")), e.clock())
+		code, err := e.st.Stage.Store.RedeemCode(ctx, domain.HashSecret(q.Get("code")), e.clock())
 		if err != nil {
 			t.Fatal(err)
 		}
-		u, _ := e.st.App.Store.GetUserByEmail(ctx, email)
+		u, _ := e.st.Stage.Store.GetUserByEmail(ctx, email)
 		if code.ClientID != e.spa || code.UserID != u.ID || code.OrganizationID != e.st.OrgID || code.RedirectURI != callback ||
 			code.CodeChallenge != challenge || code.Nonce != "n-0S6" || strings.Join(code.Scopes, " ") != "openid profile email read" ||
 			code.Audience != e.st.Audience || code.SessionID == "" || code.AuthTime.IsZero() ||
@@ -420,8 +416,8 @@ func TestAuthorize(t *testing.T) {
 	t.Run("DisabledUserRefused", func(t *testing.T) {
 		t.Parallel()
 		email := e.user(t, e.st.OrgID, "dave")
-		u, _ := e.st.App.Store.GetUserByEmail(ctx, email)
-		if _, err := e.st.App.Store.UpdateUser(ctx, u.ID, func(u domain.User) (domain.User, error) { u.Disabled = true; return u, nil }); err != nil {
+		u, _ := e.st.Stage.Store.GetUserByEmail(ctx, email)
+		if _, err := e.st.Stage.Store.UpdateUser(ctx, u.ID, func(u domain.User) (domain.User, error) { u.Disabled = true; return u, nil }); err != nil {
 			t.Fatal(err)
 		}
 		b := e.browser()
@@ -453,7 +449,7 @@ func TestAuthorize(t *testing.T) {
 		if q.Get("code") == "" {
 			t.Fatalf("no code: %v", q)
 		}
-		if code, err := e.st.App.Store.RedeemCode(ctx, domain.HashSecret(q.Get("code")), e.clock()); err != nil || code.Audience != e.mgmtAud {
+		if code, err := e.st.Stage.Store.RedeemCode(ctx, domain.HashSecret(q.Get("code")), e.clock()); err != nil || code.Audience != e.mgmtAud {
 			t.Fatalf("console code %+v %v", code, err)
 		}
 		// prompt=none answers silently with a code.
@@ -465,8 +461,8 @@ func TestAuthorize(t *testing.T) {
 		// ...and with prompt=none answers login_required.
 		e.wantError(t, b.do(t, "GET", authzQuery(e.other, func(q url.Values) { q.Set("prompt", "none") }), nil), "login_required")
 		// A disabled user's session no longer signs in.
-		u, _ := e.st.App.Store.GetUserByEmail(ctx, email)
-		if _, err := e.st.App.Store.UpdateUser(ctx, u.ID, func(u domain.User) (domain.User, error) { u.Disabled = true; return u, nil }); err != nil {
+		u, _ := e.st.Stage.Store.GetUserByEmail(ctx, email)
+		if _, err := e.st.Stage.Store.UpdateUser(ctx, u.ID, func(u domain.User) (domain.User, error) { u.Disabled = true; return u, nil }); err != nil {
 			t.Fatal(err)
 		}
 		e.wantError(t, b.do(t, "GET", authzQuery(e.spa, func(q url.Values) { q.Set("prompt", "none") }), nil), "login_required")
@@ -509,7 +505,7 @@ func TestAuthorize(t *testing.T) {
 		}
 
 		// An expired ID token is a fine hint; it names the application.
-		past := jwt.NewIssuer(e.issuer, e.st.App.Keys, func() time.Time { return time.Now().Add(-48 * time.Hour) }, nil)
+		past := jwt.NewIssuer(e.issuer, e.st.Stage.Keys, func() time.Time { return time.Now().Add(-48 * time.Hour) }, nil)
 		hint, _, err := past.IDToken(ctx, jwt.IDRequest{Subject: "u", ClientID: e.spa, OrgID: e.st.OrgID, Lifetime: time.Hour})
 		if err != nil {
 			t.Fatal(err)
@@ -521,7 +517,7 @@ func TestAuthorize(t *testing.T) {
 		if b.cookies["__Host-orgauth_session"] != nil {
 			t.Fatal("the session cookie was not cleared")
 		}
-		if _, err := e.st.App.Store.GetSession(ctx, domain.HashSecret(session), e.clock()); err == nil {
+		if _, err := e.st.Stage.Store.GetSession(ctx, domain.HashSecret(session), e.clock()); err == nil {
 			t.Fatal("the session still exists")
 		}
 		// Replaying the old cookie signs nobody in.
@@ -531,7 +527,7 @@ func TestAuthorize(t *testing.T) {
 		// Without a return address: a page.
 		wantPage(t, b.do(t, "GET", "/logout", nil), 200, "signed out")
 		// Another issuer's token is refused.
-		foreign := jwt.NewIssuer("https://other-issuer.example.com", e.st.App.Keys, nil, nil)
+		foreign := jwt.NewIssuer("https://other-issuer.example.com", e.st.Stage.Keys, nil, nil)
 		fh, _, _ := foreign.IDToken(ctx, jwt.IDRequest{Subject: "u", ClientID: e.spa, Lifetime: time.Hour})
 		wantPage(t, b.do(t, "GET", "/logout?id_token_hint="+fh, nil), 400, "did not issue")
 	})

@@ -9,10 +9,15 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func testHandler(issuer string) *Handler {
-	return New(nil, nil, Config{Issuer: issuer}, slog.New(slog.NewJSONHandler(io.Discard, nil)), nil)
+	// The page helpers tested here touch no dependency; the constructor's
+	// required ones are present and inert.
+	h := &Handler{cfg: Config{Issuer: issuer}, log: slog.New(slog.NewJSONHandler(io.Discard, nil)), now: time.Now}
+	h.secure, h.origin = issuerOrigin(issuer)
+	return h
 }
 
 // The page escapes what others control (application names, login_hint),

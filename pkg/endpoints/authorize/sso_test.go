@@ -22,10 +22,8 @@ import (
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
 
 	"orgauth/pkg/domain"
-	"orgauth/pkg/endpoints/authorize"
 	"orgauth/pkg/platform/httpx"
 	"orgauth/pkg/platform/secretbox"
-	"orgauth/pkg/upstream"
 	"orgauth/test/testenv"
 )
 
@@ -197,19 +195,18 @@ func (s *syncBuffer) String() string {
 
 func newSSOEnv(t *testing.T, sso domain.SSO) *ssoEnv {
 	t.Helper()
-	testenv.Require(t)
-	st := testenv.StartStack(t, "ECC_NIST_P256")
-	e := &env{st: st, now: time.Now().UTC(), issuer: st.App.Cfg.Issuer, mgmtAud: st.App.Cfg.ManagementAudience}
+	st := testenv.NewStack(t)
+	e := &env{st: st, now: time.Now().UTC(), issuer: st.Stage.Cfg.Issuer, mgmtAud: st.Stage.Cfg.ManagementAudience}
 	e.spa = st.AddSPA(t, st.OrgID, callback, logoutURL)
 	secret := "upstream-secret-" + domain.NewID()
 	op := startTestOP(t, "orgauth-at-idp", secret)
-	box := secretbox.New(st.App.KMS, st.App.Cfg.SSOKeyID)
+	box := secretbox.New(st.Stage.KMS, st.Stage.Cfg.SSOKeyID)
 	ct, err := box.Encrypt(context.Background(), st.OrgID, []byte(secret))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sso.Issuer, sso.ClientID, sso.ClientSecretCiphertext = op.srv.URL, op.clientID, ct
-	if _, err := st.App.Store.UpdateOrganization(context.Background(), st.OrgID, func(o domain.Organization) (domain.Organization, error) {
+	if _, err := st.Stage.Store.UpdateOrganization(context.Background(), st.OrgID, func(o domain.Organization) (domain.Organization, error) {
 		o.SSO = &sso
 		return o, nil
 	}); err != nil {
@@ -217,13 +214,11 @@ func newSSOEnv(t *testing.T, sso domain.SSO) *ssoEnv {
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	up := upstream.New(upstream.Config{Timeout: 300 * time.Millisecond}, nil)
-	h := authorize.New(st.App.Store, st.App.Keys, authorize.Config{
-		Issuer: e.issuer, Audiences: st.App.Cfg.TokenAudiences(), DefaultAudience: st.Audience,
-	}, log, e.clock).WithSSO(up, box)
+	st.Stage.Log = log
+	st.Stage.Cfg.UpstreamTimeout = 300 * time.Millisecond
 	mux := http.NewServeMux()
-	mux.Handle("/callback", h.CallbackRoutes())
-	mux.Handle("/", h.Routes())
+	mux.Handle("/callback", st.WithClock(e.clock, st.Callback))
+	mux.Handle("/", st.WithClock(e.clock, st.Authorize))
 	e.h = httpx.Middleware(log, nil, mux)
 	return &ssoEnv{env: e, op: op, logs: logs, secret: secret}
 }
@@ -280,11 +275,11 @@ func TestSSOEnforced(t *testing.T) {
 		if b.cookies["__Host-orgauth_session"] == nil {
 			t.Fatal("no session after SSO")
 		}
-		code, err := e.st.App.Store.RedeemCode(ctx, domain.HashSecret(q.Get("code")), e.clock())
+		code, err := e.st.Stage.Store.RedeemCode(ctx, domain.HashSecret(q.Get("code")), e.clock())
 		if err != nil {
 			t.Fatal(err)
 		}
-		u, err := e.st.App.Store.GetUser(ctx, code.UserID)
+		u, err := e.st.Stage.Store.GetUser(ctx, code.UserID)
 		if err != nil || u.Email != "ann@example.org" || u.OrganizationID != e.st.OrgID || u.Role != domain.RoleMember || u.PasswordHash != "" {
 			t.Fatalf("provisioned user %+v %v", u, err)
 		}
@@ -292,7 +287,7 @@ func TestSSOEnforced(t *testing.T) {
 		b2 := e.browser()
 		auth = e.upstreamRedirect(t, b2.do(t, "GET", authzQuery(e.spa, nil), nil))
 		q = e.wantCode(t, b2.do(t, "GET", e.op.grant(t, auth, verified("sub-ann", "ann@example.org")), nil))
-		if code, err := e.st.App.Store.RedeemCode(ctx, domain.HashSecret(q.Get("code")), e.clock()); err != nil || code.UserID != u.ID {
+		if code, err := e.st.Stage.Store.RedeemCode(ctx, domain.HashSecret(q.Get("code")), e.clock()); err != nil || code.UserID != u.ID {
 			t.Fatalf("second sign-in: %+v %v", code, err)
 		}
 	})
@@ -303,11 +298,11 @@ func TestSSOEnforced(t *testing.T) {
 		b := e.browser()
 		auth := e.upstreamRedirect(t, b.do(t, "GET", authzQuery(e.spa, nil), nil))
 		q := e.wantCode(t, b.do(t, "GET", e.op.grant(t, auth, verified("sub-bea", email)), nil))
-		code, err := e.st.App.Store.RedeemCode(ctx, domain.HashSecret(q.Get("code")), e.clock())
+		code, err := e.st.Stage.Store.RedeemCode(ctx, domain.HashSecret(q.Get("code")), e.clock())
 		if err != nil || code.UserID != id {
 			t.Fatalf("code %+v %v, want user %s", code, err, id)
 		}
-		if l, err := e.st.App.Store.GetUpstreamLink(ctx, e.op.srv.URL, "sub-bea"); err != nil || l.UserID != id {
+		if l, err := e.st.Stage.Store.GetUpstreamLink(ctx, e.op.srv.URL, "sub-bea"); err != nil || l.UserID != id {
 			t.Fatalf("link %+v %v", l, err)
 		}
 	})
@@ -392,7 +387,7 @@ func TestSSOEnforced(t *testing.T) {
 		b := np.browser()
 		auth := np.upstreamRedirect(t, b.do(t, "GET", authzQuery(np.spa, nil), nil))
 		wantPage(t, b.do(t, "GET", np.op.grant(t, auth, verified("sub-new", "new@example.org")), nil), 403, "no account for your email")
-		if _, err := np.st.App.Store.GetUserByEmail(ctx, "new@example.org"); err == nil {
+		if _, err := np.st.Stage.Store.GetUserByEmail(ctx, "new@example.org"); err == nil {
 			t.Fatal("a user was provisioned")
 		}
 	})
@@ -441,7 +436,7 @@ func TestSSOHomeRealmDiscovery(t *testing.T) {
 
 	// SSO limited to other applications leaves this one on passwords.
 	other := e.st.AddSPA(t, e.st.OrgID, "https://other.example.com/cb", "https://other.example.com/")
-	if _, err := e.st.App.Store.UpdateOrganization(context.Background(), e.st.OrgID, func(o domain.Organization) (domain.Organization, error) {
+	if _, err := e.st.Stage.Store.UpdateOrganization(context.Background(), e.st.OrgID, func(o domain.Organization) (domain.Organization, error) {
 		o.SSO.Applications = []string{other}
 		return o, nil
 	}); err != nil {

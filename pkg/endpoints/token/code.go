@@ -40,7 +40,7 @@ func (h *Handler) authorizationCode(ctx context.Context, req *request) (*tokenRe
 	}
 	now := h.now()
 	hash := domain.HashSecret(raw)
-	code, err := h.signIn.Flows.RedeemCode(ctx, hash, now)
+	code, err := h.store.RedeemCode(ctx, hash, now)
 	switch {
 	case errors.Is(err, domain.ErrAlreadyUsed):
 		h.log.WarnContext(ctx, "authorization code replayed", "event", "code_replayed", "request_id", httpx.RequestID(ctx),
@@ -84,15 +84,15 @@ func (h *Handler) authorizationCode(ctx context.Context, req *request) (*tokenRe
 	if slices.Contains(code.Scopes, "offline_access") {
 		familyID = domain.NewID()
 	}
-	if err := h.signIn.Flows.RecordCodeIssue(ctx, hash, familyID, []string{g.jti}); err != nil {
+	if err := h.store.RecordCodeIssue(ctx, hash, familyID, []string{g.jti}); err != nil {
 		return nil, fmt.Errorf("record what the code issues: %w", err)
 	}
 	if familyID != "" {
 		g.family = &domain.RefreshFamily{
 			ID: familyID, ClientID: app.ClientID, UserID: user.ID, OrganizationID: app.OrganizationID,
-			CreatedAt: now, ExpiresAt: now.Add(h.signIn.RefreshTokenLifetime),
+			CreatedAt: now, ExpiresAt: now.Add(h.cfg.RefreshTokenLifetime),
 		}
-		err := h.signIn.Flows.CreateRefreshFamily(ctx, *g.family)
+		err := h.store.CreateRefreshFamily(ctx, *g.family)
 		if errors.Is(err, domain.ErrAlreadyExists) {
 			// A replay got here first and created the family revoked.
 			return nil, oauth.InvalidGrant("the authorization code has already been used")
@@ -114,7 +114,7 @@ func (h *Handler) authorizationCode(ctx context.Context, req *request) (*tokenRe
 // activeUser loads the user a grant is for: it must exist, be enabled and
 // still belong to the client's organization.
 func (h *Handler) activeUser(ctx context.Context, id, orgID string) (domain.User, error) {
-	u, err := h.signIn.Users.GetUser(ctx, id)
+	u, err := h.store.GetUser(ctx, id)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 		return domain.User{}, oauth.InvalidGrant("the user no longer exists")
@@ -159,13 +159,13 @@ func (h *Handler) issueUserTokens(ctx context.Context, g grant, now time.Time) (
 	}
 	audience := g.audience
 	if audience == "" {
-		audience = h.signIn.Issuer
+		audience = h.cfg.Issuer
 	}
 	lifetime := g.app.AccessTokenLifetime
 	if lifetime <= 0 {
 		lifetime = h.cfg.DefaultAccessTokenLifetime
 	}
-	access, claims, err := h.issuer.AccessToken(ctx, jwt.AccessRequest{
+	access, claims, err := h.tokens.AccessToken(ctx, jwt.AccessRequest{
 		Subject: g.user.ID, ClientID: g.app.ClientID, OrgID: g.app.OrganizationID, Audience: audience,
 		Scopes: scopes, Lifetime: lifetime, AuthTime: g.authTime, ID: g.jti,
 	})
@@ -178,21 +178,21 @@ func (h *Handler) issueUserTokens(ctx context.Context, g grant, now time.Time) (
 		rt := domain.RefreshToken{
 			Hash: hash, FamilyID: g.family.ID, ClientID: g.app.ClientID, UserID: g.user.ID, OrganizationID: g.app.OrganizationID,
 			Scopes: g.scopes, Audience: g.audience, AuthTime: g.authTime, IssuedAt: now,
-			IdleExpiresAt: minTime(now.Add(h.signIn.RefreshIdleTimeout), g.family.ExpiresAt), AbsoluteExpiresAt: g.family.ExpiresAt,
+			IdleExpiresAt: minTime(now.Add(h.cfg.RefreshIdleTimeout), g.family.ExpiresAt), AbsoluteExpiresAt: g.family.ExpiresAt,
 			AccessTokenID: claims.ID, AccessTokenExpiresAt: claims.Expiry.Time(),
 		}
-		if err := h.signIn.Flows.CreateRefreshToken(ctx, rt); err != nil {
+		if err := h.store.CreateRefreshToken(ctx, rt); err != nil {
 			return nil, jwt.AccessClaims{}, fmt.Errorf("store refresh token: %w", err)
 		}
 		// A revocation of the family that ran meanwhile marked the family
 		// before listing its tokens: either it listed this one (and
 		// revoked its access token), or the family reads revoked now.
-		fam, err := h.signIn.Flows.GetRefreshFamily(ctx, g.family.ID, now)
+		fam, err := h.store.GetRefreshFamily(ctx, g.family.ID, now)
 		if err != nil && !errors.Is(err, domain.ErrNotFound) {
 			return nil, jwt.AccessClaims{}, fmt.Errorf("load refresh family: %w", err)
 		}
 		if err != nil || fam.Revoked {
-			if err := h.signIn.Flows.RevokeJTI(ctx, claims.ID, claims.Expiry.Time()); err != nil {
+			if err := h.store.RevokeJTI(ctx, claims.ID, claims.Expiry.Time()); err != nil {
 				return nil, jwt.AccessClaims{}, fmt.Errorf("revoke jti: %w", err)
 			}
 			return nil, jwt.AccessClaims{}, oauth.InvalidGrant("the grant was revoked")
@@ -200,9 +200,9 @@ func (h *Handler) issueUserTokens(ctx context.Context, g grant, now time.Time) (
 		resp.RefreshToken = raw
 	}
 	if slices.Contains(scopes, "openid") {
-		idt, _, err := h.signIn.IDTokens.IDToken(ctx, jwt.IDRequest{
+		idt, _, err := h.tokens.IDToken(ctx, jwt.IDRequest{
 			Subject: g.user.ID, ClientID: g.app.ClientID, OrgID: g.app.OrganizationID, AuthTime: g.authTime,
-			Nonce: g.nonce, AccessToken: access, Lifetime: h.signIn.IDTokenLifetime, Scopes: scopes,
+			Nonce: g.nonce, AccessToken: access, Lifetime: h.cfg.IDTokenLifetime, Scopes: scopes,
 			User: jwt.UserClaims{Email: g.user.Email, Name: g.user.Name},
 		})
 		if err != nil {
@@ -230,9 +230,9 @@ func minTime(a, b time.Time) time.Time {
 // redeeming and recording finds nothing to revoke.
 func (h *Handler) revokeIssued(ctx context.Context, code domain.AuthorizationCode, now time.Time) error {
 	if id := code.IssuedFamilyID; id != "" {
-		err := h.signIn.Flows.CreateRefreshFamily(ctx, domain.RefreshFamily{
+		err := h.store.CreateRefreshFamily(ctx, domain.RefreshFamily{
 			ID: id, ClientID: code.ClientID, UserID: code.UserID, OrganizationID: code.OrganizationID,
-			CreatedAt: now, ExpiresAt: now.Add(h.signIn.RefreshTokenLifetime), Revoked: true, RevokedAt: now,
+			CreatedAt: now, ExpiresAt: now.Add(h.cfg.RefreshTokenLifetime), Revoked: true, RevokedAt: now,
 		})
 		if errors.Is(err, domain.ErrAlreadyExists) {
 			err = h.revokeFamily(ctx, id, now)
@@ -242,7 +242,7 @@ func (h *Handler) revokeIssued(ctx context.Context, code domain.AuthorizationCod
 		}
 	}
 	for _, jti := range code.IssuedAccessJTIs {
-		if err := h.signIn.Flows.RevokeJTI(ctx, jti, code.RedeemedAt.Add(replayedJTILifetime)); err != nil {
+		if err := h.store.RevokeJTI(ctx, jti, code.RedeemedAt.Add(replayedJTILifetime)); err != nil {
 			return fmt.Errorf("revoke jti: %w", err)
 		}
 	}
@@ -254,14 +254,14 @@ func (h *Handler) revokeIssued(ctx context.Context, code domain.AuthorizationCod
 // written first: from then on no token of the family is honoured, even if
 // listing the tokens fails.
 func (h *Handler) revokeFamily(ctx context.Context, familyID string, now time.Time) error {
-	err := h.signIn.Flows.RevokeRefreshFamily(ctx, familyID, now)
+	err := h.store.RevokeRefreshFamily(ctx, familyID, now)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil // expired: nothing of it is valid any more
 	}
 	if err != nil {
 		return fmt.Errorf("revoke refresh family: %w", err)
 	}
-	tokens, err := h.signIn.Flows.ListRefreshTokens(ctx, familyID)
+	tokens, err := h.store.ListRefreshTokens(ctx, familyID)
 	if err != nil {
 		return fmt.Errorf("list refresh family: %w", err)
 	}
@@ -269,7 +269,7 @@ func (h *Handler) revokeFamily(ctx context.Context, familyID string, now time.Ti
 		if rt.AccessTokenID == "" || !now.Before(rt.AccessTokenExpiresAt) {
 			continue
 		}
-		if err := h.signIn.Flows.RevokeJTI(ctx, rt.AccessTokenID, rt.AccessTokenExpiresAt); err != nil {
+		if err := h.store.RevokeJTI(ctx, rt.AccessTokenID, rt.AccessTokenExpiresAt); err != nil {
 			return fmt.Errorf("revoke jti: %w", err)
 		}
 	}

@@ -39,7 +39,7 @@ func (e *flowEnv) clock() time.Time {
 
 func newFlowEnv(t *testing.T) *flowEnv {
 	t.Helper()
-	st := testenv.StartStack(t, "RSA_2048")
+	st := testenv.NewStack(t)
 	e := &flowEnv{st: st, redirect: "https://spa.example.com/cb", origin: "https://spa.example.com", now: time.Now()}
 	e.spa = st.AddSPA(t, st.OrgID, e.redirect, "https://spa.example.com/bye")
 	e.other = st.AddSPA(t, st.OrgID, "https://other.example.com/cb", "https://other.example.com/bye")
@@ -47,8 +47,8 @@ func newFlowEnv(t *testing.T) *flowEnv {
 	return e
 }
 
-func (e *flowEnv) token() http.Handler     { return e.st.WithClock(e.clock, e.st.App.Token) }
-func (e *flowEnv) wellKnown() http.Handler { return e.st.WithClock(e.clock, e.st.App.WellKnown) }
+func (e *flowEnv) token() http.Handler     { return e.st.WithClock(e.clock, e.st.Token) }
+func (e *flowEnv) wellKnown() http.Handler { return e.st.WithClock(e.clock, e.st.WellKnown) }
 
 func (e *flowEnv) code(t *testing.T, mod func(*testenv.CodeGrant)) (code, verifier string) {
 	t.Helper()
@@ -105,7 +105,7 @@ func wantError(t *testing.T, resp *http.Response, body map[string]any, status in
 func TestSignInFlows(t *testing.T) {
 	e := newFlowEnv(t)
 	ctx := context.Background()
-	verifier := jwt.NewVerifier(e.st.App.Cfg.Issuer, e.st.App.Keys, nil)
+	verifier := jwt.NewVerifier(e.st.Stage.Cfg.Issuer, e.st.Stage.Keys, nil)
 
 	t.Run("code exchange", func(t *testing.T) {
 		h := e.token()
@@ -151,7 +151,7 @@ func TestSignInFlows(t *testing.T) {
 		}
 		// No API asked for: the token is for orgauth itself, which
 		// /userinfo accepts, but without openid it answers 403.
-		if _, err := verifier.VerifyAccessToken(ctx, body["access_token"].(string), e.st.App.Cfg.Issuer); err != nil {
+		if _, err := verifier.VerifyAccessToken(ctx, body["access_token"].(string), e.st.Stage.Cfg.Issuer); err != nil {
 			t.Fatal(err)
 		}
 		resp, _ = e.userinfo(t, body["access_token"].(string))
@@ -202,13 +202,13 @@ func TestSignInFlows(t *testing.T) {
 		})
 		t.Run("expired by the clock", func(t *testing.T) {
 			code, v := e.code(t, nil)
-			later := e.st.WithClock(func() time.Time { return e.clock().Add(61 * time.Second) }, e.st.App.Token)
+			later := e.st.WithClock(func() time.Time { return e.clock().Add(61 * time.Second) }, e.st.Token)
 			resp, body := e.exchange(t, later, code, v)
 			wantError(t, resp, body, 400, "invalid_grant")
 		})
 		t.Run("disabled user", func(t *testing.T) {
 			u := e.st.AddUser(t, e.st.OrgID, "off-"+domain.NewID()+"@example.com")
-			if _, err := e.st.App.Store.UpdateUser(ctx, u, func(x domain.User) (domain.User, error) { x.Disabled = true; return x, nil }); err != nil {
+			if _, err := e.st.Stage.Store.UpdateUser(ctx, u, func(x domain.User) (domain.User, error) { x.Disabled = true; return x, nil }); err != nil {
 				t.Fatal(err)
 			}
 			code, v := e.code(t, func(g *testenv.CodeGrant) { g.UserID = u })
@@ -262,7 +262,7 @@ func TestSignInFlows(t *testing.T) {
 		resp, body = testenv.Do(t, h, testenv.Call{Path: "/oauth/token", Form: url.Values{"grant_type": {"refresh_token"}, "refresh_token": {third["refresh_token"].(string)}, "client_id": {e.other}}})
 		wantError(t, resp, body, 400, "invalid_grant")
 		// Reuse after the grace revokes the family, the live token too.
-		later := e.st.WithClock(func() time.Time { return e.clock().Add(11 * time.Second) }, e.st.App.Token)
+		later := e.st.WithClock(func() time.Time { return e.clock().Add(11 * time.Second) }, e.st.Token)
 		resp, body = e.refresh(t, later, rt2)
 		wantError(t, resp, body, 400, "invalid_grant")
 		resp, body = e.refresh(t, later, third["refresh_token"].(string))
@@ -276,7 +276,7 @@ func TestSignInFlows(t *testing.T) {
 		h := e.token()
 		code, v := e.code(t, nil)
 		_, first := e.exchange(t, h, code, v)
-		idle := e.st.WithClock(func() time.Time { return e.clock().Add(7*24*time.Hour + time.Second) }, e.st.App.Token)
+		idle := e.st.WithClock(func() time.Time { return e.clock().Add(7*24*time.Hour + time.Second) }, e.st.Token)
 		resp, body := e.refresh(t, idle, first["refresh_token"].(string))
 		wantError(t, resp, body, 400, "invalid_grant")
 
@@ -286,14 +286,14 @@ func TestSignInFlows(t *testing.T) {
 		// Used every 6 days, a family still ends 30 days after sign-in.
 		for day := 6; day < 30; day += 6 {
 			at := e.clock().Add(time.Duration(day) * 24 * time.Hour)
-			resp, body := e.refresh(t, e.st.WithClock(func() time.Time { return at }, e.st.App.Token), rt)
+			resp, body := e.refresh(t, e.st.WithClock(func() time.Time { return at }, e.st.Token), rt)
 			if resp.StatusCode != 200 {
 				t.Fatalf("day %d: %d %v", day, resp.StatusCode, body)
 			}
 			rt = body["refresh_token"].(string)
 		}
 		end := e.clock().Add(30*24*time.Hour + time.Second)
-		resp, body = e.refresh(t, e.st.WithClock(func() time.Time { return end }, e.st.App.Token), rt)
+		resp, body = e.refresh(t, e.st.WithClock(func() time.Time { return end }, e.st.Token), rt)
 		wantError(t, resp, body, 400, "invalid_grant")
 	})
 
@@ -304,7 +304,7 @@ func TestSignInFlows(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Fatalf("%d %v", resp.StatusCode, first)
 		}
-		if err := e.st.App.Store.DeleteApplication(ctx, spa); err != nil {
+		if err := e.st.Stage.Store.DeleteApplication(ctx, spa); err != nil {
 			t.Fatal(err)
 		}
 		resp, body := testenv.Do(t, e.token(), testenv.Call{Path: "/oauth/token", Form: url.Values{"grant_type": {"refresh_token"}, "refresh_token": {first["refresh_token"].(string)}, "client_id": {spa}}})
@@ -372,7 +372,7 @@ func TestSignInFlows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ok, err := e.st.App.Store.IsJTIRevoked(ctx, claims.ID, time.Now()); err != nil || !ok {
+		if ok, err := e.st.Stage.Store.IsJTIRevoked(ctx, claims.ID, time.Now()); err != nil || !ok {
 			t.Fatalf("jti not revoked: %v %v", ok, err)
 		}
 	})
@@ -446,7 +446,7 @@ func TestSignInFlows(t *testing.T) {
 
 	t.Run("discovery metadata", func(t *testing.T) {
 		resp, md := testenv.Do(t, e.wellKnown(), testenv.Call{Method: http.MethodGet, Path: "/.well-known/openid-configuration"})
-		iss := e.st.App.Cfg.Issuer
+		iss := e.st.Stage.Cfg.Issuer
 		if resp.StatusCode != 200 || md["authorization_endpoint"] != iss+"/authorize" || md["userinfo_endpoint"] != iss+"/userinfo" ||
 			md["revocation_endpoint"] != iss+"/oauth/revoke" || md["end_session_endpoint"] != iss+"/logout" ||
 			md["authorization_response_iss_parameter_supported"] != true {
@@ -488,7 +488,7 @@ func parseID(t *testing.T, e *flowEnv, raw string) map[string]any {
 	if typ := tok.Headers[0].ExtraHeaders[jose.HeaderType]; typ != "JWT" {
 		t.Fatalf("typ %v", typ)
 	}
-	set, err := e.st.App.Keys.Published(context.Background())
+	set, err := e.st.Stage.Keys.Published(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -496,7 +496,7 @@ func parseID(t *testing.T, e *flowEnv, raw string) map[string]any {
 	if err := tok.Claims(set.Key(tok.Headers[0].KeyID)[0].Key, &m); err != nil {
 		t.Fatal(err)
 	}
-	if m["iss"] != e.st.App.Cfg.Issuer {
+	if m["iss"] != e.st.Stage.Cfg.Issuer {
 		t.Fatalf("iss %v", m["iss"])
 	}
 	return m

@@ -52,9 +52,6 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) introspectRequest(r *http.Request) (introspection, error) {
-	if h.signIn == nil {
-		return inactive, oauth.InvalidRequest("token introspection is not enabled on this server")
-	}
 	form, err := oauth.ParseForm(r)
 	if err != nil {
 		return inactive, err
@@ -86,7 +83,7 @@ func (h *Handler) introspectAccess(ctx context.Context, raw, org string) (intros
 	if err != nil || !ok || c.OrgID != org {
 		return inactive, false, err
 	}
-	revoked, err := h.signIn.Flows.IsJTIRevoked(ctx, c.ID, h.now())
+	revoked, err := h.store.IsJTIRevoked(ctx, c.ID, h.now())
 	if err != nil {
 		return inactive, false, fmt.Errorf("revocation list: %w", err)
 	}
@@ -102,7 +99,7 @@ func (h *Handler) introspectAccess(ctx context.Context, raw, org string) (intros
 
 func (h *Handler) introspectRefresh(ctx context.Context, raw, org string) (introspection, bool, error) {
 	now := h.now()
-	rt, err := h.signIn.Flows.GetRefreshToken(ctx, domain.HashSecret(raw), now)
+	rt, err := h.store.GetRefreshToken(ctx, domain.HashSecret(raw), now)
 	if errors.Is(err, domain.ErrNotFound) {
 		return inactive, false, nil
 	}
@@ -114,7 +111,7 @@ func (h *Handler) introspectRefresh(ctx context.Context, raw, org string) (intro
 	if rt.OrganizationID != org || !rt.RotatedAt.IsZero() || !now.Before(rt.IdleExpiresAt) {
 		return inactive, true, nil
 	}
-	fam, err := h.signIn.Flows.GetRefreshFamily(ctx, rt.FamilyID, now)
+	fam, err := h.store.GetRefreshFamily(ctx, rt.FamilyID, now)
 	if errors.Is(err, domain.ErrNotFound) || (err == nil && fam.Revoked) {
 		return inactive, true, nil
 	}

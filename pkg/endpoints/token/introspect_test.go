@@ -55,7 +55,7 @@ func TestIntrospection(t *testing.T) {
 
 	// A refresh token unused past its idle timeout (7 days) is inactive,
 	// though its absolute lifetime runs on.
-	idle := e.st.WithClock(func() time.Time { return e.clock().Add(7*24*time.Hour + time.Second) }, e.st.App.Token)
+	idle := e.st.WithClock(func() time.Time { return e.clock().Add(7*24*time.Hour + time.Second) }, e.st.Token)
 	resp, body := testenv.Do(t, idle, testenv.Call{Path: "/oauth/introspect", Form: url.Values{
 		"client_id": {e.st.ClientID}, "client_secret": {e.st.ClientSecret}, "token": {refresh}}})
 	if resp.StatusCode != 200 || body["active"] != false || len(body) != 1 {
@@ -72,7 +72,7 @@ func TestIntrospection(t *testing.T) {
 	}
 
 	// Expired.
-	past := jwt.NewIssuer(e.st.App.Cfg.Issuer, e.st.App.Keys, func() time.Time { return time.Now().Add(-2 * time.Hour) }, nil)
+	past := jwt.NewIssuer(e.st.Stage.Cfg.Issuer, e.st.Stage.Keys, func() time.Time { return time.Now().Add(-2 * time.Hour) }, nil)
 	old, _, err := past.AccessToken(ctx, jwt.AccessRequest{Subject: e.st.ClientID, ClientID: e.st.ClientID, OrgID: e.st.OrgID, Audience: e.st.Audience, Lifetime: time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +83,7 @@ func TestIntrospection(t *testing.T) {
 
 	// Another organization's token, and garbage.
 	other := e.st.AddOrganization(t, domain.PlanEnterpriseLarge)
-	foreign, _, err := e.st.App.Issuer.AccessToken(ctx, jwt.AccessRequest{Subject: "x", ClientID: "x", OrgID: other, Audience: e.st.Audience, Lifetime: time.Hour})
+	foreign, _, err := e.st.Stage.Issuer().AccessToken(ctx, jwt.AccessRequest{Subject: "x", ClientID: "x", OrgID: other, Audience: e.st.Audience, Lifetime: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 	}
 	now := h.now()
 	hash := domain.HashSecret(raw)
-	rt, err := h.signIn.Flows.GetRefreshToken(ctx, hash, now)
+	rt, err := h.store.GetRefreshToken(ctx, hash, now)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil, oauth.InvalidGrant("the refresh token is invalid or expired")
 	}
@@ -50,7 +50,7 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 	if rt.ClientID != app.ClientID {
 		return nil, oauth.InvalidGrant("the refresh token was issued to another client")
 	}
-	family, err := h.signIn.Flows.GetRefreshFamily(ctx, rt.FamilyID, now)
+	family, err := h.store.GetRefreshFamily(ctx, rt.FamilyID, now)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 		return nil, oauth.InvalidGrant("the refresh token is invalid or expired")
@@ -84,7 +84,7 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 			}
 		}
 	}
-	rotated, err := h.signIn.Flows.RotateRefreshToken(ctx, hash, now)
+	rotated, err := h.store.RotateRefreshToken(ctx, hash, now)
 	switch {
 	case errors.Is(err, domain.ErrAlreadyUsed):
 		return nil, h.reuse(ctx, rotated, now) // lost the race to a concurrent use
@@ -107,7 +107,7 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 
 // reuse handles a rotated refresh token presented again; see refreshToken.
 func (h *Handler) reuse(ctx context.Context, rt domain.RefreshToken, now time.Time) error {
-	if now.Sub(rt.RotatedAt) <= h.signIn.RefreshReuseGrace {
+	if now.Sub(rt.RotatedAt) <= h.cfg.RefreshReuseGrace {
 		h.log.InfoContext(ctx, "rotated refresh token reused within the grace period", "event", "refresh_reuse_grace",
 			"request_id", httpx.RequestID(ctx), "source_ip", httpx.SourceIPFrom(ctx), "client_id", rt.ClientID,
 			"user_id", rt.UserID, "family_id", rt.FamilyID)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"testing"
@@ -13,8 +11,7 @@ import (
 
 	"orgauth/pkg/domain"
 	"orgauth/pkg/endpoints/token"
-	"orgauth/pkg/jwt"
-	"orgauth/pkg/storage/memory"
+	"orgauth/pkg/storage"
 	"orgauth/pkg/testkit/jwttest"
 	"orgauth/test/testenv"
 )
@@ -22,7 +19,7 @@ import (
 // racingFlows runs a hook before the first CreateRefreshFamily, to put a
 // replay between a code's redemption and the family's creation.
 type racingFlows struct {
-	*memory.Store
+	storage.Store
 	before        func()
 	beforeRefresh func() // before the next CreateRefreshToken
 }
@@ -46,7 +43,7 @@ func (r *racingFlows) CreateRefreshFamily(ctx context.Context, f domain.RefreshF
 // racingEnv is the token endpoint on the in-memory store with racingFlows,
 // an SPA, its user, and one code of theirs (raw, its hash) for the verifier.
 type racingEnv struct {
-	st    *memory.Store
+	st    storage.Store
 	flows *racingFlows
 	h     http.Handler
 	now   time.Time
@@ -61,7 +58,7 @@ func newRacingEnv(t *testing.T) *racingEnv {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	st := memory.New()
+	st := testenv.MemoryStore()
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -78,12 +75,9 @@ func newRacingEnv(t *testing.T) *racingEnv {
 		CodeChallenge: base64.RawURLEncoding.EncodeToString(sum[:]), Scopes: []string{"openid", "offline_access"},
 		Audience: audience, ExpiresAt: now.Add(time.Minute),
 	}))
-	keys := jwttest.NewKeySet()
-	iss := jwt.NewIssuer(issuer, keys, clock, nil)
 	flows := &racingFlows{Store: st}
-	h := token.New(st, st, iss, token.Config{Audiences: []string{audience}}, slog.New(slog.NewTextHandler(io.Discard, nil)), clock).
-		WithSignIn(token.SignIn{Flows: flows, Users: st, IDTokens: iss, Verifier: jwt.NewVerifier(issuer, keys, clock), Issuer: issuer,
-			RefreshTokenLifetime: time.Hour, RefreshIdleTimeout: time.Hour}).Routes()
+	h := newHandler(t, flows, jwttest.NewKeySet(), clock, token.Config{Issuer: issuer, Audiences: []string{audience},
+		RefreshTokenLifetime: time.Hour, RefreshIdleTimeout: time.Hour}).Routes()
 	return &racingEnv{st: st, flows: flows, h: h, now: now, code: raw, hash: hash}
 }
 

@@ -49,9 +49,6 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) revokeRequest(r *http.Request) (*request, error) {
-	if h.signIn == nil {
-		return nil, oauth.InvalidRequest("token revocation is not enabled on this server")
-	}
 	form, err := oauth.ParseForm(r)
 	if err != nil {
 		return nil, err
@@ -83,7 +80,7 @@ func (h *Handler) revokeRequest(r *http.Request) (*request, error) {
 
 func (h *Handler) revokeRefreshToken(ctx context.Context, client domain.Application, raw string) (bool, error) {
 	now := h.now()
-	rt, err := h.signIn.Flows.GetRefreshToken(ctx, domain.HashSecret(raw), now)
+	rt, err := h.store.GetRefreshToken(ctx, domain.HashSecret(raw), now)
 	if errors.Is(err, domain.ErrNotFound) {
 		return false, nil
 	}
@@ -107,7 +104,7 @@ func (h *Handler) revokeAccessToken(ctx context.Context, client domain.Applicati
 	if claims.ClientID != client.ClientID {
 		return true, oauth.UnauthorizedClient("the token was not issued to this client")
 	}
-	if err := h.signIn.Flows.RevokeJTI(ctx, claims.ID, claims.Expiry.Time()); err != nil {
+	if err := h.store.RevokeJTI(ctx, claims.ID, claims.Expiry.Time()); err != nil {
 		return true, fmt.Errorf("revoke jti: %w", err)
 	}
 	h.log.InfoContext(ctx, "access token revoked", "event", "access_revoked", "request_id", httpx.RequestID(ctx),
@@ -120,11 +117,11 @@ func (h *Handler) revokeAccessToken(ctx context.Context, client domain.Applicati
 // that asked for none). ok is false for anything else.
 func (h *Handler) accessClaims(ctx context.Context, raw string) (claims jwt.AccessClaims, ok bool, err error) {
 	audiences := slices.Clone(h.cfg.Audiences)
-	if h.signIn.Issuer != "" {
-		audiences = append(audiences, h.signIn.Issuer)
+	if h.cfg.Issuer != "" {
+		audiences = append(audiences, h.cfg.Issuer)
 	}
 	for _, aud := range audiences {
-		claims, err := h.signIn.Verifier.VerifyAccessToken(ctx, raw, aud)
+		claims, err := h.verifier.VerifyAccessToken(ctx, raw, aud)
 		if errors.Is(err, jwt.ErrInvalidToken) {
 			continue
 		}

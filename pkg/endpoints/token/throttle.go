@@ -42,30 +42,12 @@ type throttle struct {
 	blocked map[string]time.Time // key -> end of its window
 }
 
-// WithThrottle enables throttling of failed client authentications.
-func (h *Handler) WithThrottle(store FailureCounter, cfg ThrottleConfig) *Handler {
-	if cfg.Window <= 0 {
-		cfg.Window = 15 * time.Minute
-	}
-	if cfg.PerClientIP <= 0 {
-		cfg.PerClientIP = 20
-	}
-	if cfg.PerIP <= 0 {
-		cfg.PerIP = 100
-	}
-	h.throttle = &throttle{store: store, cfg: cfg, blocked: map[string]time.Time{}}
-	return h
-}
-
 func throttleKeys(clientID, ip string) []string {
 	return []string{"client-auth#client-ip#" + clientID + "#" + ip, "client-auth#ip#" + ip}
 }
 
 // check refuses a key this instance knows to be over its limit.
 func (t *throttle) check(now time.Time, clientID, ip string) error {
-	if t == nil {
-		return nil
-	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, k := range throttleKeys(clientID, ip) {
@@ -83,9 +65,6 @@ func (t *throttle) check(now time.Time, clientID, ip string) error {
 // the address, and answers 429 instead of the failure once either is over
 // its limit.
 func (t *throttle) fail(ctx context.Context, now time.Time, clientID, ip string, failure error) error {
-	if t == nil {
-		return failure
-	}
 	limits := []int64{t.cfg.PerClientIP, t.cfg.PerIP}
 	for i, k := range throttleKeys(clientID, ip) {
 		n, err := t.store.CountFailure(ctx, k, t.cfg.Window, now)

@@ -19,11 +19,11 @@ import (
 // same client from elsewhere, and other clients, are unaffected: failing on
 // purpose cannot lock a client out.
 func TestClientAuthenticationThrottle(t *testing.T) {
-	st := testenv.StartStack(t, "ECC_NIST_P256")
+	st := testenv.NewStack(t)
 	var mu sync.Mutex
 	now := time.Now().Truncate(15 * time.Minute).Add(time.Minute)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	h := st.WithClock(clock, st.App.Token)
+	h := st.WithClock(clock, st.Token)
 
 	post := func(clientID, secret, ip string) *httptest.ResponseRecorder {
 		form := url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret}, "audience": {st.Audience}}

@@ -17,6 +17,7 @@ import (
 	"orgauth/pkg/platform/cors"
 	"orgauth/pkg/platform/httpx"
 	"orgauth/pkg/platform/metrics"
+	"orgauth/pkg/platform/required"
 )
 
 // Applications finds OAuth clients by id.
@@ -34,44 +35,118 @@ type Issuer interface {
 	AccessToken(ctx context.Context, r jwt.AccessRequest) (string, jwt.AccessClaims, error)
 }
 
-// Config lists the settings the token endpoint reads.
+// Store is what the token endpoint reads and writes.
+type Store interface {
+	Applications
+	Organizations
+	Flows
+	Users
+	FailureCounter
+}
+
+// Tokens mints access and ID tokens.
+type Tokens interface {
+	Issuer
+	IDTokens
+}
+
+// Metrics counts what the endpoint does (EMF in a deployed function).
+type Metrics interface {
+	Count(name string, dims ...metrics.Dim)
+}
+
+// Deps is everything the deployed token function needs. Every field is
+// required: New refuses a nil one, so nothing can be left unwired.
+type Deps struct {
+	Store    Store
+	Tokens   Tokens
+	Verifier AccessTokens
+	CORS     *cors.Policy
+	Metrics  Metrics
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// Config lists the settings the token endpoint reads. Zero durations take
+// their defaults.
 type Config struct {
+	// Issuer is this server's "iss". It is the audience of access tokens
+	// from a sign-in that asked for no API: such a token is good for
+	// orgauth's own /userinfo only.
+	Issuer string
 	// Audiences are the APIs clients may ask tokens for (the "audience"
 	// parameter). The first is not a default: audience is required.
 	Audiences []string
-	// DefaultAccessTokenLifetime applies to applications without their own.
+	// DefaultAccessTokenLifetime applies to applications without their own
+	// (default 1 hour).
 	DefaultAccessTokenLifetime time.Duration
 	// OrganizationCacheTTL bounds how long a warm function trusts a cached
 	// organization (its plan); zero disables the cache.
 	OrganizationCacheTTL time.Duration
+	// RefreshTokenLifetime bounds a refresh family from its sign-in
+	// (default 30 days); RefreshIdleTimeout ends a refresh token unused for
+	// that long (default 7 days); RefreshReuseGrace is how long after a
+	// rotation the old token is refused without revoking the family
+	// (default 10 s; see refresh.go).
+	RefreshTokenLifetime time.Duration
+	RefreshIdleTimeout   time.Duration
+	RefreshReuseGrace    time.Duration
+	// IDTokenLifetime defaults to 1 hour.
+	IDTokenLifetime time.Duration
+	// Throttle bounds failed client authentications.
+	Throttle ThrottleConfig
 }
 
-// Handler serves the token endpoint.
+func (c *Config) defaults() {
+	setDefault(&c.DefaultAccessTokenLifetime, time.Hour)
+	setDefault(&c.RefreshTokenLifetime, 30*24*time.Hour)
+	setDefault(&c.RefreshIdleTimeout, 7*24*time.Hour)
+	setDefault(&c.RefreshReuseGrace, 10*time.Second)
+	setDefault(&c.IDTokenLifetime, time.Hour)
+	setDefault(&c.Throttle.Window, 15*time.Minute)
+	if c.Throttle.PerClientIP <= 0 {
+		c.Throttle.PerClientIP = 20
+	}
+	if c.Throttle.PerIP <= 0 {
+		c.Throttle.PerIP = 100
+	}
+}
+
+func setDefault(d *time.Duration, def time.Duration) {
+	if *d <= 0 {
+		*d = def
+	}
+}
+
+// Handler serves the token, revocation and introspection endpoints.
 type Handler struct {
-	apps   Applications
-	orgs   *orgCache
-	issuer Issuer
-	cfg    Config
-	log    *slog.Logger
-	now    func() time.Time
-	signIn *SignIn // nil: only client_credentials (signin.go)
-	// throttle limits failed client authentications; nil: none (throttle.go)
+	store    Store
+	orgs     *orgCache
+	tokens   Tokens
+	verifier AccessTokens
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
 	throttle *throttle
-	// cors answers preflights; nil refuses them (cors.go)
-	cors *cors.Policy
-	// metrics records issuance and failures; nil records nothing
-	metrics *metrics.Recorder
+	cors     *cors.Policy
+	metrics  Metrics
 }
 
-// New returns the token endpoint handler. now may be nil.
-func New(apps Applications, orgs Organizations, issuer Issuer, cfg Config, log *slog.Logger, now func() time.Time) *Handler {
-	if now == nil {
-		now = time.Now
+// New returns the token endpoint handler, or an error naming the first
+// missing dependency.
+func New(d Deps, cfg Config) (*Handler, error) {
+	if err := required.Check("token endpoint", required.Dep{Name: "Store", Value: d.Store},
+		required.Dep{Name: "Tokens", Value: d.Tokens}, required.Dep{Name: "Verifier", Value: d.Verifier},
+		required.Dep{Name: "CORS", Value: d.CORS}, required.Dep{Name: "Metrics", Value: d.Metrics},
+		required.Dep{Name: "Log", Value: d.Log}, required.Dep{Name: "Now", Value: d.Now}); err != nil {
+		return nil, err
 	}
-	if cfg.DefaultAccessTokenLifetime <= 0 {
-		cfg.DefaultAccessTokenLifetime = time.Hour
-	}
-	return &Handler{apps: apps, orgs: newOrgCache(orgs, cfg.OrganizationCacheTTL, now), issuer: issuer, cfg: cfg, log: log, now: now}
+	cfg.defaults()
+	return &Handler{
+		store: d.Store, orgs: newOrgCache(d.Store, cfg.OrganizationCacheTTL, d.Now), tokens: d.Tokens, verifier: d.Verifier,
+		cfg: cfg, log: d.Log, now: d.Now, cors: d.CORS, metrics: d.Metrics,
+		throttle: &throttle{store: d.Store, cfg: cfg.Throttle, blocked: map[string]time.Time{}},
+	}, nil
 }
 
 // Routes returns the handler for every path the token function serves.
@@ -124,12 +199,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, resp)
 }
 
-// WithMetrics emits TokensIssued and ClientAuthFailures (EMF).
-func (h *Handler) WithMetrics(m *metrics.Recorder) *Handler {
-	h.metrics = m
-	return h
-}
-
 // handle returns the authenticated request (nil before authentication) with
 // the response or the error.
 func (h *Handler) handle(r *http.Request) (*tokenResponse, *request, error) {
@@ -143,9 +212,6 @@ func (h *Handler) handle(r *http.Request) (*tokenResponse, *request, error) {
 		return nil, nil, oauth.InvalidRequest("grant_type is required")
 	}
 	userGrant := grant == "authorization_code" || grant == "refresh_token"
-	if userGrant && h.signIn == nil {
-		return nil, nil, oauth.UnsupportedGrantType("grant_type " + grant + " is not enabled on this server")
-	}
 	req, err := h.authenticateRequest(r, form, userGrant)
 	if err != nil {
 		return nil, nil, err
@@ -211,7 +277,7 @@ func (h *Handler) authenticate(ctx context.Context, req *request, public bool) e
 		// An unknown client and an M2M client without its secret read the
 		// same, so client ids cannot be probed.
 		noSecret := oauth.InvalidClient("client authentication failed: unknown client, or a confidential client without its secret")
-		app, err := h.apps.GetApplication(ctx, req.creds.ID)
+		app, err := h.store.GetApplication(ctx, req.creds.ID)
 		if errors.Is(err, domain.ErrNotFound) {
 			return noSecret
 		}
@@ -224,7 +290,7 @@ func (h *Handler) authenticate(ctx context.Context, req *request, public bool) e
 		req.client = app
 		return nil
 	}
-	app, err := h.apps.GetApplication(ctx, req.creds.ID)
+	app, err := h.store.GetApplication(ctx, req.creds.ID)
 	if errors.Is(err, domain.ErrNotFound) {
 		domain.NoClientSecretCheck(req.creds.Secret)
 		return fail
@@ -268,7 +334,7 @@ func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenRe
 	if lifetime <= 0 {
 		lifetime = h.cfg.DefaultAccessTokenLifetime
 	}
-	raw, claims, err := h.issuer.AccessToken(ctx, jwt.AccessRequest{
+	raw, claims, err := h.tokens.AccessToken(ctx, jwt.AccessRequest{
 		Subject:  app.ClientID,
 		ClientID: app.ClientID,
 		OrgID:    app.OrganizationID,

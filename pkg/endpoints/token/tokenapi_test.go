@@ -16,31 +16,41 @@ import (
 	"orgauth/pkg/domain"
 	"orgauth/pkg/endpoints/token"
 	"orgauth/pkg/jwt"
+	"orgauth/pkg/platform/cors"
+	"orgauth/pkg/platform/metrics"
+	"orgauth/pkg/storage"
 	"orgauth/pkg/testkit/jwttest"
+	"orgauth/test/testenv"
 )
 
-// fakeStore is a pure in-memory stand-in for the two narrow ports.
-type fakeStore struct {
-	apps map[string]domain.Application
-	orgs map[string]domain.Organization
-	gets int
+// newStore is the memory store seeded with apps and orgs.
+func newStore(t *testing.T, apps []domain.Application, orgs []domain.Organization) storage.Store {
+	t.Helper()
+	st := testenv.MemoryStore()
+	for _, o := range orgs {
+		if err := st.CreateOrganization(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, a := range apps {
+		if err := st.CreateApplication(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st
 }
 
-func (f *fakeStore) GetApplication(_ context.Context, id string) (domain.Application, error) {
-	f.gets++
-	a, ok := f.apps[id]
-	if !ok {
-		return domain.Application{}, domain.ErrNotFound
+// newHandler builds the token endpoint on st, with no-op metrics.
+func newHandler(t *testing.T, st storage.Store, keys jwt.KeySet, clock func() time.Time, cfg token.Config) *token.Handler {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	iss := jwt.NewIssuer(issuer, keys, clock, nil)
+	h, err := token.New(token.Deps{Store: st, Tokens: iss, Verifier: jwt.NewVerifier(issuer, keys, clock),
+		CORS: cors.New(st, time.Minute, log, clock), Metrics: metrics.New(io.Discard, "test", clock), Log: log, Now: clock}, cfg)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return a, nil
-}
-
-func (f *fakeStore) GetOrganization(_ context.Context, id string) (domain.Organization, error) {
-	o, ok := f.orgs[id]
-	if !ok {
-		return domain.Organization{}, domain.ErrNotFound
-	}
-	return o, nil
+	return h
 }
 
 const (
@@ -50,7 +60,7 @@ const (
 
 type fixture struct {
 	h      http.Handler
-	store  *fakeStore
+	store  storage.Store
 	keys   *jwttest.KeySet
 	now    *time.Time
 	secret string
@@ -64,24 +74,19 @@ func newFixture(t *testing.T) *fixture {
 	secret, hash := domain.NewSecret()
 	weirdSecret := "s3cr:t+/=%é"
 	f := &fixture{
-		store: &fakeStore{
-			apps: map[string]domain.Application{
-				"m2m-1": {ClientID: "m2m-1", OrganizationID: "big", Type: domain.ClientM2M, SecretHash: hash, Scopes: []string{"read", "write"}},
-				"m2m:2": {ClientID: "m2m:2", OrganizationID: "big", Type: domain.ClientM2M, SecretHash: domain.HashSecret(weirdSecret), AccessTokenLifetime: 5 * time.Minute},
-				"small": {ClientID: "small", OrganizationID: "small", Type: domain.ClientM2M, SecretHash: hash},
-				"spa-1": {ClientID: "spa-1", OrganizationID: "big", Type: domain.ClientSPA},
-			},
-			orgs: map[string]domain.Organization{
-				"big":   {ID: "big", Plan: domain.PlanEnterpriseLarge},
-				"small": {ID: "small", Plan: domain.PlanEnterprise},
-			},
-		},
+		store: newStore(t, []domain.Application{
+			{ClientID: "m2m-1", OrganizationID: "big", Type: domain.ClientM2M, SecretHash: hash, Scopes: []string{"read", "write"}},
+			{ClientID: "m2m:2", OrganizationID: "big", Type: domain.ClientM2M, SecretHash: domain.HashSecret(weirdSecret), AccessTokenLifetime: 5 * time.Minute},
+			{ClientID: "small", OrganizationID: "small", Type: domain.ClientM2M, SecretHash: hash},
+			{ClientID: "spa-1", OrganizationID: "big", Type: domain.ClientSPA},
+		}, []domain.Organization{
+			{ID: "big", Plan: domain.PlanEnterpriseLarge},
+			{ID: "small", Plan: domain.PlanEnterprise},
+		}),
 		keys: jwttest.NewKeySet(), now: &now, secret: secret, weirdID: "m2m:2", weirdSecret: weirdSecret,
 	}
 	clock := func() time.Time { return *f.now }
-	iss := jwt.NewIssuer(issuer, f.keys, clock, nil)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f.h = token.New(f.store, f.store, iss, token.Config{Audiences: []string{audience}, DefaultAccessTokenLifetime: time.Hour}, log, clock).Routes()
+	f.h = newHandler(t, f.store, f.keys, clock, token.Config{Issuer: issuer, Audiences: []string{audience}, DefaultAccessTokenLifetime: time.Hour}).Routes()
 	return f
 }
 
@@ -236,11 +241,14 @@ func TestInvalidClientDoesNotRevealExistence(t *testing.T) {
 
 func TestRotatedSecretGracePeriod(t *testing.T) {
 	f := newFixture(t)
-	app := f.store.apps["m2m-1"]
 	newSecret, newHash := domain.NewSecret()
-	app.PreviousSecretHash, app.SecretHash = app.SecretHash, newHash
-	app.PreviousSecretExpiresAt = f.now.Add(time.Hour)
-	f.store.apps["m2m-1"] = app
+	if _, err := f.store.UpdateApplication(context.Background(), "m2m-1", func(app domain.Application) (domain.Application, error) {
+		app.PreviousSecretHash, app.SecretHash = app.SecretHash, newHash
+		app.PreviousSecretExpiresAt = f.now.Add(time.Hour)
+		return app, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	req := func(secret string) int {
 		resp, _ := f.do(t, call{body: form("grant_type", "client_credentials", "client_id", "m2m-1", "client_secret", secret, "audience", audience)})
 		return resp.StatusCode
@@ -261,14 +269,12 @@ func TestRotatedSecretGracePeriod(t *testing.T) {
 func TestOrganizationCache(t *testing.T) {
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	secret, hash := domain.NewSecret()
-	store := &fakeStore{
-		apps: map[string]domain.Application{"c": {ClientID: "c", OrganizationID: "o", Type: domain.ClientM2M, SecretHash: hash}},
-		orgs: map[string]domain.Organization{"o": {ID: "o", Plan: domain.PlanEnterpriseLarge}},
-	}
-	counting := &countingOrgs{inner: store}
+	store := newStore(t, []domain.Application{{ClientID: "c", OrganizationID: "o", Type: domain.ClientM2M, SecretHash: hash}},
+		[]domain.Organization{{ID: "o", Plan: domain.PlanEnterpriseLarge}})
+	counting := &countingOrgs{Store: store}
 	clock := func() time.Time { return now }
-	h := token.New(store, counting, jwt.NewIssuer(issuer, jwttest.NewKeySet(), clock, nil),
-		token.Config{Audiences: []string{audience}, OrganizationCacheTTL: 30 * time.Second}, slog.New(slog.NewTextHandler(io.Discard, nil)), clock)
+	h := newHandler(t, counting, jwttest.NewKeySet(), clock,
+		token.Config{Issuer: issuer, Audiences: []string{audience}, OrganizationCacheTTL: 30 * time.Second})
 	post := func() int {
 		r := httptest.NewRequest("POST", "/oauth/token", strings.NewReader(form("grant_type", "client_credentials", "client_id", "c", "client_secret", secret, "audience", audience)))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -285,7 +291,12 @@ func TestOrganizationCache(t *testing.T) {
 		t.Fatalf("organization read %d times, want 1", counting.n)
 	}
 	// A downgrade is seen once the TTL has passed.
-	store.orgs["o"] = domain.Organization{ID: "o", Plan: domain.PlanTeam}
+	if _, err := store.UpdateOrganization(context.Background(), "o", func(o domain.Organization) (domain.Organization, error) {
+		o.Plan = domain.PlanTeam
+		return o, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	now = now.Add(31 * time.Second)
 	if post() != 400 {
 		t.Fatal("downgraded organization still gets tokens after the TTL")
@@ -293,11 +304,11 @@ func TestOrganizationCache(t *testing.T) {
 }
 
 type countingOrgs struct {
-	inner token.Organizations
-	n     int
+	storage.Store
+	n int
 }
 
 func (c *countingOrgs) GetOrganization(ctx context.Context, id string) (domain.Organization, error) {
 	c.n++
-	return c.inner.GetOrganization(ctx, id)
+	return c.Store.GetOrganization(ctx, id)
 }

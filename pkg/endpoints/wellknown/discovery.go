@@ -12,6 +12,7 @@ import (
 
 	"orgauth/pkg/platform/cors"
 	"orgauth/pkg/platform/httpx"
+	"orgauth/pkg/platform/required"
 )
 
 // Keys publishes the verification keys.
@@ -56,30 +57,35 @@ type Metadata struct {
 	AccessTokenSigningAlgValues []string `json:"access_token_signing_alg_values_supported,omitempty"`
 }
 
+// Deps is everything discovery needs; every field is required.
+type Deps struct {
+	Keys Keys
+	// CORS lets the origins that applications allow read these documents
+	// (DESIGN: the discovery and JWKS endpoints, for the applications'
+	// allowed origins only).
+	CORS *cors.Policy
+	Log  *slog.Logger
+}
+
 // Handler serves the well-known documents.
 type Handler struct {
-	cfg      Config
-	keys     Keys
-	log      *slog.Logger
-	userInfo *UserInfo // nil: no /userinfo (userinfo.go)
-	// cors lets the origins that applications allow read these documents;
-	// nil: none.
+	cfg  Config
+	keys Keys
+	log  *slog.Logger
 	cors *cors.Policy
 }
 
-// WithCORS sets the policy for cross-origin reads (DESIGN: the discovery
-// and JWKS endpoints, for the applications' allowed origins only).
-func (h *Handler) WithCORS(p *cors.Policy) *Handler {
-	h.cors = p
-	return h
-}
-
-// New returns the discovery handler.
-func New(cfg Config, keys Keys, log *slog.Logger) *Handler {
+// New returns the discovery handler, or an error naming a missing
+// dependency.
+func New(d Deps, cfg Config) (*Handler, error) {
+	if err := required.Check("wellknown endpoint", required.Dep{Name: "Keys", Value: d.Keys},
+		required.Dep{Name: "CORS", Value: d.CORS}, required.Dep{Name: "Log", Value: d.Log}); err != nil {
+		return nil, err
+	}
 	if cfg.MaxAge <= 0 {
 		cfg.MaxAge = 5 * time.Minute
 	}
-	return &Handler{cfg: cfg, keys: keys, log: log}
+	return &Handler{cfg: cfg, keys: d.Keys, log: d.Log, cors: d.CORS}, nil
 }
 
 // Routes returns the handler for every path the wellknown function serves.
@@ -88,9 +94,6 @@ func (h *Handler) Routes() http.Handler {
 	mux.HandleFunc("GET /.well-known/openid-configuration", h.metadata)
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", h.metadata)
 	mux.HandleFunc("GET /.well-known/jwks.json", h.jwks)
-	if h.userInfo != nil {
-		mux.Handle("/userinfo", h.cors.Preflight("GET, POST", "Authorization", http.HandlerFunc(h.userinfo)))
-	}
 	return mux
 }
 

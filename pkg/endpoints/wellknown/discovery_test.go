@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/endpoints/userinfo"
 	"orgauth/pkg/endpoints/wellknown"
 	"orgauth/pkg/jwt"
 	"orgauth/pkg/platform/cors"
@@ -50,9 +51,20 @@ func newFixture(t *testing.T) *fixture {
 		}
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f.h = wellknown.New(wellknown.Config{Issuer: issuer}, keys, log).WithUserInfo(wellknown.UserInfo{
-		Verifier: jwt.NewVerifier(issuer, keys, f.clock), Store: f.st, Audiences: []string{api}, Now: f.clock,
-	}).WithCORS(cors.New(f.st, time.Minute, log, f.clock)).Routes()
+	policy := cors.New(f.st, time.Minute, log, f.clock)
+	disc, err := wellknown.New(wellknown.Deps{Keys: keys, CORS: policy, Log: log}, wellknown.Config{Issuer: issuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ui, err := userinfo.New(userinfo.Deps{Verifier: jwt.NewVerifier(issuer, keys, f.clock), Store: f.st, CORS: policy, Log: log, Now: f.clock},
+		userinfo.Config{Issuer: issuer, Audiences: []string{api}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/.well-known/", disc.Routes())
+	mux.Handle("/userinfo", ui.Routes())
+	f.h = mux
 	return f
 }
 

@@ -1,4 +1,4 @@
-// Package tokentest provides an in-process key set for pure tests of code
+// Package jwttest provides an in-process key set for pure tests of code
 // that mints or verifies tokens. Tests of the KMS adapter itself use the
 // local-kms emulator instead; this must never be used outside tests.
 package jwttest
@@ -9,6 +9,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"math/big"
@@ -18,9 +19,10 @@ import (
 	"orgauth/pkg/jwt"
 )
 
-// KeySet is an ES256 key set held in memory.
+// KeySet is an ES256 or RS256 key set held in memory.
 type KeySet struct {
 	priv *ecdsa.PrivateKey
+	rsa  *rsa.PrivateKey
 	pub  jose.JSONWebKey
 }
 
@@ -41,6 +43,21 @@ func NewKeySet() *KeySet {
 	return &KeySet{priv: priv, pub: pub}
 }
 
+// NewRSAKeySet makes a fresh RSA 2048 key (RS256), the deployed default.
+func NewRSAKeySet() *KeySet {
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	pub := jose.JSONWebKey{Key: priv.Public(), Algorithm: string(jose.RS256), Use: "sig"}
+	tp, err := pub.Thumbprint(crypto.SHA256)
+	if err != nil {
+		panic(err)
+	}
+	pub.KeyID = base64.RawURLEncoding.EncodeToString(tp)
+	return &KeySet{rsa: priv, pub: pub}
+}
+
 func (k *KeySet) Active(context.Context) (jwt.Key, error) { return k, nil }
 
 func (k *KeySet) Published(context.Context) (jose.JSONWebKeySet, error) {
@@ -52,6 +69,9 @@ func (k *KeySet) Public() jose.JSONWebKey { return k.pub }
 func (k *KeySet) SignDigest(_ context.Context, digest []byte) ([]byte, error) {
 	if len(digest) != sha256.Size {
 		panic("digest must be SHA-256")
+	}
+	if k.rsa != nil {
+		return rsa.SignPKCS1v15(rand.Reader, k.rsa, crypto.SHA256, digest)
 	}
 	r, s, err := ecdsa.Sign(rand.Reader, k.priv, digest)
 	if err != nil {

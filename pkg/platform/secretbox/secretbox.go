@@ -1,4 +1,4 @@
-// Package kmsbox encrypts small secrets, organizations' upstream client
+// Package secretbox encrypts small secrets, organizations' upstream client
 // secrets, with a symmetric KMS key. Each ciphertext is bound to its
 // organization through the encryption context, so a ciphertext copied to
 // another organization's item does not decrypt there, and CloudTrail names

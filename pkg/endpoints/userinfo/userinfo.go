@@ -1,8 +1,9 @@
-package wellknown
+package userinfo
 
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,7 +11,9 @@ import (
 
 	"orgauth/pkg/domain"
 	"orgauth/pkg/jwt"
+	"orgauth/pkg/platform/cors"
 	"orgauth/pkg/platform/httpx"
+	"orgauth/pkg/platform/required"
 )
 
 // AccessTokens verifies this server's access tokens.
@@ -26,28 +29,56 @@ type UserStore interface {
 	IsJTIRevoked(ctx context.Context, jti string, now time.Time) (bool, error)
 }
 
-// UserInfo configures GET/POST /userinfo, OpenID Connect Core §5.3.
-type UserInfo struct {
+// Deps is everything /userinfo needs; every field is required.
+type Deps struct {
 	Verifier AccessTokens
 	Store    UserStore
+	CORS     *cors.Policy
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// Config lists the settings /userinfo reads.
+type Config struct {
+	// Issuer is this server's "iss".
+	Issuer string
 	// Audiences are the APIs of this stage. /userinfo accepts an access
 	// token for any of them, or for the issuer itself (what a sign-in that
 	// asked for no API gets): all are tokens this server issued to a user,
 	// and the openid scope, checked below, is what grants userinfo.
 	Audiences []string
-	Now       func() time.Time
 }
 
-// WithUserInfo serves /userinfo. Call it before Routes.
-func (h *Handler) WithUserInfo(u UserInfo) *Handler {
-	if u.Now == nil {
-		u.Now = time.Now
+// Handler serves GET/POST /userinfo, OpenID Connect Core §5.3.
+type Handler struct {
+	verifier  AccessTokens
+	store     UserStore
+	cors      *cors.Policy
+	log       *slog.Logger
+	now       func() time.Time
+	audiences []string
+}
+
+// New returns the /userinfo handler, or an error naming a missing
+// dependency.
+func New(d Deps, cfg Config) (*Handler, error) {
+	if err := required.Check("userinfo endpoint", required.Dep{Name: "Verifier", Value: d.Verifier},
+		required.Dep{Name: "Store", Value: d.Store}, required.Dep{Name: "CORS", Value: d.CORS},
+		required.Dep{Name: "Log", Value: d.Log}, required.Dep{Name: "Now", Value: d.Now}); err != nil {
+		return nil, err
 	}
-	if !slices.Contains(u.Audiences, h.cfg.Issuer) {
-		u.Audiences = append(slices.Clone(u.Audiences), h.cfg.Issuer)
+	auds := slices.Clone(cfg.Audiences)
+	if !slices.Contains(auds, cfg.Issuer) {
+		auds = append(auds, cfg.Issuer)
 	}
-	h.userInfo = &u
-	return h
+	return &Handler{verifier: d.Verifier, store: d.Store, cors: d.CORS, log: d.Log, now: d.Now, audiences: auds}, nil
+}
+
+// Routes serves /userinfo, with CORS preflights answered by the policy.
+func (h *Handler) Routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/userinfo", h.cors.Preflight("GET, POST", "Authorization", http.HandlerFunc(h.userinfo)))
+	return mux
 }
 
 type userInfoResponse struct {
@@ -73,7 +104,6 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	u := h.userInfo
 	scheme, raw, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	raw = strings.TrimSpace(raw)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || raw == "" {
@@ -93,8 +123,8 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	var claims jwt.AccessClaims
 	verified := false
-	for _, aud := range u.Audiences {
-		c, err := u.Verifier.VerifyAccessToken(ctx, raw, aud)
+	for _, aud := range h.audiences {
+		c, err := h.verifier.VerifyAccessToken(ctx, raw, aud)
 		if errors.Is(err, jwt.ErrInvalidToken) {
 			continue
 		}
@@ -109,7 +139,7 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
 		invalid("the access token is invalid or expired")
 		return
 	}
-	if app, err := u.Store.GetApplication(ctx, claims.ClientID); err == nil {
+	if app, err := h.store.GetApplication(ctx, claims.ClientID); err == nil {
 		if o := r.Header.Get("Origin"); o != "" && slices.Contains(app.AllowedOrigins, o) {
 			w.Header().Set("Access-Control-Allow-Origin", o)
 		}
@@ -117,7 +147,7 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
 		unavailable(err)
 		return
 	}
-	revoked, err := u.Store.IsJTIRevoked(ctx, claims.ID, u.Now())
+	revoked, err := h.store.IsJTIRevoked(ctx, claims.ID, h.now())
 	if err != nil {
 		unavailable(err)
 		return
@@ -132,7 +162,7 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": "the openid scope is required"})
 		return
 	}
-	user, err := u.Store.GetUser(ctx, claims.Subject)
+	user, err := h.store.GetUser(ctx, claims.Subject)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 		invalid("the user of this token no longer exists")

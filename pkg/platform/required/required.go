@@ -1,0 +1,41 @@
+// Package required checks a constructor's dependencies. A deployed function
+// takes everything it needs (store, signer, metrics, audit, throttle, CORS)
+// as required constructor arguments, never as optional setters: a forgotten
+// one must fail the cold start, not silently turn a feature off.
+//
+// It must never be used per request: constructors call it once.
+package required
+
+import (
+	"fmt"
+	"reflect"
+)
+
+// Dep names one dependency.
+type Dep struct {
+	Name  string
+	Value any
+}
+
+// Check returns an error naming the first dependency that is nil: a nil
+// interface, or an interface holding a nil pointer, map, slice, channel or
+// function.
+func Check(component string, deps ...Dep) error {
+	for _, d := range deps {
+		if isNil(d.Value) {
+			return fmt.Errorf("%s: %s is required", component, d.Name)
+		}
+	}
+	return nil
+}
+
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Chan, reflect.Func, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
+}

@@ -1,0 +1,17 @@
+// Package consolefn wires the console function: the developer console's
+// embedded assets and its config.json. It needs no AWS permission.
+package consolefn
+
+import (
+	"net/http"
+
+	"orgauth/pkg/endpoints/console"
+	"orgauth/pkg/wiring"
+)
+
+// New is the console function's constructor.
+func New(st wiring.Stage) (http.Handler, error) {
+	return console.New(console.Config{
+		Issuer: st.Cfg.Issuer, ClientID: st.Cfg.ConsoleClientID, Audience: st.Cfg.ManagementAudience,
+	}, st.Log).Routes(), nil
+}

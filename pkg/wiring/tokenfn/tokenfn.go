@@ -1,0 +1,33 @@
+// Package tokenfn wires the token function: POST /oauth/token,
+// /oauth/revoke and /oauth/introspect. It links only the token endpoint.
+package tokenfn
+
+import (
+	"net/http"
+
+	"orgauth/pkg/endpoints/token"
+	"orgauth/pkg/wiring"
+)
+
+// New is the token function's constructor, called by its Lambda main, by
+// the local server and by the tests alike.
+func New(st wiring.Stage) (http.Handler, error) {
+	if err := st.Check(); err != nil {
+		return nil, err
+	}
+	h, err := token.New(token.Deps{
+		Store: st.Store, Tokens: st.Issuer(), Verifier: st.Verifier(), CORS: st.CORS(), Metrics: st.Metrics,
+		Log: st.Log, Now: st.Now,
+	}, token.Config{
+		Issuer:                     st.Cfg.Issuer,
+		Audiences:                  st.Cfg.TokenAudiences(),
+		DefaultAccessTokenLifetime: st.Cfg.AccessTokenLifetime,
+		OrganizationCacheTTL:       st.Cfg.OrgCacheTTL,
+		RefreshTokenLifetime:       st.Cfg.RefreshLifetime,
+		RefreshIdleTimeout:         st.Cfg.RefreshIdleTimeout,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return h.Routes(), nil
+}
