@@ -1,23 +1,11 @@
-// Package store holds the little that every store implementation must agree
-// on beyond the domain sentinels: the order in which applications are listed
-// and the opaque cursor that pages through that list. pkg/storage/memory and
-// pkg/storage/dynamo both use it, so a cursor means the same thing in either.
-//
-// It must never import an adapter (AWS SDK, net/http): it is shared
-// vocabulary, not a store.
 package storage
 
 import (
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 )
-
-// ErrInvalidCursor is returned when a page cursor was not produced by a
-// store (malformed, truncated or tampered with).
-var ErrInvalidCursor = errors.New("invalid cursor")
 
 // keyTimeLayout is RFC 3339 in UTC with exactly nine fractional digits, so
 // that byte order equals time order (for years 0000–9999).

@@ -9,7 +9,7 @@ import (
 )
 
 // Flows is the store behind the user grants: authorization codes, refresh
-// token families and revoked access-token ids (pkg/storage/conformance.CodeStore
+// token families and revoked access-token ids (storage.Codes in pkg/storage
 // documents the contract).
 type Flows interface {
 	RedeemCode(ctx context.Context, hash []byte, now time.Time) (domain.AuthorizationCode, error)

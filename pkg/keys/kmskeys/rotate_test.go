@@ -100,7 +100,7 @@ func TestRotationWithoutDowntime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := memory.NewKeySets()
+	store := memory.New()
 	newKS := func() *KeySet {
 		ks, err := NewRotatingKeySet(client, store, []string{k1}, RotatingOptions{Refresh: p.Refresh, Now: clk.Now})
 		if err != nil {
@@ -255,7 +255,7 @@ func TestRetiringKeyGoneIsLeftOut(t *testing.T) {
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	k1, _ := CreateSigningKey(ctx, client, SpecRSA2048, "test")
 	k2, _ := CreateSigningKey(ctx, client, SpecRSA2048, "test")
-	store := memory.NewKeySets()
+	store := memory.New()
 	s, err := keys.Bootstrap([]string{k2, k1}, nil, p, now) // k2 active, k1 retiring
 	if err != nil {
 		t.Fatal(err)
@@ -277,7 +277,7 @@ func TestRetiringKeyGoneIsLeftOut(t *testing.T) {
 	}
 	// An active or upcoming key that KMS refuses is an error, not a gap.
 	s2, _ := keys.Bootstrap([]string{k1}, nil, p, now)
-	other := memory.NewKeySets()
+	other := memory.New()
 	_ = other.CreateKeySet(ctx, s2)
 	bad, _ := NewRotatingKeySet(client, other, []string{k2}, RotatingOptions{})
 	if _, err := bad.Active(ctx); err == nil {

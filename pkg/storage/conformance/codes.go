@@ -8,67 +8,8 @@ import (
 	"time"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/storage"
 )
-
-// CodeStore is what the sign-in flows keep: authorization codes, refresh
-// token families and revoked access-token ids. Implementations assert it
-// with var _ storetest.CodeStore = (*Store)(nil) beside the adapter.
-//
-// Contract:
-//   - CreateCode, CreateRefreshFamily and CreateRefreshToken fail with
-//     domain.ErrAlreadyExists on a taken key.
-//   - RedeemCode succeeds exactly once per code, even under concurrent
-//     calls, and returns the code with RedeemedAt = now. Later calls return
-//     the stored code (with what RecordCodeIssue noted) together with
-//     domain.ErrAlreadyUsed, for a while after the code has expired too, so
-//     that a replay can revoke what the first redemption issued. An unknown
-//     code, or an unredeemed one at or past its ExpiresAt, is
-//     domain.ErrNotFound.
-//   - RecordCodeIssue notes, on a redeemed code, the refresh family and the
-//     access-token ids its redemption issued; ErrNotFound otherwise.
-//   - GetRefreshFamily and GetRefreshToken fail with ErrNotFound for an
-//     unknown key, or at or past the family's ExpiresAt / the token's
-//     AbsoluteExpiresAt. Idle expiry is the caller's to check.
-//   - RevokeRefreshFamily sets Revoked and RevokedAt (the first time only;
-//     revoking again is a no-op); ErrNotFound on an unknown family.
-//   - RotateRefreshToken marks a token rotated exactly once, returning it
-//     with RotatedAt = now; later calls return the stored token with
-//     domain.ErrAlreadyUsed; an unknown or expired token is ErrNotFound.
-//   - ListRefreshTokens lists a family's tokens, oldest first.
-//   - RevokeJTI is idempotent; IsJTIRevoked is true from then until
-//     expiresAt.
-type CodeStore interface {
-	CreateCode(ctx context.Context, c domain.AuthorizationCode) error
-	RedeemCode(ctx context.Context, hash []byte, now time.Time) (domain.AuthorizationCode, error)
-	RecordCodeIssue(ctx context.Context, hash []byte, familyID string, jtis []string) error
-
-	CreateRefreshFamily(ctx context.Context, f domain.RefreshFamily) error
-	GetRefreshFamily(ctx context.Context, id string, now time.Time) (domain.RefreshFamily, error)
-	RevokeRefreshFamily(ctx context.Context, id string, now time.Time) error
-	CreateRefreshToken(ctx context.Context, t domain.RefreshToken) error
-	GetRefreshToken(ctx context.Context, hash []byte, now time.Time) (domain.RefreshToken, error)
-	RotateRefreshToken(ctx context.Context, hash []byte, now time.Time) (domain.RefreshToken, error)
-	ListRefreshTokens(ctx context.Context, familyID string) ([]domain.RefreshToken, error)
-
-	RevokeJTI(ctx context.Context, jti string, expiresAt time.Time) error
-	IsJTIRevoked(ctx context.Context, jti string, now time.Time) (bool, error)
-}
-
-// RunCodes runs the CodeStore suite. newStore must return an empty store,
-// independent of every other one it returns: subtests run in parallel.
-func RunCodes(t *testing.T, newStore func(t *testing.T) CodeStore) {
-	for _, tc := range codeCases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tc.fn(t, newStore(t))
-		})
-	}
-}
-
-type codeCase struct {
-	name string
-	fn   func(t *testing.T, s CodeStore)
-}
 
 func newCode(value string) domain.AuthorizationCode {
 	return domain.AuthorizationCode{
@@ -104,8 +45,9 @@ func newRefresh(value, familyID string, n int) domain.RefreshToken {
 	}
 }
 
-var codeCases = []codeCase{
-	{"CodeRedeemOnce", func(t *testing.T, s CodeStore) {
+// codeCases check storage.Codes: authorization codes, refresh families and revoked jtis.
+var codeCases = []testCase[storage.Codes]{
+	{"CodeRedeemOnce", func(t *testing.T, s storage.Codes) {
 		ctx := context.Background()
 		c := newCode("code-1")
 		must(t, s.CreateCode(ctx, c))
@@ -127,7 +69,7 @@ var codeCases = []codeCase{
 		_, err = s.RedeemCode(ctx, c.Hash, base.Add(time.Hour))
 		wantErr(t, err, domain.ErrAlreadyUsed)
 	}},
-	{"CodeUnknownOrExpired", func(t *testing.T, s CodeStore) {
+	{"CodeUnknownOrExpired", func(t *testing.T, s storage.Codes) {
 		ctx := context.Background()
 		_, err := s.RedeemCode(ctx, domain.HashSecret("ghost"), base)
 		wantErr(t, err, domain.ErrNotFound)
@@ -142,7 +84,7 @@ var codeCases = []codeCase{
 			t.Fatalf("redeem just before expiry: %v", err)
 		}
 	}},
-	{"CodeConcurrentRedeem", func(t *testing.T, s CodeStore) {
+	{"CodeConcurrentRedeem", func(t *testing.T, s storage.Codes) {
 		ctx := context.Background()
 		c := newCode("code-3")
 		must(t, s.CreateCode(ctx, c))
@@ -170,7 +112,7 @@ var codeCases = []codeCase{
 			t.Fatalf("%d redemptions succeeded, want exactly 1", wins)
 		}
 	}},
-	{"RefreshFamily", func(t *testing.T, s CodeStore) {
+	{"RefreshFamily", func(t *testing.T, s storage.Codes) {
 		ctx := context.Background()
 		f := newFamily("fam-1")
 		must(t, s.CreateRefreshFamily(ctx, f))
@@ -192,7 +134,7 @@ var codeCases = []codeCase{
 		f.Revoked, f.RevokedAt = true, at
 		same(t, got, f)
 	}},
-	{"RefreshRotateOnce", func(t *testing.T, s CodeStore) {
+	{"RefreshRotateOnce", func(t *testing.T, s storage.Codes) {
 		ctx := context.Background()
 		must(t, s.CreateRefreshFamily(ctx, newFamily("fam-2")))
 		r := newRefresh("rt-1", "fam-2", 0)
@@ -220,7 +162,7 @@ var codeCases = []codeCase{
 		_, err = s.RotateRefreshToken(ctx, r2.Hash, r2.AbsoluteExpiresAt)
 		wantErr(t, err, domain.ErrNotFound)
 	}},
-	{"RefreshConcurrentRotate", func(t *testing.T, s CodeStore) {
+	{"RefreshConcurrentRotate", func(t *testing.T, s storage.Codes) {
 		ctx := context.Background()
 		r := newRefresh("rt-c", "fam-c", 0)
 		must(t, s.CreateRefreshToken(ctx, r))
@@ -247,7 +189,7 @@ var codeCases = []codeCase{
 			t.Fatalf("%d rotations succeeded, want exactly 1", wins)
 		}
 	}},
-	{"RefreshListFamily", func(t *testing.T, s CodeStore) {
+	{"RefreshListFamily", func(t *testing.T, s storage.Codes) {
 		ctx := context.Background()
 		var want []domain.RefreshToken
 		for i, v := range []string{"a", "b", "c"} {
@@ -265,7 +207,7 @@ var codeCases = []codeCase{
 			t.Fatalf("empty family listed %d tokens", len(got))
 		}
 	}},
-	{"RevokedJTI", func(t *testing.T, s CodeStore) {
+	{"RevokedJTI", func(t *testing.T, s storage.Codes) {
 		ctx := context.Background()
 		exp := base.Add(time.Hour).Truncate(time.Second)
 		if ok, err := s.IsJTIRevoked(ctx, "jti-1", base); err != nil || ok {

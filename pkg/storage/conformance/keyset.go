@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -11,46 +10,17 @@ import (
 
 	"orgauth/pkg/domain"
 	"orgauth/pkg/keys"
+	"orgauth/pkg/storage"
 )
 
-// KeySetStore keeps the signing key set (pkg/keys): one item per stack.
-//
-// Contract, beyond the method names:
-//   - GetKeySet fails with domain.ErrNotFound when there is no set yet.
-//   - CreateKeySet stores a valid set (keyring.Set.Validate) with Version 1,
-//     or fails with domain.ErrAlreadyExists.
-//   - UpdateKeySet is compare-and-swap on Version: fn gets the stored set,
-//     its result must be valid and is stored with Version+1; a lost race
-//     re-reads and re-applies fn, and after a few fails with
-//     domain.ErrConflict. An error from fn is returned as is, and nothing
-//     is written. The store keeps the UpdatedAt fn returns.
-//   - Times round-trip to the nanosecond; entries keep their order.
-type KeySetStore interface {
-	GetKeySet(ctx context.Context) (keys.Set, error)
-	CreateKeySet(ctx context.Context, s keys.Set) error
-	UpdateKeySet(ctx context.Context, fn func(keys.Set) (keys.Set, error)) (keys.Set, error)
-}
-
-// RunKeySets runs the KeySetStore suite. newStore must return an empty
-// store, independent of every other one it returns: subtests run in
-// parallel.
-func RunKeySets(t *testing.T, newStore func(t *testing.T) KeySetStore) {
-	for _, tc := range []struct {
-		name string
-		fn   func(t *testing.T, s KeySetStore)
-	}{
-		{"KeySetMissing", keySetMissing},
-		{"KeySetRoundTrip", keySetRoundTrip},
-		{"KeySetCreateOnce", keySetCreateOnce},
-		{"KeySetInvalidRefused", keySetInvalidRefused},
-		{"KeySetUpdate", keySetUpdate},
-		{"KeySetConcurrentUpdates", keySetConcurrentUpdates},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tc.fn(t, newStore(t))
-		})
-	}
+// keySetCases check storage.KeySets.
+var keySetCases = []testCase[storage.KeySets]{
+	{"KeySetMissing", keySetMissing},
+	{"KeySetRoundTrip", keySetRoundTrip},
+	{"KeySetCreateOnce", keySetCreateOnce},
+	{"KeySetInvalidRefused", keySetInvalidRefused},
+	{"KeySetUpdate", keySetUpdate},
+	{"KeySetConcurrentUpdates", keySetConcurrentUpdates},
 }
 
 // sampleKeySet has every state and every time field set.
@@ -89,7 +59,7 @@ func sameKeySet(t *testing.T, got, want keys.Set) {
 	}
 }
 
-func keySetMissing(t *testing.T, s KeySetStore) {
+func keySetMissing(t *testing.T, s storage.KeySets) {
 	if _, err := s.GetKeySet(t.Context()); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("GetKeySet on an empty store: %v, want ErrNotFound", err)
 	}
@@ -99,7 +69,7 @@ func keySetMissing(t *testing.T, s KeySetStore) {
 	}
 }
 
-func keySetRoundTrip(t *testing.T, s KeySetStore) {
+func keySetRoundTrip(t *testing.T, s storage.KeySets) {
 	in := sampleKeySet()
 	in.Version = 42 // ignored: a new set starts at 1
 	if err := s.CreateKeySet(t.Context(), in); err != nil {
@@ -114,7 +84,7 @@ func keySetRoundTrip(t *testing.T, s KeySetStore) {
 	sameKeySet(t, got, want)
 }
 
-func keySetCreateOnce(t *testing.T, s KeySetStore) {
+func keySetCreateOnce(t *testing.T, s storage.KeySets) {
 	if err := s.CreateKeySet(t.Context(), sampleKeySet()); err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +93,7 @@ func keySetCreateOnce(t *testing.T, s KeySetStore) {
 	}
 }
 
-func keySetInvalidRefused(t *testing.T, s KeySetStore) {
+func keySetInvalidRefused(t *testing.T, s storage.KeySets) {
 	bad := sampleKeySet()
 	bad.Entries[1].State = keys.Active // two active keys
 	if err := s.CreateKeySet(t.Context(), bad); err == nil {
@@ -148,7 +118,7 @@ func keySetInvalidRefused(t *testing.T, s KeySetStore) {
 	}
 }
 
-func keySetUpdate(t *testing.T, s KeySetStore) {
+func keySetUpdate(t *testing.T, s storage.KeySets) {
 	if err := s.CreateKeySet(t.Context(), sampleKeySet()); err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +154,7 @@ func keySetUpdate(t *testing.T, s KeySetStore) {
 
 // keySetConcurrentUpdates: each writer adds a key of its own; a lost update
 // would drop one.
-func keySetConcurrentUpdates(t *testing.T, s KeySetStore) {
+func keySetConcurrentUpdates(t *testing.T, s storage.KeySets) {
 	if err := s.CreateKeySet(t.Context(), keys.Set{UpdatedAt: base, Entries: []keys.Entry{
 		{KeyID: "k-active", State: keys.Active, PublishedAt: base},
 	}}); err != nil {

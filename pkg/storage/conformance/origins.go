@@ -6,22 +6,13 @@ import (
 	"time"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/storage"
 )
 
-// OriginStore is what the origin index suite exercises.
-type OriginStore interface {
-	CreateApplication(ctx context.Context, a domain.Application) error
-	UpdateApplication(ctx context.Context, clientID string, fn func(domain.Application) (domain.Application, error)) (domain.Application, error)
-	DeleteApplication(ctx context.Context, clientID string) error
-	OriginAllowed(ctx context.Context, origin string) (bool, error)
-}
-
-// RunOrigins checks that OriginAllowed follows the applications' allowed
+// originCases check that OriginAllowed follows the applications' allowed
 // origins through create, update and delete.
-func RunOrigins(t *testing.T, newStore func(t *testing.T) OriginStore) {
-	t.Run("OriginIndex", func(t *testing.T) {
-		t.Parallel()
-		s := newStore(t)
+var originCases = []testCase[storage.Store]{
+	{"OriginIndex", func(t *testing.T, s storage.Store) {
 		ctx := context.Background()
 		want := func(origin string, allowed bool) {
 			t.Helper()
@@ -64,5 +55,5 @@ func RunOrigins(t *testing.T, newStore func(t *testing.T) OriginStore) {
 			t.Fatal(err)
 		}
 		want("https://b.example.com", false)
-	})
+	}},
 }

@@ -12,62 +12,19 @@ import (
 	"time"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/storage"
 )
 
-// SessionStore is what the browser sign-in keeps: login transactions,
-// sessions and failure counters.
-//
-// Contract, beyond the method names:
-//   - Every item has an expiry and every read checks it against the now it
-//     is given: an item is gone at ExpiresAt (now >= ExpiresAt), whether or
-//     not the table's TTL has deleted it yet.
-//   - CreateLoginTransaction and CreateSession fail with
-//     domain.ErrAlreadyExists on a taken id or hash.
-//   - ConsumeLoginTransaction deletes the transaction and returns it, in
-//     one conditional write: of concurrent calls exactly one succeeds; the
-//     others, and any call after expiry, fail with domain.ErrNotFound.
-//   - GetSession and DeleteSession go by the hash of the cookie value and
-//     fail with domain.ErrNotFound on a miss.
-//   - CountFailure adds one to key's counter in the fixed window of length
-//     window that contains now (windows start at multiples of window since
-//     the Unix epoch) and returns the count after; Failures reads it;
-//     ForgetFailure takes one back, never below zero. A new window starts
-//     from zero.
-type SessionStore interface {
-	CreateLoginTransaction(ctx context.Context, tx domain.LoginTransaction) error
-	GetLoginTransaction(ctx context.Context, id string, now time.Time) (domain.LoginTransaction, error)
-	ConsumeLoginTransaction(ctx context.Context, id string, now time.Time) (domain.LoginTransaction, error)
-
-	CreateSession(ctx context.Context, s domain.Session) error
-	GetSession(ctx context.Context, hash []byte, now time.Time) (domain.Session, error)
-	DeleteSession(ctx context.Context, hash []byte) error
-
-	CountFailure(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
-	Failures(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
-	ForgetFailure(ctx context.Context, key string, window time.Duration, now time.Time) error
-}
-
-// RunSessions runs the SessionStore suite. newStore must return an empty
-// store, independent of every other one it returns: subtests run in
-// parallel.
-func RunSessions(t *testing.T, newStore func(t *testing.T) SessionStore) {
-	for _, tc := range []struct {
-		name string
-		fn   func(t *testing.T, s SessionStore)
-	}{
-		{"LoginTransactionRoundTrip", loginTransactionRoundTrip},
-		{"LoginTransactionExpiry", loginTransactionExpiry},
-		{"LoginTransactionSingleUse", loginTransactionSingleUse},
-		{"LoginTransactionConcurrentConsume", loginTransactionConcurrentConsume},
-		{"SessionRoundTrip", sessionRoundTrip},
-		{"SessionExpiry", sessionExpiry},
-		{"FailureCounter", failureCounter},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tc.fn(t, newStore(t))
-		})
-	}
+// sessionCases check storage.Sessions: login transactions, sessions and failure counters.
+var sessionCases = []testCase[storage.Sessions]{
+	{"LoginTransactionRoundTrip", loginTransactionRoundTrip},
+	{"LoginTransactionExpiry", loginTransactionExpiry},
+	{"LoginTransactionSingleUse", loginTransactionSingleUse},
+	{"LoginTransactionConcurrentConsume", loginTransactionConcurrentConsume},
+	{"SessionRoundTrip", sessionRoundTrip},
+	{"SessionExpiry", sessionExpiry},
+	{"FailureCounter", failureCounter},
+	{"IncompleteRefused", sessionsIncompleteRefused},
 }
 
 func sampleTransaction() domain.LoginTransaction {
@@ -92,7 +49,7 @@ func equalTransactions(t *testing.T, got, want domain.LoginTransaction) {
 	}
 }
 
-func loginTransactionRoundTrip(t *testing.T, s SessionStore) {
+func loginTransactionRoundTrip(t *testing.T, s storage.Sessions) {
 	ctx := context.Background()
 	tx := sampleTransaction()
 	if err := s.CreateLoginTransaction(ctx, tx); err != nil {
@@ -131,7 +88,7 @@ func loginTransactionRoundTrip(t *testing.T, s SessionStore) {
 	}
 }
 
-func loginTransactionExpiry(t *testing.T, s SessionStore) {
+func loginTransactionExpiry(t *testing.T, s storage.Sessions) {
 	ctx := context.Background()
 	tx := sampleTransaction()
 	if err := s.CreateLoginTransaction(ctx, tx); err != nil {
@@ -148,7 +105,7 @@ func loginTransactionExpiry(t *testing.T, s SessionStore) {
 	}
 }
 
-func loginTransactionSingleUse(t *testing.T, s SessionStore) {
+func loginTransactionSingleUse(t *testing.T, s storage.Sessions) {
 	ctx := context.Background()
 	tx := sampleTransaction()
 	if err := s.CreateLoginTransaction(ctx, tx); err != nil {
@@ -170,7 +127,7 @@ func loginTransactionSingleUse(t *testing.T, s SessionStore) {
 	}
 }
 
-func loginTransactionConcurrentConsume(t *testing.T, s SessionStore) {
+func loginTransactionConcurrentConsume(t *testing.T, s storage.Sessions) {
 	ctx := context.Background()
 	tx := sampleTransaction()
 	if err := s.CreateLoginTransaction(ctx, tx); err != nil {
@@ -205,7 +162,7 @@ func sampleSession() (domain.Session, []byte) {
 	}, hash
 }
 
-func sessionRoundTrip(t *testing.T, s SessionStore) {
+func sessionRoundTrip(t *testing.T, s storage.Sessions) {
 	ctx := context.Background()
 	sess, hash := sampleSession()
 	if err := s.CreateSession(ctx, sess); err != nil {
@@ -240,7 +197,7 @@ func sessionRoundTrip(t *testing.T, s SessionStore) {
 	}
 }
 
-func sessionExpiry(t *testing.T, s SessionStore) {
+func sessionExpiry(t *testing.T, s storage.Sessions) {
 	ctx := context.Background()
 	sess, hash := sampleSession()
 	if err := s.CreateSession(ctx, sess); err != nil {
@@ -254,7 +211,7 @@ func sessionExpiry(t *testing.T, s SessionStore) {
 	}
 }
 
-func failureCounter(t *testing.T, s SessionStore) {
+func failureCounter(t *testing.T, s storage.Sessions) {
 	ctx := context.Background()
 	const window = 15 * time.Minute
 	// Windows count from the Unix epoch (time.Truncate counts from the zero time).
@@ -314,5 +271,47 @@ func failureCounter(t *testing.T, s SessionStore) {
 	wg.Wait()
 	if n, err := s.Failures(ctx, "ip:198.51.100.7", window, at); err != nil || n != 10 {
 		t.Fatalf("after 10 concurrent failures = %d, %v", n, err)
+	}
+}
+
+// sessionsIncompleteRefused: an item without its key or its expiry could
+// never be found or would never expire, and a window under a second has no
+// start; each is refused, and nothing is stored.
+func sessionsIncompleteRefused(t *testing.T, s storage.Sessions) {
+	ctx := context.Background()
+	noID := sampleTransaction()
+	noID.ID = ""
+	noExpiry := sampleTransaction()
+	noExpiry.ExpiresAt = time.Time{}
+	for name, tx := range map[string]domain.LoginTransaction{"without id": noID, "without expiry": noExpiry} {
+		if err := s.CreateLoginTransaction(ctx, tx); err == nil {
+			t.Errorf("login transaction %s was stored", name)
+		}
+	}
+	if _, err := s.GetLoginTransaction(ctx, noExpiry.ID, base); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("refused transaction: get gave %v, want ErrNotFound", err)
+	}
+	noHash, _ := sampleSession()
+	noHash.Hash = nil
+	sess, hash := sampleSession()
+	sess.ExpiresAt = time.Time{}
+	for name, ss := range map[string]domain.Session{"without hash": noHash, "without expiry": sess} {
+		if err := s.CreateSession(ctx, ss); err == nil {
+			t.Errorf("session %s was stored", name)
+		}
+	}
+	if _, err := s.GetSession(ctx, hash, base); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("refused session: get gave %v, want ErrNotFound", err)
+	}
+	for _, window := range []time.Duration{0, 999 * time.Millisecond} {
+		if _, err := s.CountFailure(ctx, "account:a", window, base); err == nil {
+			t.Errorf("CountFailure with a %v window was accepted", window)
+		}
+		if _, err := s.Failures(ctx, "account:a", window, base); err == nil {
+			t.Errorf("Failures with a %v window was accepted", window)
+		}
+		if err := s.ForgetFailure(ctx, "account:a", window, base); err == nil {
+			t.Errorf("ForgetFailure with a %v window was accepted", window)
+		}
 	}
 }

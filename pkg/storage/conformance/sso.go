@@ -11,41 +11,16 @@ import (
 	"time"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/storage"
 )
 
-// SSOStore keeps the items of organization SSO.
-//
-//   - CreateSSOTransaction fails with domain.ErrAlreadyExists for a state
-//     that exists. ConsumeSSOTransaction deletes and returns it, once:
-//     later, expired, unknown or malformed states fail with
-//     domain.ErrNotFound.
-//   - LinkUpstream links an upstream issuer and subject to a user, once; a
-//     second link of the same identity fails with domain.ErrAlreadyExists.
-//     GetUpstreamLink reads it, or fails with domain.ErrNotFound.
-type SSOStore interface {
-	CreateSSOTransaction(ctx context.Context, tx domain.SSOTransaction) error
-	ConsumeSSOTransaction(ctx context.Context, state string, now time.Time) (domain.SSOTransaction, error)
-	LinkUpstream(ctx context.Context, l domain.UpstreamLink) error
-	GetUpstreamLink(ctx context.Context, issuer, subject string) (domain.UpstreamLink, error)
-}
-
-// RunSSO runs the SSOStore suite; newStore must return an empty store,
-// independent of the others.
-func RunSSO(t *testing.T, newStore func(t *testing.T) SSOStore) {
-	for _, tc := range []struct {
-		name string
-		fn   func(t *testing.T, s SSOStore)
-	}{
-		{"TransactionSingleUse", ssoTransactionSingleUse},
-		{"TransactionExpiry", ssoTransactionExpiry},
-		{"TransactionConcurrentConsume", ssoTransactionConcurrentConsume},
-		{"UpstreamLinks", upstreamLinks},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tc.fn(t, newStore(t))
-		})
-	}
+// ssoCases check storage.SSO.
+var ssoCases = []testCase[storage.SSO]{
+	{"TransactionSingleUse", ssoTransactionSingleUse},
+	{"TransactionExpiry", ssoTransactionExpiry},
+	{"TransactionConcurrentConsume", ssoTransactionConcurrentConsume},
+	{"UpstreamLinks", upstreamLinks},
+	{"IncompleteRefused", ssoIncompleteRefused},
 }
 
 func sampleSSOTransaction() domain.SSOTransaction {
@@ -67,7 +42,7 @@ func sameSSOTransaction(t *testing.T, got, want domain.SSOTransaction) {
 	}
 }
 
-func ssoTransactionSingleUse(t *testing.T, s SSOStore) {
+func ssoTransactionSingleUse(t *testing.T, s storage.SSO) {
 	ctx := context.Background()
 	tx := sampleSSOTransaction()
 	if err := s.CreateSSOTransaction(ctx, tx); err != nil {
@@ -91,7 +66,7 @@ func ssoTransactionSingleUse(t *testing.T, s SSOStore) {
 	}
 }
 
-func ssoTransactionExpiry(t *testing.T, s SSOStore) {
+func ssoTransactionExpiry(t *testing.T, s storage.SSO) {
 	ctx := context.Background()
 	tx := sampleSSOTransaction()
 	if err := s.CreateSSOTransaction(ctx, tx); err != nil {
@@ -102,7 +77,7 @@ func ssoTransactionExpiry(t *testing.T, s SSOStore) {
 	}
 }
 
-func ssoTransactionConcurrentConsume(t *testing.T, s SSOStore) {
+func ssoTransactionConcurrentConsume(t *testing.T, s storage.SSO) {
 	ctx := context.Background()
 	tx := sampleSSOTransaction()
 	if err := s.CreateSSOTransaction(ctx, tx); err != nil {
@@ -127,7 +102,7 @@ func ssoTransactionConcurrentConsume(t *testing.T, s SSOStore) {
 	}
 }
 
-func upstreamLinks(t *testing.T, s SSOStore) {
+func upstreamLinks(t *testing.T, s storage.SSO) {
 	ctx := context.Background()
 	l := domain.UpstreamLink{Issuer: "https://idp.example.com", Subject: "248289761001", UserID: "user-1", OrganizationID: "org-1", CreatedAt: base}
 	if _, err := s.GetUpstreamLink(ctx, l.Issuer, l.Subject); !errors.Is(err, domain.ErrNotFound) {
@@ -163,5 +138,38 @@ func upstreamLinks(t *testing.T, s SSOStore) {
 	}
 	if got, err := s.GetUpstreamLink(ctx, long.Issuer, long.Subject); err != nil || got.UserID != "user-3" {
 		t.Fatalf("long identity: %+v %v", got, err)
+	}
+}
+
+// ssoIncompleteRefused: a transaction without state or expiry, and a link
+// without issuer, subject or user, are refused, and nothing is stored.
+func ssoIncompleteRefused(t *testing.T, s storage.SSO) {
+	ctx := context.Background()
+	noState := sampleSSOTransaction()
+	noState.State = ""
+	noExpiry := sampleSSOTransaction()
+	noExpiry.ExpiresAt = time.Time{}
+	for name, tx := range map[string]domain.SSOTransaction{"without state": noState, "without expiry": noExpiry} {
+		if err := s.CreateSSOTransaction(ctx, tx); err == nil {
+			t.Errorf("SSO transaction %s was stored", name)
+		}
+	}
+	if _, err := s.ConsumeSSOTransaction(ctx, noExpiry.State, base); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("refused transaction: consume gave %v, want ErrNotFound", err)
+	}
+	link := domain.UpstreamLink{Issuer: "https://idp.example.com", Subject: "sub-1", UserID: "user-1", OrganizationID: "org-1", CreatedAt: base}
+	for name, change := range map[string]func(*domain.UpstreamLink){
+		"without issuer":  func(l *domain.UpstreamLink) { l.Issuer = "" },
+		"without subject": func(l *domain.UpstreamLink) { l.Subject = "" },
+		"without user":    func(l *domain.UpstreamLink) { l.UserID = "" },
+	} {
+		l := link
+		change(&l)
+		if err := s.LinkUpstream(ctx, l); err == nil {
+			t.Errorf("upstream link %s was stored", name)
+		}
+	}
+	if _, err := s.GetUpstreamLink(ctx, link.Issuer, link.Subject); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("refused link: get gave %v, want ErrNotFound", err)
 	}
 }

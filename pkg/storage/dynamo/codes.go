@@ -14,10 +14,7 @@ import (
 
 	"orgauth/pkg/domain"
 	"orgauth/pkg/storage"
-	"orgauth/pkg/storage/conformance"
 )
-
-var _ conformance.CodeStore = (*Store)(nil)
 
 // Sign-in flow items (see doc.go for the others):
 //

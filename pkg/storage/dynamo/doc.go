@@ -1,6 +1,7 @@
 // Package dynamo is orgauth's store on DynamoDB: organizations, users and
 // applications in the single table described in DESIGN.md, behind the
-// methods that pkg/storage/conformance checks (the same as pkg/storage/memory's).
+// methods of storage.Store, whose contract pkg/storage/conformance checks
+// (on both emulators, as on pkg/storage/memory).
 //
 // It must never load AWS configuration, exit the process, log, or use
 // TransactWriteItems/TransactGetItems: every write is one conditional
@@ -24,7 +25,7 @@
 // tokens, revoked access-token ids) are laid out in codes.go.
 //
 // <created_at> is fixed-width UTC RFC 3339 with nine fractional digits
-// (store.CreationKey), so gsi1 lists an organization's applications in
+// (storage.CreationKey), so gsi1 lists an organization's applications in
 // creation order. Emails are lower-cased wherever they appear.
 //
 // The email item is a claim that makes emails unique across orgauth: it

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"orgauth/pkg/storage"
 	"orgauth/pkg/storage/conformance"
 	"orgauth/pkg/storage/dynamo"
 	"orgauth/pkg/testkit/emulator"
@@ -38,7 +39,7 @@ func newTable(t *testing.T, client *dynamodb.Client) string {
 func runSuite(t *testing.T, start func(context.Context, string) (*emulator.Process, error)) {
 	p := emulator.StartForTest(t, start)
 	client := dynamo.NewLocalClient(p.Endpoint)
-	conformance.Run(t, func(t *testing.T) conformance.Store {
+	conformance.RunTests(t, func(t *testing.T) storage.Store {
 		return dynamo.New(client, newTable(t, client))
 	})
 }

@@ -24,7 +24,7 @@ const (
 	indexGSI1   = "gsi1"
 )
 
-// timeLayout is store.CreationKey's layout: fixed-width UTC, nanoseconds.
+// timeLayout is storage.CreationKey's layout: fixed-width UTC, nanoseconds.
 const timeLayout = "2006-01-02T15:04:05.000000000Z"
 
 func orgKey(id string) (pk, sk string)       { return "ORG#" + id, "ORG" }

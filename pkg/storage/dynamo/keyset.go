@@ -18,10 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"orgauth/pkg/keys"
-	"orgauth/pkg/storage/conformance"
 )
-
-var _ conformance.KeySetStore = (*Store)(nil)
 
 const attrEntries = "entries"
 

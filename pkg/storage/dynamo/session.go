@@ -22,10 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"orgauth/pkg/domain"
-	"orgauth/pkg/storage/conformance"
 )
-
-var _ conformance.SessionStore = (*Store)(nil)
 
 const (
 	attrExpiresAt = "expires_at" // epoch seconds: the table's TTL

@@ -18,10 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"orgauth/pkg/domain"
-	"orgauth/pkg/storage/conformance"
 )
-
-var _ conformance.SSOStore = (*Store)(nil)
 
 func ssoTxKey(state string) (pk, sk string) { return "SSOTX#" + state, "SSOTX" }
 

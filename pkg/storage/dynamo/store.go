@@ -14,10 +14,7 @@ import (
 
 	"orgauth/pkg/domain"
 	"orgauth/pkg/storage"
-	"orgauth/pkg/storage/conformance"
 )
-
-var _ conformance.Store = (*Store)(nil)
 
 // Client is the part of *dynamodb.Client the store uses. Tests and
 // benchmarks may wrap it.
@@ -28,6 +25,8 @@ type Client interface {
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 }
+
+var _ storage.Store = (*Store)(nil)
 
 var _ Client = (*dynamodb.Client)(nil)
 

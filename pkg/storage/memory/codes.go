@@ -9,10 +9,7 @@ import (
 	"time"
 
 	"orgauth/pkg/domain"
-	"orgauth/pkg/storage/conformance"
 )
-
-var _ conformance.CodeStore = (*Store)(nil)
 
 // codeRetention matches pkg/storage/dynamo.CodeRetention: how long a redeemed code
 // is remembered past its expiry, to recognize replays.
@@ -52,7 +49,7 @@ func cleanRefresh(r domain.RefreshToken) domain.RefreshToken {
 
 func (s *Store) CreateCode(_ context.Context, c domain.AuthorizationCode) error {
 	if len(c.Hash) == 0 || c.ClientID == "" {
-		return errors.New("memstore: code hash or client id is empty")
+		return errors.New("memory: code hash or client id is empty")
 	}
 	c.RedeemedAt, c.IssuedFamilyID, c.IssuedAccessJTIs = time.Time{}, "", nil
 	s.mu.Lock()
@@ -61,7 +58,7 @@ func (s *Store) CreateCode(_ context.Context, c domain.AuthorizationCode) error 
 		s.flows.codes = map[string]domain.AuthorizationCode{}
 	}
 	if _, ok := s.flows.codes[hkey(c.Hash)]; ok {
-		return fmt.Errorf("memstore: code: %w", domain.ErrAlreadyExists)
+		return fmt.Errorf("memory: code: %w", domain.ErrAlreadyExists)
 	}
 	s.flows.codes[hkey(c.Hash)] = cleanCode(c)
 	return nil
@@ -72,13 +69,13 @@ func (s *Store) RedeemCode(_ context.Context, hash []byte, now time.Time) (domai
 	defer s.mu.Unlock()
 	c, ok := s.flows.codes[hkey(hash)]
 	if !ok || !now.Before(c.ExpiresAt.Add(codeRetention)) {
-		return domain.AuthorizationCode{}, fmt.Errorf("memstore: code: %w", domain.ErrNotFound)
+		return domain.AuthorizationCode{}, fmt.Errorf("memory: code: %w", domain.ErrNotFound)
 	}
 	if !c.RedeemedAt.IsZero() {
-		return cleanCode(c), fmt.Errorf("memstore: code: %w", domain.ErrAlreadyUsed)
+		return cleanCode(c), fmt.Errorf("memory: code: %w", domain.ErrAlreadyUsed)
 	}
 	if !now.Before(c.ExpiresAt) {
-		return domain.AuthorizationCode{}, fmt.Errorf("memstore: code expired: %w", domain.ErrNotFound)
+		return domain.AuthorizationCode{}, fmt.Errorf("memory: code expired: %w", domain.ErrNotFound)
 	}
 	c.RedeemedAt = now.UTC()
 	s.flows.codes[hkey(hash)] = c
@@ -90,7 +87,7 @@ func (s *Store) RecordCodeIssue(_ context.Context, hash []byte, familyID string,
 	defer s.mu.Unlock()
 	c, ok := s.flows.codes[hkey(hash)]
 	if !ok || c.RedeemedAt.IsZero() {
-		return fmt.Errorf("memstore: code: %w", domain.ErrNotFound)
+		return fmt.Errorf("memory: code: %w", domain.ErrNotFound)
 	}
 	c.IssuedFamilyID, c.IssuedAccessJTIs = familyID, clone(jtis)
 	s.flows.codes[hkey(hash)] = c
@@ -99,7 +96,7 @@ func (s *Store) RecordCodeIssue(_ context.Context, hash []byte, familyID string,
 
 func (s *Store) CreateRefreshFamily(_ context.Context, f domain.RefreshFamily) error {
 	if f.ID == "" {
-		return errors.New("memstore: refresh family id is empty")
+		return errors.New("memory: refresh family id is empty")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -107,7 +104,7 @@ func (s *Store) CreateRefreshFamily(_ context.Context, f domain.RefreshFamily) e
 		s.flows.families = map[string]domain.RefreshFamily{}
 	}
 	if _, ok := s.flows.families[f.ID]; ok {
-		return fmt.Errorf("memstore: refresh family: %w", domain.ErrAlreadyExists)
+		return fmt.Errorf("memory: refresh family: %w", domain.ErrAlreadyExists)
 	}
 	s.flows.families[f.ID] = cleanFamily(f)
 	return nil
@@ -118,7 +115,7 @@ func (s *Store) GetRefreshFamily(_ context.Context, id string, now time.Time) (d
 	defer s.mu.Unlock()
 	f, ok := s.flows.families[id]
 	if !ok || !now.Before(f.ExpiresAt) {
-		return domain.RefreshFamily{}, fmt.Errorf("memstore: refresh family: %w", domain.ErrNotFound)
+		return domain.RefreshFamily{}, fmt.Errorf("memory: refresh family: %w", domain.ErrNotFound)
 	}
 	return f, nil
 }
@@ -128,7 +125,7 @@ func (s *Store) RevokeRefreshFamily(_ context.Context, id string, now time.Time)
 	defer s.mu.Unlock()
 	f, ok := s.flows.families[id]
 	if !ok {
-		return fmt.Errorf("memstore: refresh family: %w", domain.ErrNotFound)
+		return fmt.Errorf("memory: refresh family: %w", domain.ErrNotFound)
 	}
 	if !f.Revoked {
 		f.Revoked, f.RevokedAt = true, now.UTC()
@@ -139,7 +136,7 @@ func (s *Store) RevokeRefreshFamily(_ context.Context, id string, now time.Time)
 
 func (s *Store) CreateRefreshToken(_ context.Context, r domain.RefreshToken) error {
 	if len(r.Hash) == 0 || r.FamilyID == "" {
-		return errors.New("memstore: refresh token hash or family id is empty")
+		return errors.New("memory: refresh token hash or family id is empty")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -147,7 +144,7 @@ func (s *Store) CreateRefreshToken(_ context.Context, r domain.RefreshToken) err
 		s.flows.refresh = map[string]domain.RefreshToken{}
 	}
 	if _, ok := s.flows.refresh[hkey(r.Hash)]; ok {
-		return fmt.Errorf("memstore: refresh token: %w", domain.ErrAlreadyExists)
+		return fmt.Errorf("memory: refresh token: %w", domain.ErrAlreadyExists)
 	}
 	s.flows.refresh[hkey(r.Hash)] = cleanRefresh(r)
 	return nil
@@ -158,7 +155,7 @@ func (s *Store) GetRefreshToken(_ context.Context, hash []byte, now time.Time) (
 	defer s.mu.Unlock()
 	r, ok := s.flows.refresh[hkey(hash)]
 	if !ok || !now.Before(r.AbsoluteExpiresAt) {
-		return domain.RefreshToken{}, fmt.Errorf("memstore: refresh token: %w", domain.ErrNotFound)
+		return domain.RefreshToken{}, fmt.Errorf("memory: refresh token: %w", domain.ErrNotFound)
 	}
 	return cleanRefresh(r), nil
 }
@@ -168,10 +165,10 @@ func (s *Store) RotateRefreshToken(_ context.Context, hash []byte, now time.Time
 	defer s.mu.Unlock()
 	r, ok := s.flows.refresh[hkey(hash)]
 	if !ok || !now.Before(r.AbsoluteExpiresAt) {
-		return domain.RefreshToken{}, fmt.Errorf("memstore: refresh token: %w", domain.ErrNotFound)
+		return domain.RefreshToken{}, fmt.Errorf("memory: refresh token: %w", domain.ErrNotFound)
 	}
 	if !r.RotatedAt.IsZero() {
-		return cleanRefresh(r), fmt.Errorf("memstore: refresh token: %w", domain.ErrAlreadyUsed)
+		return cleanRefresh(r), fmt.Errorf("memory: refresh token: %w", domain.ErrAlreadyUsed)
 	}
 	r.RotatedAt = now.UTC()
 	s.flows.refresh[hkey(hash)] = r
@@ -198,7 +195,7 @@ func (s *Store) ListRefreshTokens(_ context.Context, familyID string) ([]domain.
 
 func (s *Store) RevokeJTI(_ context.Context, jti string, expiresAt time.Time) error {
 	if jti == "" {
-		return errors.New("memstore: jti is empty")
+		return errors.New("memory: jti is empty")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

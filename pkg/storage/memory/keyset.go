@@ -3,66 +3,47 @@ package memory
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"orgauth/pkg/domain"
 	"orgauth/pkg/keys"
-	"orgauth/pkg/storage/conformance"
 )
 
-var _ conformance.KeySetStore = (*KeySets)(nil)
+// keySetID is the one key of Store.keySets: one set per stack, as the one
+// KEYSET item of pkg/storage/dynamo.
+const keySetID = "KEYSET"
 
-// KeySets keeps the signing key set in memory. It is separate from Store so
-// that each can grow on its own; the zero value is ready to use.
-type KeySets struct {
-	mu  sync.Mutex
-	set *keys.Set
+func (s *Store) GetKeySet(context.Context) (keys.Set, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ks, ok := s.keySets[keySetID]
+	if !ok {
+		return keys.Set{}, fmt.Errorf("memory: key set: %w", domain.ErrNotFound)
+	}
+	return ks.Clone(), nil
 }
 
-// NewKeySets returns a store without a key set.
-func NewKeySets() *KeySets { return &KeySets{} }
-
-func (m *KeySets) GetKeySet(context.Context) (keys.Set, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.set == nil {
-		return keys.Set{}, fmt.Errorf("memstore: key set: %w", domain.ErrNotFound)
+// CreateKeySet stores the first key set, at version 1.
+func (s *Store) CreateKeySet(_ context.Context, ks keys.Set) error {
+	if err := ks.Validate(); err != nil {
+		return fmt.Errorf("memory: create key set: %w", err)
 	}
-	return m.set.Clone(), nil
-}
-
-func (m *KeySets) CreateKeySet(_ context.Context, s keys.Set) error {
-	if err := s.Validate(); err != nil {
-		return fmt.Errorf("memstore: create key set: %w", err)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.keySets[keySetID]; ok {
+		return fmt.Errorf("memory: key set: %w", domain.ErrAlreadyExists)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.set != nil {
-		return fmt.Errorf("memstore: key set: %w", domain.ErrAlreadyExists)
-	}
-	s = s.Clone()
-	s.Version = 1
-	m.set = &s
+	ks = ks.Clone()
+	ks.Version = 1
+	s.keySets[keySetID] = ks
 	return nil
 }
 
-// UpdateKeySet runs fn under the lock, so it never loses a race; fn must not
-// call back into m.
-func (m *KeySets) UpdateKeySet(_ context.Context, fn func(keys.Set) (keys.Set, error)) (keys.Set, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.set == nil {
-		return keys.Set{}, fmt.Errorf("memstore: key set: %w", domain.ErrNotFound)
-	}
-	next, err := fn(m.set.Clone())
-	if err != nil {
-		return keys.Set{}, err
-	}
-	if err := next.Validate(); err != nil {
-		return keys.Set{}, fmt.Errorf("memstore: update key set: %w", err)
-	}
-	next = next.Clone()
-	next.Version = m.set.Version + 1
-	m.set = &next
-	return next.Clone(), nil
+// UpdateKeySet is compare-and-swap on the key set's version, through the
+// same loop as every Update*: fn runs outside the lock and may run more
+// than once; its result must be a valid set.
+func (s *Store) UpdateKeySet(_ context.Context, fn func(keys.Set) (keys.Set, error)) (keys.Set, error) {
+	return update(s, s.keySets, "key set", keySetID, fn,
+		func(_, next keys.Set) error { return next.Validate() },
+		keys.Set.Clone,
+		func(ks *keys.Set) *int64 { return &ks.Version })
 }

@@ -3,40 +3,26 @@ package memory
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"orgauth/pkg/domain"
-	"orgauth/pkg/storage/conformance"
 )
 
-var _ conformance.SessionStore = (*SessionStore)(nil)
-
-// SessionStore keeps login transactions, sessions and failure counters in
-// memory. It is separate from Store so that each can grow on its own; the
-// zero value is not ready, use NewSessions.
-type SessionStore struct {
-	mu       sync.Mutex
+// sessionState is the browser sign-in part of the store. Guarded by
+// Store.mu.
+type sessionState struct {
 	txs      map[string]domain.LoginTransaction
 	sessions map[string]domain.Session // key: string(hash)
 	counters map[string]counter
-	ssoTxs   map[string]domain.SSOTransaction
-	links    map[string]domain.UpstreamLink // key: issuer NUL subject
 }
 
 type counter struct {
 	n         int64
 	expiresAt time.Time
-}
-
-// NewSessions returns an empty session store.
-func NewSessions() *SessionStore {
-	return &SessionStore{txs: map[string]domain.LoginTransaction{},
-		sessions: map[string]domain.Session{}, counters: map[string]counter{},
-		ssoTxs: map[string]domain.SSOTransaction{}, links: map[string]domain.UpstreamLink{}}
 }
 
 func cleanTx(tx domain.LoginTransaction) domain.LoginTransaction {
@@ -45,104 +31,125 @@ func cleanTx(tx domain.LoginTransaction) domain.LoginTransaction {
 	return tx
 }
 
-func (m *SessionStore) CreateLoginTransaction(_ context.Context, tx domain.LoginTransaction) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.txs[tx.ID]; ok {
-		return fmt.Errorf("memstore: login transaction: %w", domain.ErrAlreadyExists)
+func (s *Store) CreateLoginTransaction(_ context.Context, tx domain.LoginTransaction) error {
+	if tx.ID == "" || tx.ExpiresAt.IsZero() {
+		return errors.New("memory: login transaction without id or expiry")
 	}
-	m.txs[tx.ID] = cleanTx(tx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.sessions.txs[tx.ID]; ok {
+		return fmt.Errorf("memory: login transaction: %w", domain.ErrAlreadyExists)
+	}
+	s.sessions.txs[tx.ID] = cleanTx(tx)
 	return nil
 }
 
-func (m *SessionStore) GetLoginTransaction(_ context.Context, id string, now time.Time) (domain.LoginTransaction, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	tx, ok := m.txs[id]
+func (s *Store) GetLoginTransaction(_ context.Context, id string, now time.Time) (domain.LoginTransaction, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, ok := s.sessions.txs[id]
 	if !ok || !now.Before(tx.ExpiresAt) {
-		return domain.LoginTransaction{}, fmt.Errorf("memstore: login transaction: %w", domain.ErrNotFound)
+		return domain.LoginTransaction{}, fmt.Errorf("memory: login transaction: %w", domain.ErrNotFound)
 	}
 	return cleanTx(tx), nil
 }
 
-func (m *SessionStore) ConsumeLoginTransaction(_ context.Context, id string, now time.Time) (domain.LoginTransaction, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	tx, ok := m.txs[id]
+// ConsumeLoginTransaction deletes and returns the transaction under the
+// lock, as DynamoDB's conditional DeleteItem does: one caller gets it.
+func (s *Store) ConsumeLoginTransaction(_ context.Context, id string, now time.Time) (domain.LoginTransaction, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, ok := s.sessions.txs[id]
 	if !ok || !now.Before(tx.ExpiresAt) {
-		return domain.LoginTransaction{}, fmt.Errorf("memstore: consume login transaction: %w", domain.ErrNotFound)
+		return domain.LoginTransaction{}, fmt.Errorf("memory: consume login transaction: %w", domain.ErrNotFound)
 	}
-	delete(m.txs, id)
+	delete(s.sessions.txs, id)
 	return cleanTx(tx), nil
 }
 
-func (m *SessionStore) CreateSession(_ context.Context, s domain.Session) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.sessions[string(s.Hash)]; ok {
-		return fmt.Errorf("memstore: session: %w", domain.ErrAlreadyExists)
+func (s *Store) CreateSession(_ context.Context, ss domain.Session) error {
+	if len(ss.Hash) == 0 || ss.ExpiresAt.IsZero() {
+		return errors.New("memory: session without hash or expiry")
 	}
-	s.Hash = bytes.Clone(s.Hash)
-	m.sessions[string(s.Hash)] = s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.sessions.sessions[string(ss.Hash)]; ok {
+		return fmt.Errorf("memory: session: %w", domain.ErrAlreadyExists)
+	}
+	ss.Hash = bytes.Clone(ss.Hash)
+	s.sessions.sessions[string(ss.Hash)] = ss
 	return nil
 }
 
-func (m *SessionStore) GetSession(_ context.Context, hash []byte, now time.Time) (domain.Session, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, ok := m.sessions[string(hash)]
-	if !ok || !now.Before(s.ExpiresAt) {
-		return domain.Session{}, fmt.Errorf("memstore: session: %w", domain.ErrNotFound)
+func (s *Store) GetSession(_ context.Context, hash []byte, now time.Time) (domain.Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss, ok := s.sessions.sessions[string(hash)]
+	if !ok || !now.Before(ss.ExpiresAt) {
+		return domain.Session{}, fmt.Errorf("memory: session: %w", domain.ErrNotFound)
 	}
-	s.Hash = bytes.Clone(s.Hash)
-	return s, nil
+	ss.Hash = bytes.Clone(ss.Hash)
+	return ss, nil
 }
 
-func (m *SessionStore) DeleteSession(_ context.Context, hash []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.sessions[string(hash)]; !ok {
-		return fmt.Errorf("memstore: delete session: %w", domain.ErrNotFound)
+func (s *Store) DeleteSession(_ context.Context, hash []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.sessions.sessions[string(hash)]; !ok {
+		return fmt.Errorf("memory: delete session: %w", domain.ErrNotFound)
 	}
-	delete(m.sessions, string(hash))
+	delete(s.sessions.sessions, string(hash))
 	return nil
 }
 
 // windowKey names key's counter in the fixed window containing now, and
-// says when that window ends.
-func windowKey(key string, window time.Duration, now time.Time) (string, time.Time) {
+// says when that window ends. A window under a second is refused, as
+// pkg/storage/dynamo refuses it.
+func windowKey(key string, window time.Duration, now time.Time) (string, time.Time, error) {
+	if window < time.Second {
+		return "", time.Time{}, fmt.Errorf("memory: failure window %v is under a second", window)
+	}
 	w := int64(window / time.Second)
 	start := now.Unix() - now.Unix()%w
-	return key + "#" + strconv.FormatInt(start, 10), time.Unix(start+w, 0)
+	return key + "#" + strconv.FormatInt(start, 10), time.Unix(start+w, 0), nil
 }
 
-func (m *SessionStore) CountFailure(_ context.Context, key string, window time.Duration, now time.Time) (int64, error) {
-	k, end := windowKey(key, window, now)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c := m.counters[k]
+func (s *Store) CountFailure(_ context.Context, key string, window time.Duration, now time.Time) (int64, error) {
+	k, end, err := windowKey(key, window, now)
+	if err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.sessions.counters[k]
 	c.n++
 	c.expiresAt = end
-	m.counters[k] = c
+	s.sessions.counters[k] = c
 	return c.n, nil
 }
 
-func (m *SessionStore) ForgetFailure(_ context.Context, key string, window time.Duration, now time.Time) error {
-	k, _ := windowKey(key, window, now)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if c, ok := m.counters[k]; ok && c.n > 0 {
+func (s *Store) ForgetFailure(_ context.Context, key string, window time.Duration, now time.Time) error {
+	k, _, err := windowKey(key, window, now)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.sessions.counters[k]; ok && c.n > 0 {
 		c.n--
-		m.counters[k] = c
+		s.sessions.counters[k] = c
 	}
 	return nil
 }
 
-func (m *SessionStore) Failures(_ context.Context, key string, window time.Duration, now time.Time) (int64, error) {
-	k, _ := windowKey(key, window, now)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c, ok := m.counters[k]
+func (s *Store) Failures(_ context.Context, key string, window time.Duration, now time.Time) (int64, error) {
+	k, _, err := windowKey(key, window, now)
+	if err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.sessions.counters[k]
 	if !ok || !now.Before(c.expiresAt) {
 		return 0, nil
 	}

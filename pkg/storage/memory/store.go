@@ -1,10 +1,3 @@
-// Package memstore is an in-memory implementation of orgauth's store, with
-// the same semantics as pkg/storage/dynamo (both pass pkg/storage/conformance). Unit tests and
-// handler tests use it where a DynamoDB emulator would only add time.
-//
-// It must never share memory with its callers: slices are copied on the way
-// in and on the way out, so a caller mutating a value cannot change what is
-// stored. It keeps nothing across restarts and is not for production.
 package memory
 
 import (
@@ -19,33 +12,47 @@ import (
 	"time"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/keys"
 	"orgauth/pkg/storage"
-	"orgauth/pkg/storage/conformance"
 )
 
-var _ conformance.Store = (*Store)(nil)
+var _ storage.Store = (*Store)(nil)
 
 // casAttempts bounds the read-modify-write rounds of an Update, as in
 // pkg/storage/dynamo.
 const casAttempts = 5
 
-// Store is safe for concurrent use. The zero value is not; use New.
+// Store keeps every item of storage.Store in memory, behind one lock. It is
+// safe for concurrent use. The zero value is not; use New.
 type Store struct {
-	mu     sync.Mutex
-	orgs   map[string]domain.Organization
-	apps   map[string]domain.Application
-	users  map[string]domain.User
-	emails map[string]string // lower-cased email -> user id
-	flows  flowState         // codes, refresh tokens, revoked jtis (codes.go)
+	mu       sync.Mutex
+	orgs     map[string]domain.Organization
+	apps     map[string]domain.Application
+	users    map[string]domain.User
+	emails   map[string]string // lower-cased email -> user id
+	flows    flowState         // codes, refresh tokens, revoked jtis (codes.go)
+	sessions sessionState      // login transactions, sessions, counters (session.go)
+	sso      ssoState          // SSO transactions, upstream links (sso.go)
+	keySets  map[string]keys.Set
 }
 
 // New returns an empty store.
 func New() *Store {
 	return &Store{
-		orgs:   map[string]domain.Organization{},
-		apps:   map[string]domain.Application{},
-		users:  map[string]domain.User{},
-		emails: map[string]string{},
+		orgs:    map[string]domain.Organization{},
+		apps:    map[string]domain.Application{},
+		users:   map[string]domain.User{},
+		emails:  map[string]string{},
+		keySets: map[string]keys.Set{},
+		sessions: sessionState{
+			txs:      map[string]domain.LoginTransaction{},
+			sessions: map[string]domain.Session{},
+			counters: map[string]counter{},
+		},
+		sso: ssoState{
+			txs:   map[string]domain.SSOTransaction{},
+			links: map[string]domain.UpstreamLink{},
+		},
 	}
 }
 
@@ -53,12 +60,12 @@ func New() *Store {
 
 func (s *Store) CreateOrganization(_ context.Context, o domain.Organization) error {
 	if o.ID == "" {
-		return errors.New("memstore: organization id is empty")
+		return errors.New("memory: organization id is empty")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.orgs[o.ID]; ok {
-		return fmt.Errorf("memstore: organization %q: %w", o.ID, domain.ErrAlreadyExists)
+		return fmt.Errorf("memory: organization %q: %w", o.ID, domain.ErrAlreadyExists)
 	}
 	o.Version = 1
 	s.orgs[o.ID] = cleanOrg(o)
@@ -70,7 +77,7 @@ func (s *Store) GetOrganization(_ context.Context, id string) (domain.Organizati
 	defer s.mu.Unlock()
 	o, ok := s.orgs[id]
 	if !ok {
-		return domain.Organization{}, fmt.Errorf("memstore: organization %q: %w", id, domain.ErrNotFound)
+		return domain.Organization{}, fmt.Errorf("memory: organization %q: %w", id, domain.ErrNotFound)
 	}
 	return cleanOrg(o), nil
 }
@@ -105,12 +112,12 @@ func checkOrgKeys(old, new domain.Organization) error {
 
 func (s *Store) CreateApplication(_ context.Context, a domain.Application) error {
 	if a.ClientID == "" || a.OrganizationID == "" {
-		return errors.New("memstore: application client id or organization id is empty")
+		return errors.New("memory: application client id or organization id is empty")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.apps[a.ClientID]; ok {
-		return fmt.Errorf("memstore: application %q: %w", a.ClientID, domain.ErrAlreadyExists)
+		return fmt.Errorf("memory: application %q: %w", a.ClientID, domain.ErrAlreadyExists)
 	}
 	a.Version = 1
 	s.apps[a.ClientID] = cleanApp(a)
@@ -122,7 +129,7 @@ func (s *Store) GetApplication(_ context.Context, clientID string) (domain.Appli
 	defer s.mu.Unlock()
 	a, ok := s.apps[clientID]
 	if !ok {
-		return domain.Application{}, fmt.Errorf("memstore: application %q: %w", clientID, domain.ErrNotFound)
+		return domain.Application{}, fmt.Errorf("memory: application %q: %w", clientID, domain.ErrNotFound)
 	}
 	return cleanApp(a), nil
 }
@@ -136,7 +143,7 @@ func (s *Store) DeleteApplication(_ context.Context, clientID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.apps[clientID]; !ok {
-		return fmt.Errorf("memstore: application %q: %w", clientID, domain.ErrNotFound)
+		return fmt.Errorf("memory: application %q: %w", clientID, domain.ErrNotFound)
 	}
 	delete(s.apps, clientID)
 	return nil
@@ -155,7 +162,7 @@ func (s *Store) OriginAllowed(_ context.Context, origin string) (bool, error) {
 }
 
 // ListApplications pages through an organization's applications in creation
-// order, the order of store.CreationKey.
+// order, the order of storage.CreationKey.
 func (s *Store) ListApplications(_ context.Context, orgID string, limit int, cursor string) ([]domain.Application, string, error) {
 	var after string
 	if cursor != "" {
@@ -212,16 +219,16 @@ func checkAppKeys(old, new domain.Application) error {
 
 func (s *Store) CreateUser(_ context.Context, u domain.User) error {
 	if u.ID == "" || u.OrganizationID == "" || u.Email == "" {
-		return errors.New("memstore: user id, organization id or email is empty")
+		return errors.New("memory: user id, organization id or email is empty")
 	}
 	u = cleanUser(u)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[u.ID]; ok {
-		return fmt.Errorf("memstore: user %q: %w", u.ID, domain.ErrAlreadyExists)
+		return fmt.Errorf("memory: user %q: %w", u.ID, domain.ErrAlreadyExists)
 	}
 	if _, ok := s.emails[u.Email]; ok {
-		return fmt.Errorf("memstore: user email: %w", domain.ErrAlreadyExists)
+		return fmt.Errorf("memory: user email: %w", domain.ErrAlreadyExists)
 	}
 	u.Version = 1
 	s.users[u.ID] = u
@@ -234,7 +241,7 @@ func (s *Store) GetUser(_ context.Context, id string) (domain.User, error) {
 	defer s.mu.Unlock()
 	u, ok := s.users[id]
 	if !ok {
-		return domain.User{}, fmt.Errorf("memstore: user %q: %w", id, domain.ErrNotFound)
+		return domain.User{}, fmt.Errorf("memory: user %q: %w", id, domain.ErrNotFound)
 	}
 	return u, nil
 }
@@ -244,7 +251,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (domain.User, 
 	id, ok := s.emails[strings.ToLower(email)]
 	s.mu.Unlock()
 	if !ok {
-		return domain.User{}, fmt.Errorf("memstore: user email: %w", domain.ErrNotFound)
+		return domain.User{}, fmt.Errorf("memory: user email: %w", domain.ErrNotFound)
 	}
 	return s.GetUser(ctx, id)
 }
@@ -296,7 +303,7 @@ func update[T any](s *Store, m map[string]T, kind, id string,
 	version func(*T) *int64,
 ) (T, error) {
 	var zero T
-	notFound := fmt.Errorf("memstore: %s %q: %w", kind, id, domain.ErrNotFound)
+	notFound := fmt.Errorf("memory: %s %q: %w", kind, id, domain.ErrNotFound)
 	for range casAttempts {
 		s.mu.Lock()
 		old, ok := m[id]
@@ -329,11 +336,11 @@ func update[T any](s *Store, m map[string]T, kind, id string,
 			return clean(next), nil
 		}
 	}
-	return zero, fmt.Errorf("memstore: %s %q: %d attempts lost: %w", kind, id, casAttempts, domain.ErrConflict)
+	return zero, fmt.Errorf("memory: %s %q: %d attempts lost: %w", kind, id, casAttempts, domain.ErrConflict)
 }
 
 func keyChanged(kind, field string) error {
-	return fmt.Errorf("memstore: update must not change the %s's %s", kind, field)
+	return fmt.Errorf("memory: update must not change the %s's %s", kind, field)
 }
 
 // The clean* functions give a stored value the shape pkg/storage/dynamo returns:

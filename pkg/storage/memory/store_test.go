@@ -3,10 +3,11 @@ package memory_test
 import (
 	"testing"
 
+	"orgauth/pkg/storage"
 	"orgauth/pkg/storage/conformance"
 	"orgauth/pkg/storage/memory"
 )
 
 func TestStore(t *testing.T) {
-	conformance.Run(t, func(*testing.T) conformance.Store { return memory.New() })
+	conformance.RunTests(t, func(*testing.T) storage.Store { return memory.New() })
 }

@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -16,75 +15,52 @@ import (
 	"orgauth/pkg/storage"
 )
 
-// Store is everything the suite exercises. Implementations assert it with
-// var _ storetest.Store = (*Store)(nil) beside the adapter.
-//
-// Contract, beyond the method names:
-//   - Create* stores Version 1, whatever the argument says, and fails with
-//     domain.ErrAlreadyExists on a taken id (or, for users, a taken email,
-//     compared case-insensitively). User emails are stored lower-cased.
-//   - Get* and Delete* fail with domain.ErrNotFound on a miss.
-//   - Update* is compare-and-swap: fn gets the current value and may be
-//     called more than once; it must not call the store. An error from fn
-//     is returned as is and nothing is written. The store writes what fn
-//     returns with Version+1 (fn's Version is ignored) and keeps fn's
-//     UpdatedAt: the caller owns the clock. Changing a key field (ids,
-//     organization, client type, creator, creation time, user email) is
-//     refused. A lost race that persists fails with domain.ErrConflict.
-//   - ListApplications lists one organization's applications in creation
-//     order (ties by client id), limit per page (<= 0: 50; at most 100);
-//     next is "" on the last page. A cursor that the store did not make
-//     fails with store.ErrInvalidCursor.
-//   - ListOrganizations orders by id, ListUsers by email.
-//   - Durations are kept to whole seconds; times round-trip to the
-//     nanosecond (compare with time.Equal: the zone may come back as UTC).
-type Store interface {
-	CreateOrganization(ctx context.Context, o domain.Organization) error
-	GetOrganization(ctx context.Context, id string) (domain.Organization, error)
-	UpdateOrganization(ctx context.Context, id string, fn func(domain.Organization) (domain.Organization, error)) (domain.Organization, error)
-	ListOrganizations(ctx context.Context) ([]domain.Organization, error)
-
-	CreateApplication(ctx context.Context, a domain.Application) error
-	GetApplication(ctx context.Context, clientID string) (domain.Application, error)
-	UpdateApplication(ctx context.Context, clientID string, fn func(domain.Application) (domain.Application, error)) (domain.Application, error)
-	DeleteApplication(ctx context.Context, clientID string) error
-	ListApplications(ctx context.Context, orgID string, limit int, cursor string) (apps []domain.Application, next string, err error)
-
-	CreateUser(ctx context.Context, u domain.User) error
-	GetUser(ctx context.Context, id string) (domain.User, error)
-	GetUserByEmail(ctx context.Context, email string) (domain.User, error)
-	UpdateUser(ctx context.Context, id string, fn func(domain.User) (domain.User, error)) (domain.User, error)
-	ListUsers(ctx context.Context, orgID string) ([]domain.User, error)
-}
-
 // base is the suite's clock: every timestamp is base plus an offset. It has
 // nanoseconds and a non-UTC zone, so both must survive a round trip.
 var base = time.Date(2031, 3, 4, 5, 6, 7, 123456789, time.FixedZone("UTC+2", 2*3600))
 
-type testCase struct {
+// testCase is one case of a group, run on a fresh store that offers the
+// part of storage.Store the group exercises.
+type testCase[S any] struct {
 	name string
-	fn   func(t *testing.T, s Store)
+	fn   func(t *testing.T, s S)
 }
 
-// Run runs the suite. newStore must return an empty store, independent of
-// every other one it returns: subtests run in parallel.
-func Run(t *testing.T, newStore func(t *testing.T) Store) {
-	groups := []struct {
-		name  string
-		cases []testCase
-	}{
-		{"Organization", organizationCases},
-		{"Application", applicationCases},
-		{"User", userCases},
-	}
-	for _, g := range groups {
-		t.Run(g.name, func(t *testing.T) {
-			for _, tc := range g.cases {
-				t.Run(tc.name, func(t *testing.T) {
-					t.Parallel()
-					tc.fn(t, newStore(t))
-				})
-			}
+// RunTests runs every group of the suite on stores from newStore. newStore
+// must return an empty store, independent of every other one it returns:
+// cases run in parallel.
+func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
+	t.Run("Organization", func(t *testing.T) {
+		run(t, organizationCases, func(t *testing.T) storage.Store { return newStore(t) })
+	})
+	t.Run("Application", func(t *testing.T) {
+		run(t, applicationCases, func(t *testing.T) storage.Store { return newStore(t) })
+	})
+	t.Run("User", func(t *testing.T) {
+		run(t, userCases, func(t *testing.T) storage.Store { return newStore(t) })
+	})
+	t.Run("Origins", func(t *testing.T) {
+		run(t, originCases, func(t *testing.T) storage.Store { return newStore(t) })
+	})
+	t.Run("Sessions", func(t *testing.T) {
+		run(t, sessionCases, func(t *testing.T) storage.Sessions { return newStore(t) })
+	})
+	t.Run("Codes", func(t *testing.T) {
+		run(t, codeCases, func(t *testing.T) storage.Codes { return newStore(t) })
+	})
+	t.Run("KeySets", func(t *testing.T) {
+		run(t, keySetCases, func(t *testing.T) storage.KeySets { return newStore(t) })
+	})
+	t.Run("SSO", func(t *testing.T) {
+		run(t, ssoCases, func(t *testing.T) storage.SSO { return newStore(t) })
+	})
+}
+
+func run[S any](t *testing.T, cases []testCase[S], newStore func(t *testing.T) S) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, newStore(t))
 		})
 	}
 }
@@ -184,8 +160,8 @@ var errAbort = errors.New("abort from fn")
 
 // ---------------------------------------------------------------- organizations
 
-var organizationCases = []testCase{
-	{"CreateGet", func(t *testing.T, s Store) {
+var organizationCases = []testCase[storage.Store]{
+	{"CreateGet", func(t *testing.T, s storage.Store) {
 		o := newOrg("org-a")
 		o.Version = 42 // ignored: a new item starts at version 1
 		must(t, s.CreateOrganization(t.Context(), o))
@@ -194,11 +170,11 @@ var organizationCases = []testCase{
 		o.Version = 1
 		same(t, got, o)
 	}},
-	{"GetMissing", func(t *testing.T, s Store) {
+	{"GetMissing", func(t *testing.T, s storage.Store) {
 		_, err := s.GetOrganization(t.Context(), "nope")
 		wantErr(t, err, domain.ErrNotFound)
 	}},
-	{"SSOSettings", func(t *testing.T, s Store) {
+	{"SSOSettings", func(t *testing.T, s storage.Store) {
 		o := newOrg("org-a")
 		must(t, s.CreateOrganization(t.Context(), o))
 		sso := &domain.SSO{Issuer: "https://idp.example.com", ClientID: "orgauth", ClientSecretCiphertext: []byte{1, 2, 3},
@@ -238,7 +214,7 @@ var organizationCases = []testCase{
 			t.Fatalf("SSO after removal: %+v", read.SSO)
 		}
 	}},
-	{"Duplicate", func(t *testing.T, s Store) {
+	{"Duplicate", func(t *testing.T, s storage.Store) {
 		must(t, s.CreateOrganization(t.Context(), newOrg("org-a")))
 		o := newOrg("org-a")
 		o.Name = "other"
@@ -249,7 +225,7 @@ var organizationCases = []testCase{
 			t.Fatalf("duplicate create overwrote the name: %q", got.Name)
 		}
 	}},
-	{"Update", func(t *testing.T, s Store) {
+	{"Update", func(t *testing.T, s storage.Store) {
 		must(t, s.CreateOrganization(t.Context(), newOrg("org-a")))
 		later := base.Add(time.Hour)
 		got, err := s.UpdateOrganization(t.Context(), "org-a", func(o domain.Organization) (domain.Organization, error) {
@@ -265,7 +241,7 @@ var organizationCases = []testCase{
 		must(t, err)
 		same(t, stored, want)
 	}},
-	{"UpdateAbort", func(t *testing.T, s Store) {
+	{"UpdateAbort", func(t *testing.T, s storage.Store) {
 		must(t, s.CreateOrganization(t.Context(), newOrg("org-a")))
 		_, err := s.UpdateOrganization(t.Context(), "org-a", func(o domain.Organization) (domain.Organization, error) {
 			o.Name = "never written"
@@ -280,7 +256,7 @@ var organizationCases = []testCase{
 			t.Fatalf("aborted update was written: %+v", got)
 		}
 	}},
-	{"UpdateKeys", func(t *testing.T, s Store) {
+	{"UpdateKeys", func(t *testing.T, s storage.Store) {
 		must(t, s.CreateOrganization(t.Context(), newOrg("org-a")))
 		for name, change := range map[string]func(*domain.Organization){
 			"ID":        func(o *domain.Organization) { o.ID = "org-b" },
@@ -301,14 +277,14 @@ var organizationCases = []testCase{
 			t.Fatalf("org-b: %v", err)
 		}
 	}},
-	{"UpdateMissing", func(t *testing.T, s Store) {
+	{"UpdateMissing", func(t *testing.T, s storage.Store) {
 		_, err := s.UpdateOrganization(t.Context(), "nope", func(o domain.Organization) (domain.Organization, error) {
 			t.Error("fn called for a missing organization")
 			return o, nil
 		})
 		wantErr(t, err, domain.ErrNotFound)
 	}},
-	{"List", func(t *testing.T, s Store) {
+	{"List", func(t *testing.T, s storage.Store) {
 		got, err := s.ListOrganizations(t.Context())
 		must(t, err)
 		if len(got) != 0 {
@@ -331,8 +307,8 @@ var organizationCases = []testCase{
 
 // ---------------------------------------------------------------- applications
 
-var applicationCases = []testCase{
-	{"CreateGet", func(t *testing.T, s Store) {
+var applicationCases = []testCase[storage.Store]{
+	{"CreateGet", func(t *testing.T, s storage.Store) {
 		a := newApp("org-a", "app-1", 0)
 		must(t, s.CreateApplication(t.Context(), a))
 		// The store copied what it was given and hands out copies.
@@ -347,7 +323,7 @@ var applicationCases = []testCase{
 		must(t, err)
 		same(t, again, want)
 	}},
-	{"SparseRoundTrip", func(t *testing.T, s Store) {
+	{"SparseRoundTrip", func(t *testing.T, s storage.Store) {
 		// A public client without secrets, lists or lifetime: zero values
 		// come back as zero values.
 		a := domain.Application{ClientID: "spa-1", OrganizationID: "org-a", Name: "SPA", Type: domain.ClientSPA,
@@ -361,11 +337,11 @@ var applicationCases = []testCase{
 			t.Fatalf("zero values did not round-trip: %+v", got)
 		}
 	}},
-	{"GetMissing", func(t *testing.T, s Store) {
+	{"GetMissing", func(t *testing.T, s storage.Store) {
 		_, err := s.GetApplication(t.Context(), "nope")
 		wantErr(t, err, domain.ErrNotFound)
 	}},
-	{"Duplicate", func(t *testing.T, s Store) {
+	{"Duplicate", func(t *testing.T, s storage.Store) {
 		must(t, s.CreateApplication(t.Context(), newApp("org-a", "app-1", 0)))
 		wantErr(t, s.CreateApplication(t.Context(), newApp("org-b", "app-1", 1)), domain.ErrAlreadyExists)
 		apps, _, err := s.ListApplications(t.Context(), "org-b", 0, "")
@@ -374,7 +350,7 @@ var applicationCases = []testCase{
 			t.Fatalf("failed create is listed: %+v", apps)
 		}
 	}},
-	{"Update", func(t *testing.T, s Store) {
+	{"Update", func(t *testing.T, s storage.Store) {
 		must(t, s.CreateApplication(t.Context(), newApp("org-a", "app-1", 0)))
 		_, newHash := domain.NewSecret()
 		later := base.Add(time.Hour)
@@ -399,7 +375,7 @@ var applicationCases = []testCase{
 			t.Fatalf("version after second update = %d, want 3", got.Version)
 		}
 	}},
-	{"UpdateAbort", func(t *testing.T, s Store) {
+	{"UpdateAbort", func(t *testing.T, s storage.Store) {
 		must(t, s.CreateApplication(t.Context(), newApp("org-a", "app-1", 0)))
 		_, err := s.UpdateApplication(t.Context(), "app-1", func(a domain.Application) (domain.Application, error) {
 			a.Scopes[0] = "mutated in place" // must not reach the store's copy
@@ -413,7 +389,7 @@ var applicationCases = []testCase{
 		want.Version = 1
 		same(t, got, want)
 	}},
-	{"UpdateKeys", func(t *testing.T, s Store) {
+	{"UpdateKeys", func(t *testing.T, s storage.Store) {
 		must(t, s.CreateApplication(t.Context(), newApp("org-a", "app-1", 0)))
 		for name, change := range map[string]func(*domain.Application){
 			"ClientID":       func(a *domain.Application) { a.ClientID = "app-2" },
@@ -442,11 +418,11 @@ var applicationCases = []testCase{
 		})
 		must(t, err)
 	}},
-	{"UpdateMissing", func(t *testing.T, s Store) {
+	{"UpdateMissing", func(t *testing.T, s storage.Store) {
 		_, err := s.UpdateApplication(t.Context(), "nope", func(a domain.Application) (domain.Application, error) { return a, nil })
 		wantErr(t, err, domain.ErrNotFound)
 	}},
-	{"ConcurrentUpdates", func(t *testing.T, s Store) {
+	{"ConcurrentUpdates", func(t *testing.T, s storage.Store) {
 		// Every writer appends its own scope. Compare-and-swap must keep
 		// every append: a lost update would drop one. A writer that gets
 		// ErrConflict (retries exhausted) tries again, as a caller would.
@@ -488,7 +464,7 @@ var applicationCases = []testCase{
 			t.Fatalf("scopes = %v\nwant (any order) %v", got.Scopes, want)
 		}
 	}},
-	{"Delete", func(t *testing.T, s Store) {
+	{"Delete", func(t *testing.T, s storage.Store) {
 		must(t, s.CreateApplication(t.Context(), newApp("org-a", "app-1", 0)))
 		must(t, s.CreateApplication(t.Context(), newApp("org-a", "app-2", 1)))
 		must(t, s.DeleteApplication(t.Context(), "app-1"))
@@ -510,10 +486,10 @@ var applicationCases = []testCase{
 			t.Fatalf("re-created: %+v", got)
 		}
 	}},
-	{"DeleteMissing", func(t *testing.T, s Store) {
+	{"DeleteMissing", func(t *testing.T, s storage.Store) {
 		wantErr(t, s.DeleteApplication(t.Context(), "nope"), domain.ErrNotFound)
 	}},
-	{"MalformedIDsAreMisses", func(t *testing.T, s Store) {
+	{"MalformedIDsAreMisses", func(t *testing.T, s storage.Store) {
 		// Ids from requests may be anything: one longer than a table key
 		// may be, or with characters no id has, is a miss, not an error.
 		for _, id := range []string{strings.Repeat("a", 3000), "app\x00", "äpp", ""} {
@@ -528,7 +504,7 @@ var applicationCases = []testCase{
 			wantErr(t, s.DeleteApplication(t.Context(), id), domain.ErrNotFound)
 		}
 	}},
-	{"List", func(t *testing.T, s Store) {
+	{"List", func(t *testing.T, s storage.Store) {
 		apps, next, err := s.ListApplications(t.Context(), "org-a", 0, "")
 		must(t, err)
 		if len(apps) != 0 || next != "" {
@@ -544,7 +520,7 @@ var applicationCases = []testCase{
 			}
 		}
 	}},
-	{"ListPages", func(t *testing.T, s Store) {
+	{"ListPages", func(t *testing.T, s storage.Store) {
 		want := createFive(t, s)
 		var got []domain.Application
 		cursor, pages := "", 0
@@ -566,7 +542,7 @@ var applicationCases = []testCase{
 		}
 		sameList(t, got, want)
 	}},
-	{"ListInvalidCursor", func(t *testing.T, s Store) {
+	{"ListInvalidCursor", func(t *testing.T, s storage.Store) {
 		createFive(t, s)
 		_, good, err := s.ListApplications(t.Context(), "org-a", 1, "")
 		must(t, err)
@@ -591,7 +567,7 @@ var applicationCases = []testCase{
 // createFive creates five applications of org-a, in an order that is not
 // their creation order, two of them in the same nanosecond, and two of
 // org-b. It returns org-a's in the order the store must list them.
-func createFive(t *testing.T, s Store) []domain.Application {
+func createFive(t *testing.T, s storage.Store) []domain.Application {
 	t.Helper()
 	mins := map[string]int{"app-e": 1, "app-b": 4, "app-d": 2, "app-a": 3, "app-c": 2}
 	for _, id := range []string{"app-a", "app-b", "app-c", "app-d", "app-e"} {
@@ -610,8 +586,8 @@ func createFive(t *testing.T, s Store) []domain.Application {
 
 // ---------------------------------------------------------------- users
 
-var userCases = []testCase{
-	{"CreateGet", func(t *testing.T, s Store) {
+var userCases = []testCase[storage.Store]{
+	{"CreateGet", func(t *testing.T, s storage.Store) {
 		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-1", "Alice@Example.COM")))
 		got, err := s.GetUser(t.Context(), "user-1")
 		must(t, err)
@@ -619,7 +595,7 @@ var userCases = []testCase{
 		want.Version = 1
 		same(t, got, want)
 	}},
-	{"GetByEmail", func(t *testing.T, s Store) {
+	{"GetByEmail", func(t *testing.T, s storage.Store) {
 		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-1", "alice@example.com")))
 		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-2", "bob@example.com")))
 		for _, email := range []string{"alice@example.com", "ALICE@example.COM"} {
@@ -632,11 +608,11 @@ var userCases = []testCase{
 		_, err := s.GetUserByEmail(t.Context(), "carol@example.com")
 		wantErr(t, err, domain.ErrNotFound)
 	}},
-	{"GetMissing", func(t *testing.T, s Store) {
+	{"GetMissing", func(t *testing.T, s storage.Store) {
 		_, err := s.GetUser(t.Context(), "nope")
 		wantErr(t, err, domain.ErrNotFound)
 	}},
-	{"DuplicateID", func(t *testing.T, s Store) {
+	{"DuplicateID", func(t *testing.T, s storage.Store) {
 		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-1", "alice@example.com")))
 		wantErr(t, s.CreateUser(t.Context(), newUser("org-a", "user-1", "bob@example.com")), domain.ErrAlreadyExists)
 		// The failed create released its claim on bob's email.
@@ -649,7 +625,7 @@ var userCases = []testCase{
 			t.Fatalf("duplicate create overwrote user-1: %+v", got)
 		}
 	}},
-	{"DuplicateEmail", func(t *testing.T, s Store) {
+	{"DuplicateEmail", func(t *testing.T, s storage.Store) {
 		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-1", "alice@example.com")))
 		// Emails are unique across organizations, whatever their case.
 		wantErr(t, s.CreateUser(t.Context(), newUser("org-b", "user-2", "ALICE@example.com")), domain.ErrAlreadyExists)
@@ -661,7 +637,7 @@ var userCases = []testCase{
 			t.Fatalf("email now belongs to %q", got.ID)
 		}
 	}},
-	{"Update", func(t *testing.T, s Store) {
+	{"Update", func(t *testing.T, s storage.Store) {
 		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-1", "alice@example.com")))
 		later := base.Add(time.Hour)
 		got, err := s.UpdateUser(t.Context(), "user-1", func(u domain.User) (domain.User, error) {
@@ -681,7 +657,7 @@ var userCases = []testCase{
 		_, err = s.UpdateUser(t.Context(), "nope", func(u domain.User) (domain.User, error) { return u, nil })
 		wantErr(t, err, domain.ErrNotFound)
 	}},
-	{"UpdateKeys", func(t *testing.T, s Store) {
+	{"UpdateKeys", func(t *testing.T, s storage.Store) {
 		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-1", "alice@example.com")))
 		for name, change := range map[string]func(*domain.User){
 			"ID":             func(u *domain.User) { u.ID = "user-2" },
@@ -705,7 +681,7 @@ var userCases = []testCase{
 		_, err = s.GetUserByEmail(t.Context(), "mallory@example.com")
 		wantErr(t, err, domain.ErrNotFound)
 	}},
-	{"List", func(t *testing.T, s Store) {
+	{"List", func(t *testing.T, s storage.Store) {
 		got, err := s.ListUsers(t.Context(), "org-a")
 		must(t, err)
 		if len(got) != 0 {
