@@ -120,17 +120,8 @@ func NewStack(t testing.TB) *Stack {
 	return seedStack(t, &stage, env)
 }
 
-// MemoryStore is an empty store in memory, with every storage concern.
-func MemoryStore() storage.Store {
-	return memoryStore{memory.New(), memory.NewSessions(), memory.NewKeySets()}
-}
-
-// memoryStore is the memory implementation of every storage concern.
-type memoryStore struct {
-	*memory.Store
-	*memory.SessionStore
-	*memory.KeySets
-}
+// MemoryStore is an empty store in memory.
+func MemoryStore() storage.Store { return memory.New() }
 
 func seedStack(t testing.TB, app *wiring.Stage, env map[string]string) *Stack {
 	t.Helper()
