@@ -231,7 +231,7 @@ func (k *keysEnv) refusal(err error) error {
 		return usagef("--jwks-url: %v", badURL.Err)
 	case errors.As(err, &raced):
 		return fmt.Errorf("another rotation changed the key set meanwhile; its unused key %s is scheduled for deletion; run orgauthctl keys list, then rotate again", raced.KeyID)
-	case errors.As(err, &undone) && name == "keys withdraw":
+	case errors.As(err, &undone) && undone.Step == keys.ActionWithdraw:
 		return fmt.Errorf("withdrew %s from the JWKS, but scheduling its deletion failed (run orgauthctl keys rotate to retry): %w", undone.KeyID, undone.Err)
 	case errors.As(err, &undone):
 		return fmt.Errorf("retired %s from the JWKS, but scheduling its deletion failed (run orgauthctl keys rotate again): %w", undone.KeyID, undone.Err)

@@ -3,6 +3,8 @@ package rotation
 import (
 	"errors"
 	"fmt"
+
+	"orgauth/pkg/keys"
 )
 
 // Refusals without details.
@@ -89,9 +91,11 @@ func (e *UnusedKeyError) Error() string {
 }
 func (e *UnusedKeyError) Unwrap() error { return e.Err }
 
-// DeletionNotScheduledError: KeyID left the JWKS (retired or withdrawn) but
-// scheduling its deletion failed. The next Rotate schedules it first.
+// DeletionNotScheduledError: KeyID left the JWKS (Step is ActionRetire or
+// ActionWithdraw) but scheduling its deletion failed. The next Rotate
+// schedules it first.
 type DeletionNotScheduledError struct {
+	Step  keys.Action
 	KeyID string
 	Err   error
 }

@@ -275,7 +275,7 @@ func (s *Service) Withdraw(ctx context.Context, windowDays int32) (Outcome, erro
 	}
 	date, err := s.scheduleDeletion(ctx, upcoming, windowDays, now)
 	if err != nil {
-		return Outcome{}, &DeletionNotScheduledError{KeyID: upcoming, Err: err}
+		return Outcome{}, &DeletionNotScheduledError{Step: keys.ActionWithdraw, KeyID: upcoming, Err: err}
 	}
 	return s.done(ctx, Outcome{Action: keys.ActionWithdraw, KeyID: upcoming, DeletionDate: date}, now)
 }
@@ -389,7 +389,7 @@ func (s *Service) retire(ctx context.Context, in RotateInput, keyID string, now 
 	}
 	date, err := s.scheduleDeletion(ctx, keyID, in.DeletionWindowDays, now)
 	if err != nil {
-		return Outcome{}, &DeletionNotScheduledError{KeyID: keyID, Err: err}
+		return Outcome{}, &DeletionNotScheduledError{Step: keys.ActionRetire, KeyID: keyID, Err: err}
 	}
 	return s.done(ctx, Outcome{Action: keys.ActionRetire, KeyID: keyID, DeletionDate: date}, now)
 }

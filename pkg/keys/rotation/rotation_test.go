@@ -491,7 +491,7 @@ func TestRetireThenScheduleDeletion(t *testing.T) {
 	_, err := f.svc.Rotate(ctx, input())
 	var undone *DeletionNotScheduledError
 	var kerr *KMSError
-	if !errors.As(err, &undone) || undone.KeyID != f.k1 || !errors.As(err, &kerr) {
+	if !errors.As(err, &undone) || undone.KeyID != f.k1 || undone.Step != keys.ActionRetire || !errors.As(err, &kerr) {
 		t.Fatalf("retire with KMS failing: %v", err)
 	}
 	if f.state(t, f.k1) != keys.Retired {
@@ -543,7 +543,7 @@ func TestWithdraw(t *testing.T) {
 	k3 := f.published(t)
 	f.kms.scheduleErr = errors.New("ThrottlingException")
 	var undone *DeletionNotScheduledError
-	if _, err := f.svc.Withdraw(ctx, 7); !errors.As(err, &undone) || undone.KeyID != k3 {
+	if _, err := f.svc.Withdraw(ctx, 7); !errors.As(err, &undone) || undone.KeyID != k3 || undone.Step != keys.ActionWithdraw {
 		t.Fatalf("withdraw with KMS failing: %v", err)
 	}
 }
