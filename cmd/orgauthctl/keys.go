@@ -1,32 +1,29 @@
 package main
 
 // orgauthctl keys: the signing-key rotation of infra/KEY-ROTATION.md. The
-// timing rules live in pkg/keys; this file does the I/O (the key-set item
-// in the table, KMS) and tells the operator what happened and what is next.
+// timing rules live in pkg/keys and the steps in pkg/keys/rotation; this
+// file reads the flags, connects the rotation to the table and KMS, and
+// tells the operator what happened and what is next.
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/go-jose/go-jose/v4"
-
-	"orgauth/pkg/domain"
 	"orgauth/pkg/keys"
 	"orgauth/pkg/keys/kmskeys"
+	"orgauth/pkg/keys/rotation"
 	"orgauth/pkg/platform/awsenv"
 	"orgauth/pkg/platform/config"
 	"orgauth/pkg/storage/dynamo"
 	"orgauth/pkg/wiring"
 )
+
+var _ rotation.KMS = kmskeys.Admin{}
 
 var keyCommands = []command{
 	{"list", "", "List the signing keys: the active one, upcoming and retiring ones (all in the JWKS), and\n" +
@@ -112,26 +109,23 @@ func (kf *keyFlags) policy(getenv func(string) string) (keys.Policy, error) {
 	return p, p.Validate()
 }
 
-// keysEnv is what a keys command works with: the key-set store and KMS.
+// keysEnv is what a keys command works with: the rotation service on the
+// table and KMS.
 type keysEnv struct {
 	inv    *invocation
-	store  *dynamo.Store
-	kms    *kms.Client
+	svc    *rotation.Service
 	policy keys.Policy
 	flags  *keyFlags
 }
 
 // kmsError marks a KMS failure, so that explain words it for KMS.
-type kmsError struct{ err error }
-
-func (e *kmsError) Error() string { return e.err.Error() }
-func (e *kmsError) Unwrap() error { return e.err }
+type kmsError = rotation.KMSError
 
 func kmsErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &kmsError{err}
+	return &kmsError{Err: err}
 }
 
 // explainKMS words KMS failures for an operator.
@@ -143,10 +137,10 @@ func (inv *invocation) explainKMS(e *kmsError) error {
 		where = "AWS KMS " + inv.conn.region
 	}
 	var dial *net.OpError
-	if errors.As(e.err, &dial) && dial.Op == "dial" {
+	if errors.As(e.Err, &dial) && dial.Op == "dial" {
 		return fmt.Errorf("cannot reach KMS at %s: %v (is the emulator running? make run starts one; or set KMS_ENDPOINT)", where, dial.Err)
 	}
-	return e.err
+	return e.Err
 }
 
 // keys connects to the table and KMS.
@@ -172,16 +166,12 @@ func (inv *invocation) keys(kf *keyFlags) (*keysEnv, error) {
 	}
 	db, k := wiring.Clients(awsCfg, cfg)
 	inv.conn = c
-	return &keysEnv{inv: inv, store: dynamo.New(db, c.table), kms: k, policy: policy, flags: kf}, nil
-}
-
-// load reads the key set. ok is false when none is stored yet.
-func (k *keysEnv) load() (set keys.Set, ok bool, err error) {
-	set, err = k.store.GetKeySet(k.inv.ctx)
-	if errors.Is(err, domain.ErrNotFound) {
-		return keys.Set{}, false, nil
+	svc, err := rotation.New(rotation.Config{Store: dynamo.New(db, c.table), KMS: kmskeys.Admin{Client: k},
+		JWKS: rotation.HTTPJWKS{}, Policy: policy, Now: inv.env.now})
+	if err != nil {
+		return nil, err
 	}
-	return set, err == nil, err
+	return &keysEnv{inv: inv, svc: svc, policy: policy, flags: kf}, nil
 }
 
 // currentKeys are the keys the stack signs with before any set is stored.
@@ -205,24 +195,48 @@ func splitList(s string) []string {
 	return out
 }
 
-// bootstrap builds the set the stack already serves from its static key
-// list, resolving aliases to ARNs.
-func (k *keysEnv) bootstrap(now time.Time) (keys.Set, error) {
-	ids := k.currentKeys()
-	if len(ids) == 0 {
-		return keys.Set{}, usagef("%s: no key set is stored yet: pass --from-keys with the stack's SIGNING_KEY_IDS "+
-			"(its SigningKeyArn output), or set SIGNING_KEY_IDS", k.inv.name)
+// stage is the stack's stage that tags a new key: --stage, else
+// ORGAUTH_STAGE, else local with make run's local.json; empty if none.
+func (k *keysEnv) stage(flagValue string) string {
+	s := flagValue
+	if s == "" {
+		s = k.inv.env.getenv("ORGAUTH_STAGE")
 	}
-	arns := make([]string, len(ids))
-	specs := make([]string, len(ids))
-	for i, id := range ids {
-		info, err := kmskeys.CheckSigningKey(k.inv.ctx, k.kms, id)
-		if err != nil {
-			return keys.Set{}, kmsErr(err)
-		}
-		arns[i], specs[i] = info.ARN, info.Spec
+	if s == "" && k.inv.conn.local {
+		s = "local"
 	}
-	return keys.Bootstrap(arns, specs, k.policy, now)
+	return s
+}
+
+// refusal words the rotation's refusals for this command line.
+func (k *keysEnv) refusal(err error) error {
+	name := k.inv.name
+	var (
+		unusable *rotation.UnusableKeyError
+		badURL   *rotation.BadJWKSURLError
+		raced    *rotation.ConcurrentChangeError
+		undone   *rotation.DeletionNotScheduledError
+	)
+	switch {
+	case errors.Is(err, rotation.ErrNoCurrentKeys):
+		return usagef("%s: no key set is stored yet: pass --from-keys with the stack's SIGNING_KEY_IDS "+
+			"(its SigningKeyArn output), or set SIGNING_KEY_IDS", name)
+	case errors.Is(err, rotation.ErrNoStage):
+		return usagef("%s: --stage is required to tag the new key (the stack's Stage parameter; or set ORGAUTH_STAGE)", name)
+	case errors.Is(err, rotation.ErrNothingToWithdraw):
+		return errors.New("there is no upcoming key to withdraw (see orgauthctl keys list)")
+	case errors.As(err, &unusable):
+		return fmt.Errorf("upcoming key cannot sign, not promoting it (withdraw it with orgauthctl keys withdraw): %w", unusable.Err)
+	case errors.As(err, &badURL):
+		return usagef("--jwks-url: %v", badURL.Err)
+	case errors.As(err, &raced):
+		return fmt.Errorf("another rotation changed the key set meanwhile; its unused key %s is scheduled for deletion; run orgauthctl keys list, then rotate again", raced.KeyID)
+	case errors.As(err, &undone) && undone.Step == keys.ActionWithdraw:
+		return fmt.Errorf("withdrew %s from the JWKS, but scheduling its deletion failed (run orgauthctl keys rotate to retry): %w", undone.KeyID, undone.Err)
+	case errors.As(err, &undone):
+		return fmt.Errorf("retired %s from the JWKS, but scheduling its deletion failed (run orgauthctl keys rotate again): %w", undone.KeyID, undone.Err)
+	}
+	return err
 }
 
 // ---------------------------------------------------------------- views
@@ -276,29 +290,22 @@ func policyOf(p keys.Policy) policyView {
 		p.KeyAccess.String(), p.PromoteDelay().String(), p.RetireDelay().String()}
 }
 
-// views describes the entries; published keys get their kid from KMS.
-func (k *keysEnv) views(set keys.Set) ([]keyView, error) {
-	out := make([]keyView, len(set.Entries))
-	for i, e := range set.Entries {
-		v := keyView{KeyID: e.KeyID, State: string(e.State), Spec: e.Spec,
+// views describes the keys of a listing.
+func views(l rotation.Listing) []keyView {
+	out := make([]keyView, len(l.Keys))
+	for i, e := range l.Keys {
+		v := keyView{KeyID: e.KeyID, State: string(e.State), Spec: e.Spec, Kid: e.Kid, Alg: e.Alg,
 			PublishedAt: tp(e.PublishedAt), PromoteAfter: tp(e.PromoteAfter), ActivatedAt: tp(e.ActivatedAt),
 			RetiringSince: tp(e.RetiringSince), NotAfter: tp(e.NotAfter), RetiredAt: tp(e.RetiredAt), DeletionDate: tp(e.DeletionDate)}
 		if e.State == keys.Upcoming {
-			v.PromoteAfter = tp(k.policy.PromoteAt(e))
+			v.PromoteAfter = tp(e.PromoteAt)
 		}
 		if e.State == keys.Retiring {
-			v.NotAfter = tp(k.policy.RetireAt(e))
-		}
-		if e.State.Published() {
-			info, err := kmskeys.DescribeSigningKey(k.inv.ctx, k.kms, e.KeyID)
-			if err != nil {
-				return nil, kmsErr(err)
-			}
-			v.Kid, v.Alg = info.Kid, info.Alg
+			v.NotAfter = tp(e.RetireAt)
 		}
 		out[i] = v
 	}
-	return out, nil
+	return out
 }
 
 func keysTable(views []keyView) func(io.Writer) {
@@ -348,34 +355,25 @@ func keysList(fs *flag.FlagSet) func(*invocation) error {
 		if err != nil {
 			return err
 		}
-		now := inv.env.now()
-		set, ok, err := k.load()
+		l, err := k.svc.List(inv.ctx, k.currentKeys())
 		if err != nil {
-			return err
+			return k.refusal(err)
 		}
 		note := ""
-		if !ok {
-			// Show what the functions serve meanwhile: the static list.
-			if set, err = k.bootstrap(now); err != nil {
-				return err
-			}
+		if !l.Stored {
 			note = "No key set is stored yet: the functions sign with SIGNING_KEY_IDS, shown here. " +
 				"orgauthctl keys rotate stores the set and starts the first rotation."
 		}
-		views, err := k.views(set)
-		if err != nil {
-			return err
-		}
-		next := keys.NextStep(set, k.policy, now)
+		views := views(l)
 		return inv.print(struct {
 			Keys    []keyView  `json:"keys"`
 			Version int64      `json:"version"`
 			Stored  bool       `json:"stored"`
 			Next    stepView   `json:"next_step"`
 			Policy  policyView `json:"policy"`
-		}{views, set.Version, ok, stepOf(next), policyOf(k.policy)}, func(w io.Writer) {
+		}{views, l.Version, l.Stored, stepOf(l.Next), policyOf(k.policy)}, func(w io.Writer) {
 			keysTable(views)(w)
-			fmt.Fprintf(w, "\n%s\n", describeNext(next, now))
+			fmt.Fprintf(w, "\n%s\n", describeNext(l.Next, l.At))
 			if note != "" {
 				fmt.Fprintf(w, "%s\n", note)
 			}
@@ -396,9 +394,9 @@ func describeNext(s keys.Step, now time.Time) string {
 
 // ---------------------------------------------------------------- rotate
 
-// rotateResult is what keys rotate prints.
+// rotateResult is what keys rotate and keys withdraw print.
 type rotateResult struct {
-	Action  string     `json:"action"` // publish, promote, retire, schedule-deletion, wait
+	Action  string     `json:"action"` // publish, promote, retire, schedule-deletion, withdraw, wait
 	KeyID   string     `json:"key_id,omitempty"`
 	Kid     string     `json:"kid,omitempty"`
 	Message string     `json:"message"`
@@ -409,14 +407,14 @@ type rotateResult struct {
 func keysRotate(fs *flag.FlagSet) func(*invocation) error {
 	spec := fs.String("spec", kmskeys.SpecRSA2048, "the new key's spec: RSA_2048 (RS256) or ECC_NIST_P256 (ES256)")
 	stage := fs.String("stage", "", "the stack's Stage, which tags the new key so the functions may use it (default $ORGAUTH_STAGE; local with local.json)")
-	window := fs.Int("deletion-window-days", 30, "KMS pending window before a retired key is deleted (7 to 30 days)")
+	window := fs.Int("deletion-window-days", rotation.DefaultRetireWindowDays, "KMS pending window before a retired key is deleted (7 to 30 days)")
 	jwksURL := fs.String("jwks-url", "", "before promoting, check that this JWKS (the stack's JwksUrl output) serves the upcoming key\n(default $JWKS_URL; no check when empty)")
 	kf := declareKeyFlags(fs)
 	return func(inv *invocation) error {
-		if *spec != kmskeys.SpecRSA2048 && *spec != kmskeys.SpecECCNistP256 {
+		if !rotation.ValidSpec(*spec) {
 			return usagef("%s: --spec must be %s or %s, not %q", inv.name, kmskeys.SpecRSA2048, kmskeys.SpecECCNistP256, *spec)
 		}
-		if *window < 7 || *window > 30 {
+		if !rotation.ValidDeletionWindow(*window) {
 			return usagef("%s: --deletion-window-days must be 7 to 30", inv.name)
 		}
 		k, err := inv.keys(kf)
@@ -426,253 +424,75 @@ func keysRotate(fs *flag.FlagSet) func(*invocation) error {
 		if *jwksURL == "" {
 			*jwksURL = inv.env.getenv("JWKS_URL")
 		}
-		r := rotation{keysEnv: k, spec: *spec, stage: *stage, window: int32(*window), jwksURL: *jwksURL}
-		res, err := r.step()
+		out, err := k.svc.Rotate(inv.ctx, rotation.RotateInput{CurrentKeys: k.currentKeys(), Spec: *spec,
+			Stage: k.stage(*stage), DeletionWindowDays: int32(*window), JWKSURL: *jwksURL})
 		if err != nil {
-			return err
+			return k.refusal(err)
 		}
-		if res.Action != "wait" {
-			inv.auditor().Event(inv.ctx, "signing_key_"+strings.ReplaceAll(res.Action, "-", "_"), "key_id", res.KeyID, "kid", res.Kid)
-		}
-		res.Policy = policyOf(k.policy)
-		return inv.print(res, func(w io.Writer) {
-			fmt.Fprintln(w, res.Message)
-		})
+		return k.present(out, true)
 	}
 }
 
-type rotation struct {
-	*keysEnv
-	spec, stage string
-	window      int32
-	jwksURL     string
+// present prints what a step did, after its audit line if audit.
+func (k *keysEnv) present(out rotation.Outcome, audit bool) error {
+	inv := k.inv
+	if audit && out.Action != keys.ActionWait {
+		inv.auditor().Event(inv.ctx, "signing_key_"+strings.ReplaceAll(string(out.Action), "-", "_"), "key_id", out.KeyID, "kid", out.Kid)
+	}
+	res := rotateResult{Action: string(out.Action), KeyID: out.KeyID, Kid: out.Kid, Next: stepOf(out.Next),
+		Message: k.message(out), Policy: policyOf(k.policy)}
+	return inv.print(res, func(w io.Writer) {
+		fmt.Fprintln(w, res.Message)
+	})
 }
 
-func (r *rotation) stageName() (string, error) {
-	s := r.stage
-	if s == "" {
-		s = r.inv.env.getenv("ORGAUTH_STAGE")
-	}
-	if s == "" && r.inv.conn.local {
-		s = "local"
-	}
-	if s == "" {
-		return "", usagef("%s: --stage is required to tag the new key (the stack's Stage parameter; or set ORGAUTH_STAGE)", r.inv.name)
-	}
-	return s, nil
-}
-
-// step performs the next due step.
-func (r *rotation) step() (rotateResult, error) {
-	ctx, now := r.inv.ctx, r.inv.env.now()
-	set, stored, err := r.load()
-	if err != nil {
-		return rotateResult{}, err
-	}
-	if !stored {
-		if set, err = r.bootstrap(now); err != nil {
-			return rotateResult{}, err
-		}
-	}
-	next := keys.NextStep(set, r.policy, now)
-	switch next.Action {
+// message tells the operator what a step did and what is next.
+func (k *keysEnv) message(out rotation.Outcome) string {
+	var msg string
+	switch out.Action {
 	case keys.ActionWait:
-		res := rotateResult{Action: string(next.Action), KeyID: next.KeyID, Next: stepOf(next)}
-		res.Message = fmt.Sprintf("Nothing is due yet. %s", describeNext(next, now))
-		if next.KeyID != "" {
-			if e, ok := set.Find(next.KeyID); ok && e.State == keys.Upcoming {
-				res.Message += " Promotion cannot be forced: verifiers may not have seen the key before then."
-			}
+		msg = fmt.Sprintf("Nothing is due yet. %s", describeNext(out.Next, out.At))
+		if out.Awaits == keys.ActionPromote {
+			msg += " Promotion cannot be forced: verifiers may not have seen the key before then."
 		}
-		return res, nil
+		return msg
 	case keys.ActionPublish:
-		return r.publish(ctx, set, stored, now)
+		msg = fmt.Sprintf("Step 1 of 3 done: published %s (%s, kid %s) in the JWKS as the upcoming key. It signs nothing yet.", out.KeyID, out.Alg, out.Kid)
+		if out.StoredSet {
+			msg = "Stored the key set (from the stack's current keys).\n" + msg
+		}
 	case keys.ActionPromote:
-		return r.promote(ctx, next.KeyID, now)
+		msg = fmt.Sprintf("Step 2 of 3 done: %s (kid %s) is active; functions sign with it within %s. %s is retiring and stays in the JWKS.",
+			out.KeyID, out.Kid, k.policy.Refresh, out.Demoted)
 	case keys.ActionRetire:
-		return r.retire(ctx, next.KeyID, now)
+		msg = fmt.Sprintf("Step 3 of 3 done: %s left the JWKS (functions drop it within %s). KMS deletes it on %s; until then "+
+			"aws kms cancel-key-deletion can keep it.", out.KeyID, k.policy.Refresh, stamp(out.DeletionDate))
 	case keys.ActionScheduleDeletion:
-		date, err := r.scheduleDeletion(ctx, next.KeyID, now)
-		if err != nil {
-			return rotateResult{}, err
-		}
-		return r.done(keys.ActionScheduleDeletion, next.KeyID, "", now,
-			fmt.Sprintf("Scheduled the deletion of retired key %s: KMS deletes it on %s.", next.KeyID, stamp(date)))
+		msg = fmt.Sprintf("Scheduled the deletion of retired key %s: KMS deletes it on %s.", out.KeyID, stamp(out.DeletionDate))
+	case keys.ActionWithdraw:
+		msg = fmt.Sprintf("Withdrew upcoming key %s: it leaves the JWKS within %s; it never signed. KMS deletes it on %s.",
+			out.KeyID, k.policy.Refresh, stamp(out.DeletionDate))
 	}
-	return rotateResult{}, fmt.Errorf("unknown rotation step %q", next.Action)
-}
-
-// done reports a step taken, with what comes next.
-func (r *rotation) done(action keys.Action, keyID, kid string, now time.Time, msg string) (rotateResult, error) {
-	set, err := r.store.GetKeySet(r.inv.ctx)
-	if err != nil {
-		return rotateResult{}, err
-	}
-	next := keys.NextStep(set, r.policy, now)
-	return rotateResult{Action: string(action), KeyID: keyID, Kid: kid, Next: stepOf(next),
-		Message: msg + "\n" + describeNext(next, now)}, nil
-}
-
-func (r *rotation) publish(ctx context.Context, set keys.Set, stored bool, now time.Time) (rotateResult, error) {
-	stage, err := r.stageName()
-	if err != nil {
-		return rotateResult{}, err
-	}
-	arn, err := kmskeys.CreateSigningKey(ctx, r.kms, r.spec, stage)
-	if err != nil {
-		return rotateResult{}, kmsErr(err)
-	}
-	info, err := kmskeys.CheckSigningKey(ctx, r.kms, arn)
-	if err == nil {
-		if stored {
-			_, err = r.store.UpdateKeySet(ctx, func(s keys.Set) (keys.Set, error) {
-				return keys.Publish(s, arn, r.spec, r.policy, now)
-			})
-		} else {
-			var first keys.Set
-			if first, err = keys.Publish(set, arn, r.spec, r.policy, now); err == nil {
-				err = r.store.CreateKeySet(ctx, first)
-			}
-		}
-	}
-	if err != nil {
-		// Nothing references the new key: do not leave it behind.
-		if _, derr := kmskeys.ScheduleDeletion(context.WithoutCancel(ctx), r.kms, arn, 7); derr != nil {
-			return rotateResult{}, fmt.Errorf("%w (and scheduling the deletion of the unused key %s failed: %v)", err, arn, derr)
-		}
-		if errors.Is(err, domain.ErrAlreadyExists) || errors.Is(err, domain.ErrConflict) || errors.Is(err, keys.ErrWrongState) {
-			return rotateResult{}, fmt.Errorf("another rotation changed the key set meanwhile; its unused key %s is scheduled for deletion; run orgauthctl keys list, then rotate again", arn)
-		}
-		return rotateResult{}, err
-	}
-	msg := fmt.Sprintf("Step 1 of 3 done: published %s (%s, kid %s) in the JWKS as the upcoming key. It signs nothing yet.", arn, info.Alg, info.Kid)
-	if !stored {
-		msg = "Stored the key set (from the stack's current keys).\n" + msg
-	}
-	return r.done(keys.ActionPublish, arn, info.Kid, now, msg)
-}
-
-func (r *rotation) promote(ctx context.Context, keyID string, now time.Time) (rotateResult, error) {
-	info, err := kmskeys.CheckSigningKey(ctx, r.kms, keyID)
-	if err != nil {
-		return rotateResult{}, fmt.Errorf("upcoming key cannot sign, not promoting it (withdraw it with orgauthctl keys withdraw): %w", kmsErr(err))
-	}
-	if r.jwksURL != "" {
-		if err := checkJWKS(ctx, r.jwksURL, info.Kid); err != nil {
-			return rotateResult{}, err
-		}
-	}
-	var old string
-	if _, err := r.store.UpdateKeySet(ctx, func(s keys.Set) (keys.Set, error) {
-		a, _ := s.Active()
-		old = a.KeyID
-		return keys.Promote(s, keyID, r.policy, now)
-	}); err != nil {
-		return rotateResult{}, err
-	}
-	msg := fmt.Sprintf("Step 2 of 3 done: %s (kid %s) is active; functions sign with it within %s. %s is retiring and stays in the JWKS.",
-		keyID, info.Kid, r.policy.Refresh, old)
-	return r.done(keys.ActionPromote, keyID, info.Kid, now, msg)
-}
-
-func (r *rotation) retire(ctx context.Context, keyID string, now time.Time) (rotateResult, error) {
-	if _, err := r.store.UpdateKeySet(ctx, func(s keys.Set) (keys.Set, error) {
-		return keys.Retire(s, keyID, r.policy, now)
-	}); err != nil {
-		return rotateResult{}, err
-	}
-	date, err := r.scheduleDeletion(ctx, keyID, now)
-	if err != nil {
-		return rotateResult{}, fmt.Errorf("retired %s from the JWKS, but scheduling its deletion failed (run orgauthctl keys rotate again): %w", keyID, err)
-	}
-	msg := fmt.Sprintf("Step 3 of 3 done: %s left the JWKS (functions drop it within %s). KMS deletes it on %s; until then "+
-		"aws kms cancel-key-deletion can keep it.", keyID, r.policy.Refresh, stamp(date))
-	return r.done(keys.ActionRetire, keyID, "", now, msg)
-}
-
-func (r *rotation) scheduleDeletion(ctx context.Context, keyID string, now time.Time) (time.Time, error) {
-	date, err := kmskeys.ScheduleDeletion(ctx, r.kms, keyID, r.window)
-	if err != nil {
-		return time.Time{}, kmsErr(err)
-	}
-	if _, err := r.store.UpdateKeySet(ctx, func(s keys.Set) (keys.Set, error) {
-		return keys.DeletionScheduled(s, keyID, date, now)
-	}); err != nil {
-		return time.Time{}, err
-	}
-	return date, nil
-}
-
-// checkJWKS fetches a JWKS and fails unless it serves kid.
-func checkJWKS(ctx context.Context, url, kid string) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return usagef("--jwks-url: %v", err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("fetch JWKS: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("fetch JWKS %s: status %s", url, resp.Status)
-	}
-	var set jose.JSONWebKeySet
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&set); err != nil {
-		return fmt.Errorf("fetch JWKS %s: %w", url, err)
-	}
-	if len(set.Key(kid)) == 0 {
-		return fmt.Errorf("the JWKS at %s does not serve kid %s yet: not promoting (are the functions reading the key set? check their logs and KEYSET_REFRESH)", url, kid)
-	}
-	return nil
+	return msg + "\n" + describeNext(out.Next, out.At)
 }
 
 // ---------------------------------------------------------------- withdraw
 
 func keysWithdraw(fs *flag.FlagSet) func(*invocation) error {
-	window := fs.Int("deletion-window-days", 7, "KMS pending window before the withdrawn key is deleted (7 to 30 days)")
+	window := fs.Int("deletion-window-days", rotation.DefaultWithdrawWindowDays, "KMS pending window before the withdrawn key is deleted (7 to 30 days)")
 	kf := declareKeyFlags(fs)
 	return func(inv *invocation) error {
-		if *window < 7 || *window > 30 {
+		if !rotation.ValidDeletionWindow(*window) {
 			return usagef("%s: --deletion-window-days must be 7 to 30", inv.name)
 		}
 		k, err := inv.keys(kf)
 		if err != nil {
 			return err
 		}
-		ctx, now := inv.ctx, inv.env.now()
-		set, ok, err := k.load()
+		out, err := k.svc.Withdraw(inv.ctx, int32(*window))
 		if err != nil {
-			return err
+			return k.refusal(err)
 		}
-		var upcoming string
-		for _, e := range set.Entries {
-			if e.State == keys.Upcoming {
-				upcoming = e.KeyID
-			}
-		}
-		if !ok || upcoming == "" {
-			return errors.New("there is no upcoming key to withdraw (see orgauthctl keys list)")
-		}
-		if _, err := k.store.UpdateKeySet(ctx, func(s keys.Set) (keys.Set, error) {
-			return keys.Withdraw(s, upcoming, now)
-		}); err != nil {
-			return err
-		}
-		r := rotation{keysEnv: k, window: int32(*window)}
-		date, err := r.scheduleDeletion(ctx, upcoming, now)
-		if err != nil {
-			return fmt.Errorf("withdrew %s from the JWKS, but scheduling its deletion failed (run orgauthctl keys rotate to retry): %w", upcoming, err)
-		}
-		res, err := r.done(keys.ActionWait, upcoming, "", now,
-			fmt.Sprintf("Withdrew upcoming key %s: it leaves the JWKS within %s; it never signed. KMS deletes it on %s.", upcoming, k.policy.Refresh, stamp(date)))
-		if err != nil {
-			return err
-		}
-		res.Action = "withdraw"
-		res.Policy = policyOf(k.policy)
-		return inv.print(res, func(w io.Writer) { fmt.Fprintln(w, res.Message) })
+		return k.present(out, false)
 	}
 }

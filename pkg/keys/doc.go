@@ -1,4 +1,4 @@
-// Package keyring is the signing-key rotation state machine: the ordered key
+// Package keys is the signing-key rotation state machine: the ordered key
 // set that the stack signs and publishes with, the rules that say when each
 // rotation step is due, and the steps themselves. It is pure: no AWS SDK, no
 // I/O, and the clock is always passed in.
@@ -32,5 +32,6 @@
 // invisible to verifiers.
 //
 // This package must never import the AWS SDK, read the wall clock, or decide
-// anything about KMS key material; pkg/keys/kmskeys and cmd/orgauthctl do the I/O.
+// anything about KMS key material. pkg/keys/rotation performs the steps on
+// the stored set and KMS; pkg/keys/kmskeys is the KMS adapter.
 package keys

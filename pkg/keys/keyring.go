@@ -256,6 +256,7 @@ const (
 	ActionRetire           Action = "retire"            // drop a retiring key from the JWKS and schedule its deletion
 	ActionScheduleDeletion Action = "schedule-deletion" // a retired key's deletion is still to schedule
 	ActionWait             Action = "wait"              // nothing is due before DueAt
+	ActionWithdraw         Action = "withdraw"          // roll back a publish; never a NextStep
 )
 
 // Step is what NextStep says to do.

@@ -47,6 +47,7 @@
 // EnsureKey and NewLocalClient exist for local setup, tests and the admin CLI
 // (local-kms started by emulator.StartKMS); CreateSigningKey (tagged
 // orgauth-stage=<stage>, see StageTag), CheckSigningKey, DescribeSigningKey
-// and ScheduleDeletion exist for orgauthctl keys. The request path needs
-// none of them.
+// and ScheduleDeletion exist for key rotation: Admin offers them to
+// pkg/keys/rotation, which decides when to call them. The request path
+// needs none of them.
 package kmskeys

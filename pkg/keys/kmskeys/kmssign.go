@@ -38,8 +38,8 @@ var _ API = (*kms.Client)(nil)
 
 // Key specs this package can sign with.
 const (
-	SpecRSA2048     = string(types.KeySpecRsa2048)     // RS256
-	SpecECCNistP256 = string(types.KeySpecEccNistP256) // ES256
+	SpecRSA2048     = keys.SpecRSA2048     // RS256; types.KeySpecRsa2048
+	SpecECCNistP256 = keys.SpecECCNistP256 // ES256; types.KeySpecEccNistP256
 )
 
 // digestSize is the size of a SHA-256 digest, the only one both RS256 and

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"orgauth/pkg/keys"
 )
 
 // StageTag is the tag every signing key that orgauthctl creates carries,
@@ -31,14 +33,7 @@ var _ RotationAdmin = (*kms.Client)(nil)
 var stagePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
 // KeyInfo describes a signing key for operators.
-type KeyInfo struct {
-	ARN          string
-	Spec         string
-	State        string // KMS key state: Enabled, Disabled, PendingDeletion, ...
-	DeletionDate time.Time
-	Kid          string // RFC 7638 thumbprint; empty if the public key is unavailable
-	Alg          string
-}
+type KeyInfo = keys.KeyInfo
 
 // CreateSigningKey creates an asymmetric SIGN_VERIFY key of spec
 // (SpecRSA2048 or SpecECCNistP256) tagged StageTag=stage, and returns its
@@ -144,4 +139,28 @@ type describeOnly struct{ RotationAdmin }
 
 func (describeOnly) Sign(context.Context, *kms.SignInput, ...func(*kms.Options)) (*kms.SignOutput, error) {
 	return nil, errors.New("kmssign: this key was loaded for description only")
+}
+
+// Admin is the signing-key administration that a rotation
+// (pkg/keys/rotation) drives, on a KMS client: it satisfies rotation.KMS.
+type Admin struct{ Client RotationAdmin }
+
+// CreateSigningKey is CreateSigningKey on a.Client.
+func (a Admin) CreateSigningKey(ctx context.Context, spec, stage string) (string, error) {
+	return CreateSigningKey(ctx, a.Client, spec, stage)
+}
+
+// DescribeSigningKey is DescribeSigningKey on a.Client.
+func (a Admin) DescribeSigningKey(ctx context.Context, id string) (KeyInfo, error) {
+	return DescribeSigningKey(ctx, a.Client, id)
+}
+
+// CheckSigningKey is CheckSigningKey on a.Client.
+func (a Admin) CheckSigningKey(ctx context.Context, id string) (KeyInfo, error) {
+	return CheckSigningKey(ctx, a.Client, id)
+}
+
+// ScheduleDeletion is ScheduleDeletion on a.Client.
+func (a Admin) ScheduleDeletion(ctx context.Context, id string, pendingDays int32) (time.Time, error) {
+	return ScheduleDeletion(ctx, a.Client, id, pendingDays)
 }
