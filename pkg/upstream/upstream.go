@@ -1,8 +1,3 @@
-// Package upstream is orgauth as an OpenID Connect relying party of an
-// organization's own identity provider: authorization code with PKCE
-// through golang.org/x/oauth2, ID token verification through
-// github.com/coreos/go-oidc. Providers (their discovery document and key
-// set) are cached per issuer across invocations of a warm function.
 package upstream
 
 import (

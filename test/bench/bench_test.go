@@ -148,6 +148,33 @@ func BenchmarkBootstrap(b *testing.B) {
 	}
 }
 
+// sizeBefore is each bootstrap's linux/arm64 size, in bytes, when every
+// function linked every endpoint, the test suite and Go's testing package
+// (before the per-function constructors).
+var sizeBefore = map[string]int64{
+	"token": 9371810, "wellknown": 9109666, "applications": 9240738,
+	"authorize": 13500578, "callback": 13435042, "console": 7798946,
+}
+
+// BenchmarkBootstrapSize reports each function's linux/arm64 bootstrap
+// size now and before the per-function constructors, and what it shrank.
+func BenchmarkBootstrapSize(b *testing.B) {
+	root, err := emulator.RepoRoot()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, fn := range []string{"token", "wellknown", "applications", "authorize", "callback", "console"} {
+		b.Run(fn, func(b *testing.B) {
+			now := size(b, build(b, root, fn, "arm64", filepath.Join(b.TempDir(), "bootstrap")))
+			for range b.N {
+			}
+			b.ReportMetric(float64(now)/1e6, "arm64-MB")
+			b.ReportMetric(float64(sizeBefore[fn])/1e6, "before-MB")
+			b.ReportMetric(100*float64(sizeBefore[fn]-now)/float64(sizeBefore[fn]), "shrunk-%")
+		})
+	}
+}
+
 // startRIE starts the emulator, trying again when it lost a race for one of
 // its two free ports (it picks them before binding).
 func startRIE(bootstrap string, env []string) (*emulator.Process, error) {

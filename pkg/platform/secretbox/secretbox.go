@@ -1,8 +1,3 @@
-// Package secretbox encrypts small secrets, organizations' upstream client
-// secrets, with a symmetric KMS key. Each ciphertext is bound to its
-// organization through the encryption context, so a ciphertext copied to
-// another organization's item does not decrypt there, and CloudTrail names
-// the organization of every decryption.
 package secretbox
 
 import (

@@ -1,5 +1,3 @@
-// Package applicationsfn wires the applications function: the management
-// API.
 package applicationsfn
 
 import (

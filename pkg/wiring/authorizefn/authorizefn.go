@@ -1,6 +1,3 @@
-// Package authorizefn wires the authorize function: /authorize, /login and
-// /logout. It sends users of organizations with SSO upstream, without being
-// able to decrypt any upstream secret.
 package authorizefn
 
 import (

@@ -1,6 +1,3 @@
-// Package callbackfn wires the callback function: GET /callback, where
-// organizations' providers return their users. It alone decrypts their
-// client secrets (SSO_KEY_ID).
 package callbackfn
 
 import (

@@ -1,5 +1,3 @@
-// Package consolefn wires the console function: the developer console's
-// embedded assets and its config.json. It needs no AWS permission.
 package consolefn
 
 import (

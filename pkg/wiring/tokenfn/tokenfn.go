@@ -1,5 +1,3 @@
-// Package tokenfn wires the token function: POST /oauth/token,
-// /oauth/revoke and /oauth/introspect. It links only the token endpoint.
 package tokenfn
 
 import (

@@ -1,5 +1,3 @@
-// Package wellknownfn wires the wellknown function: the discovery
-// documents, the JWKS and /userinfo.
 package wellknownfn
 
 import (

@@ -1,0 +1,7 @@
+// Package wellknownfn wires the wellknown function: the discovery
+// documents, the JWKS and /userinfo.
+//
+// It must never build another function's endpoints, hold a rule of its
+// own, or leave a dependency unset: it only connects the stage's parts to
+// its endpoints' constructors, which refuse a missing one.
+package wellknownfn
