@@ -51,7 +51,7 @@ func getenv(name, def string) string {
 }
 
 func run() error {
-	emulatorsOnly := flag.Bool("emulators", false, "start only what the Lambda functions need (emulators, table, keys, demo) for `sam local`, "+
+	emulatorsOnly := flag.Bool("emulators", false, "start only what the Lambda functions need (emulators, table, keys, demo) for sam local, "+
 		"and write sam-local-env.json beside local.json; no API server (SAM_PORT, default 3001, is the port sam local serves on)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -183,7 +184,7 @@ func TestMakeSAMLocalRequirements(t *testing.T) {
 			}
 			var lines []string
 			for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
-				if !strings.HasPrefix(l, "make: ***") { // make's own trailer
+				if !makeTrailer.MatchString(l) {
 					lines = append(lines, l)
 				}
 			}
@@ -196,6 +197,10 @@ func TestMakeSAMLocalRequirements(t *testing.T) {
 		})
 	}
 }
+
+// makeTrailer is make's own line after a failed recipe: "make: *** ...", or
+// "make[1]: *** ..." under another make.
+var makeTrailer = regexp.MustCompile(`^make(\[\d+\])?: \*\*\* `)
 
 // fakeTools makes a directory with a `sam` that records its arguments in
 // sam.calls and does nothing else, and a `docker` whose `info` answers when
