@@ -84,9 +84,30 @@ build-ConsoleFunction: console
 # ------------------------------------------------------------------------ run
 
 .PHONY: run
-run: deps console ## Start the emulators, the API and the console on http://127.0.0.1:3000 with a demo (PORT overrides).
-	go build -o $(BIN)/orgauth-local ./cmd/orgauth-local
+run: deps console local-bin ## Start the emulators, the API and the console on http://127.0.0.1:3000 with a demo (PORT overrides).
 	$(BIN)/orgauth-local
+
+.PHONY: local-bin
+local-bin:
+	go build -o $(BIN)/orgauth-local ./cmd/orgauth-local
+
+# sam local: the functions in Lambda containers on their own port, against the emulators of make emulators.
+SAM_PORT ?= 3001
+SAM_ENV := $(or $(ORGAUTH_DATA_DIR),.orgauth)/sam-local-env.json
+
+.PHONY: emulators
+emulators: deps local-bin ## What make run starts but the API: emulators, table, keys, demo; writes .orgauth/sam-local-env.json.
+	SAM_PORT=$(SAM_PORT) $(BIN)/orgauth-local -emulators
+
+.PHONY: sam-local
+sam-local: ## sam build, then sam local start-api on http://127.0.0.1:3001 (SAM_PORT) against make emulators.
+	@command -v sam >/dev/null 2>&1 || { echo "make sam-local: the AWS SAM CLI is missing: install it (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html)" >&2; exit 1; }
+	@command -v docker >/dev/null 2>&1 || { echo "make sam-local: Docker is missing: install Docker Engine (https://docs.docker.com/engine/install/), which sam local runs the functions in" >&2; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "make sam-local: the Docker daemon does not answer: start it (sudo systemctl start docker) or join the docker group" >&2; exit 1; }
+	@test -f $(SAM_ENV) || { echo "make sam-local: $(SAM_ENV) is missing: run make emulators in another terminal first" >&2; exit 1; }
+	@grep -q '"ISSUER": "http://127.0.0.1:$(SAM_PORT)"' $(SAM_ENV) || { echo "make sam-local: $(SAM_ENV) is for another port: run make emulators SAM_PORT=$(SAM_PORT)" >&2; exit 1; }
+	sam build
+	sam local start-api --host 127.0.0.1 --port $(SAM_PORT) --env-vars $(SAM_ENV) --docker-network host --parameter-overrides Stage=dev
 
 # ----------------------------------------------------------------------- test
 

@@ -148,21 +148,63 @@ func Require(t testing.TB) {
 // local.json and answers, and stops it when the test ends.
 func StartLocal(t testing.TB, dir string, env ...string) *Local {
 	t.Helper()
+	port, err := emulator.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return StartLocalOn(t, dir, port, env...)
+}
+
+// StartLocalOn is StartLocal on a given port: a test that shares a data
+// directory and emulators with `orgauth-local -emulators` serves on the
+// port whose issuer that one was started for.
+func StartLocalOn(t testing.TB, dir string, port int, env ...string) *Local {
+	t.Helper()
+	l := startProcess(t, dir, port, nil, append([]string{fmt.Sprintf("PORT=%d", port)}, env...))
+	t.Cleanup(func() {
+		l.Stop(t)
+		l.checkLogs(t)
+	})
+	l.waitUntil(t, func() bool {
+		return l.readLocalFile() && emulator.HTTPReady(context.Background(), l.Issuer+"/.well-known/jwks.json") == nil
+	})
+	l.Secret(l.File.M2M.ClientSecret, l.File.User.Password)
+	return l
+}
+
+// StartEmulators runs `orgauth-local -emulators`, what make emulators runs,
+// for sam local on port samPort, with its data in a new temporary
+// directory; it waits until sam-local-env.json is written and stops the
+// emulators when the test ends.
+func StartEmulators(t testing.TB, samPort int) *Local {
+	t.Helper()
+	l := startProcess(t, "", samPort, []string{"-emulators"}, []string{fmt.Sprintf("SAM_PORT=%d", samPort), "PORT="})
+	t.Cleanup(func() { l.Stop(t) })
+	l.waitUntil(t, func() bool {
+		_, err := os.Stat(l.SAMEnvFile())
+		return err == nil && l.readLocalFile()
+	})
+	return l
+}
+
+// SAMEnvFile is the path of the --env-vars file that -emulators writes.
+func (l *Local) SAMEnvFile() string { return filepath.Join(l.Dir, "sam-local-env.json") }
+
+// startProcess starts orgauth-local with args, its own emulators on free
+// ports and its data in dir, for the issuer on port; env comes last and wins.
+func startProcess(t testing.TB, dir string, port int, args, env []string) *Local {
+	t.Helper()
 	Require(t)
 	bin := Binary(t)
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	port, err := emulator.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
 	root, _ := emulator.RepoRoot()
 	l := &Local{Dir: dir, Port: port, Issuer: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan struct{}), Output: &syncBuffer{}, Logs: &syncBuffer{}}
-	cmd := exec.Command(bin)
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = root // emulator binaries are found from the repository root
 	cmd.Env = append(os.Environ(), append([]string{
-		fmt.Sprintf("PORT=%d", port), "ORGAUTH_DATA_DIR=" + dir,
+		"ORGAUTH_DATA_DIR=" + dir,
 		"DYNAMODB_ENDPOINT=", "KMS_ENDPOINT=", "AWS_PROFILE=", "AWS_ACCESS_KEY_ID=", "DYNALITE_PORT=0", "KMS_PORT=0",
 	}, env...)...)
 	cmd.Stdout, cmd.Stderr = io.MultiWriter(l.Output, l.Logs), l.Output
@@ -172,23 +214,26 @@ func StartLocal(t testing.TB, dir string, env ...string) *Local {
 	}
 	l.cmd = cmd
 	go func() { l.waitErr = cmd.Wait(); close(l.done) }()
-	t.Cleanup(func() {
-		l.Stop(t)
-		l.checkLogs(t)
-	})
+	return l
+}
 
+// readLocalFile reads local.json, and reports whether it is there and
+// describes this issuer.
+func (l *Local) readLocalFile() bool {
+	b, err := os.ReadFile(filepath.Join(l.Dir, "local.json"))
+	return err == nil && json.Unmarshal(b, &l.File) == nil && l.File.Issuer == l.Issuer
+}
+
+// waitUntil polls ready until it holds, failing the test if the process
+// exits first or is not ready within a minute.
+func (l *Local) waitUntil(t testing.TB, ready func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
-	for {
+	for !ready() {
 		select {
 		case <-l.done:
 			t.Fatalf("orgauth-local exited: %v\n%s", l.waitErr, l.Output.String())
 		default:
-		}
-		if b, err := os.ReadFile(filepath.Join(dir, "local.json")); err == nil && json.Unmarshal(b, &l.File) == nil && l.File.Issuer == l.Issuer {
-			if err := emulator.HTTPReady(context.Background(), l.Issuer+"/.well-known/jwks.json"); err == nil {
-				l.Secret(l.File.M2M.ClientSecret, l.File.User.Password)
-				return l
-			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("orgauth-local not ready in 60s\n%s", l.Output.String())
