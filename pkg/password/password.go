@@ -53,9 +53,12 @@ func Hash(pw string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password: read salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(pw), salt, passes, memoryKiB, lanes, keyLen)
-	return encode(params{memory: memoryKiB, passes: passes, lanes: lanes}, salt, key), nil
+	key := argon2.IDKey([]byte(pw), salt, current.passes, current.memory, current.lanes, keyLen)
+	return encode(current, salt, key), nil
 }
+
+// current are the parameters of new hashes.
+var current = params{memory: memoryKiB, passes: passes, lanes: lanes}
 
 type params struct {
 	memory, passes uint32
@@ -80,19 +83,14 @@ func Verify(phc, pw string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
-// dummySalt and dummyKey stand in for a stored hash in VerifyDummy.
-var (
-	dummySalt = make([]byte, saltLen)
-	dummyKey  = make([]byte, keyLen)
-)
+// dummyHash stands in for a stored hash in VerifyDummy: the current
+// parameters, salt and key lengths, and a key no password derives.
+var dummyHash = encode(current, make([]byte, saltLen), make([]byte, keyLen))
 
 // VerifyDummy does the work of Verify against a hash with the current
 // parameters, and ignores the result. A login for an unknown user calls it,
 // so the response time does not tell whether the user exists.
-func VerifyDummy(pw string) {
-	got := argon2.IDKey([]byte(pw), dummySalt, passes, memoryKiB, lanes, keyLen)
-	subtle.ConstantTimeCompare(got, dummyKey)
-}
+func VerifyDummy(pw string) { Verify(dummyHash, pw) }
 
 var errMalformed = errors.New("password: malformed argon2id hash")
 

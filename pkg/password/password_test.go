@@ -123,8 +123,29 @@ func TestOtherParameters(t *testing.T) {
 	}
 }
 
-func TestVerifyDummy(t *testing.T) {
-	VerifyDummy("anything") // must not panic; its timing is checked by BenchmarkVerifyDummy
+// The dummy verification for unknown emails runs argon2id with exactly the
+// parameters, salt length and key length of a real hash, through Verify,
+// so an unknown email costs the same time as a wrong password.
+func TestVerifyDummyCostsWhatAHashCosts(t *testing.T) {
+	real, err := Hash("a password of a real user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, rsalt, rkey, err := decode(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dp, dsalt, dkey, err := decode(dummyHash)
+	if err != nil {
+		t.Fatalf("the dummy hash does not decode, so Verify returns before hashing: %v", err)
+	}
+	if dp != rp || len(dsalt) != len(rsalt) || len(dkey) != len(rkey) {
+		t.Fatalf("dummy %+v salt %d key %d, real %+v salt %d key %d", dp, len(dsalt), len(dkey), rp, len(rsalt), len(rkey))
+	}
+	if Verify(dummyHash, "") || Verify(dummyHash, "anything") {
+		t.Fatal("a password verifies against the dummy hash")
+	}
+	VerifyDummy("anything")
 }
 
 func TestCheck(t *testing.T) {

@@ -59,10 +59,25 @@ func TestPreflightAndCache(t *testing.T) {
 	if w.Code != 299 {
 		t.Fatalf("plain OPTIONS: %d", w.Code)
 	}
-	// A store error fails closed and is not cached.
-	idx.err = errors.New("down")
-	if p.Allowed(context.Background(), "https://new.example.com") {
-		t.Fatal("allowed on error")
+}
+
+// An index error fails closed, even for an origin the index allows, and the
+// refusal is not cached: once the index answers again, the origin is
+// allowed without waiting for the TTL.
+func TestIndexErrorFailsClosedAndIsNotCached(t *testing.T) {
+	const o = "https://app.example.com"
+	idx := &fakeIndex{origins: map[string]bool{o: true}, err: errors.New("down")}
+	now := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
+	p := New(idx, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return now })
+	if p.Allowed(context.Background(), o) {
+		t.Fatal("allowed while the index fails")
+	}
+	idx.err = nil
+	if !p.Allowed(context.Background(), o) {
+		t.Fatal("the refusal during the failure was cached: still refused once the index answers")
+	}
+	if idx.calls != 2 {
+		t.Fatalf("index read %d times, want 2", idx.calls)
 	}
 }
 
