@@ -92,3 +92,80 @@ func TestTemplateLeastPrivilege(t *testing.T) {
 		}
 	}
 }
+
+// yamlPath walks mapping keys from the template's root; nil when absent.
+func yamlPath(t *testing.T, keys ...string) *yaml.Node {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(Template, &doc); err != nil {
+		t.Fatal(err)
+	}
+	n := doc.Content[0]
+	for _, k := range keys {
+		var next *yaml.Node
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == k {
+					next = n.Content[i+1]
+				}
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		n = next
+	}
+	return n
+}
+
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// The SSO secret key refuses any use that names no organization in its
+// encryption context, whoever asks, and the callback function may decrypt
+// only with one: a ciphertext is bound to its organization.
+func TestSSOKeyRequiresTheOrganizationContext(t *testing.T) {
+	stmts := yamlPath(t, "Resources", "SSOSecretKey", "Properties", "KeyPolicy", "Statement")
+	if stmts == nil {
+		t.Fatal("no key policy on SSOSecretKey")
+	}
+	found := false
+	for _, st := range stmts.Content {
+		if mapValue(st, "Effect").Value != "Deny" {
+			continue
+		}
+		var actions []string
+		for _, a := range mapValue(st, "Action").Content {
+			actions = append(actions, a.Value)
+		}
+		cond := mapValue(mapValue(mapValue(st, "Condition"), "Null"), "kms:EncryptionContext:organization_id")
+		if slices.Contains(actions, "kms:Decrypt") && slices.Contains(actions, "kms:Encrypt") && cond != nil && cond.Value == "true" &&
+			mapValue(st, "Principal").Value == "*" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("no Deny of Encrypt/Decrypt without kms:EncryptionContext:organization_id for every principal")
+	}
+	decryptOK := false
+	for _, p := range yamlPath(t, "Resources", "CallbackFunction", "Properties", "Policies").Content {
+		for _, st := range mapValue(p, "Statement").Content {
+			if a := mapValue(st, "Action"); a != nil && a.Value == "kms:Decrypt" {
+				c := mapValue(mapValue(mapValue(st, "Condition"), "StringLike"), "kms:EncryptionContext:organization_id")
+				decryptOK = c != nil && c.Value == "*"
+			}
+		}
+	}
+	if !decryptOK {
+		t.Fatal("the callback function's kms:Decrypt does not require an organization in the encryption context")
+	}
+}
