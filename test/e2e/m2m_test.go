@@ -82,12 +82,17 @@ func TestClientCredentialsEndToEnd(t *testing.T) {
 	}
 
 	// The wrong secret is refused with RFC 6749 §5.2 JSON.
-	bad := m2mConfig(l, oauth2.AuthStyleInParams)
-	bad.ClientSecret = "wrong"
-	_, err = bad.Token(ctx)
-	var re *oauth2.RetrieveError
-	if !asRetrieveError(err, &re) || re.ErrorCode != "invalid_client" || re.Response.StatusCode != 401 {
-		t.Fatalf("wrong secret: %v", err)
+	// A wrong secret is a credential too: it must not reach the logs, in
+	// the form body or in a Basic header.
+	for _, style := range []oauth2.AuthStyle{oauth2.AuthStyleInParams, oauth2.AuthStyleInHeader} {
+		bad := m2mConfig(l, style)
+		bad.ClientSecret = "wrong-secret-" + l.File.M2M.ClientID
+		l.SecretBasic(bad.ClientID, bad.ClientSecret)
+		_, err = bad.Token(ctx)
+		var re *oauth2.RetrieveError
+		if !asRetrieveError(err, &re) || re.ErrorCode != "invalid_client" || re.Response.StatusCode != 401 {
+			t.Fatalf("wrong secret (auth style %d): %v", style, err)
+		}
 	}
 }
 

@@ -89,7 +89,7 @@ func TestSignInSessionAndLogoutOverHTTP(t *testing.T) {
 	if resp.StatusCode != 200 || tx == nil || csrf == nil {
 		t.Fatalf("login page: %d\n%s", resp.StatusCode, page)
 	}
-	l.Secret(csrf[1])
+	l.Secret(csrf[1], "not the password")
 	form := url.Values{"transaction": {tx[1]}, "csrf_token": {csrf[1]}, "email": {l.File.User.Email}, "password": {"not the password"}}
 	resp, page = browse(t, browser, "POST", l.Issuer+"/login", form)
 	if resp.StatusCode != 200 || !strings.Contains(page, "Incorrect email or password.") {

@@ -5,13 +5,16 @@ package testenv
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -69,13 +72,44 @@ type Local struct {
 	secrets []string
 }
 
-// Secret registers values — secrets, passwords, tokens — that must never
-// appear in the server's logs; the check runs when the test ends.
+// Secret registers values — secrets, passwords, tokens, right or wrong —
+// that must never appear in the server's logs, in any encoding a request
+// carries them in (raw, URL-encoded, base64); the check runs when the test
+// ends.
 func (l *Local) Secret(values ...string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.secrets = append(l.secrets, values...)
+	for _, v := range values {
+		if v != "" { // an empty value (a cleared cookie) carries nothing
+			l.secrets = append(l.secrets, Encodings(v)...)
+		}
+	}
 }
+
+// SecretBasic registers the Authorization: Basic credentials of a client
+// (RFC 6749 §2.3.1: each part form-encoded, then base64) and both parts.
+func (l *Local) SecretBasic(clientID, secret string) {
+	l.Secret(secret)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, pair := range []string{clientID + ":" + secret, url.QueryEscape(clientID) + ":" + url.QueryEscape(secret)} {
+		l.secrets = append(l.secrets, base64.StdEncoding.EncodeToString([]byte(pair)))
+	}
+}
+
+// Encodings are the forms a secret value takes on the wire or in a log: as
+// is, form- and path-encoded, JSON-escaped, and base64 (standard and URL).
+func Encodings(v string) []string {
+	j, _ := json.Marshal(v)
+	out := []string{v, url.QueryEscape(v), url.PathEscape(v), strings.Trim(string(j), `"`),
+		base64.StdEncoding.EncodeToString([]byte(v)), base64.RawURLEncoding.EncodeToString([]byte(v))}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// minSecretLen is the shortest registered value searched for: shorter ones
+// would match ordinary log text. Every credential a test sends is longer.
+const minSecretLen = 6
 
 // checkLogs fails the test if any registered secret reached the logs.
 func (l *Local) checkLogs(t testing.TB) {
@@ -86,7 +120,11 @@ func (l *Local) checkLogs(t testing.TB) {
 		t.Errorf("the server wrote no request log lines; the secrecy check would be empty")
 	}
 	for _, s := range l.secrets {
-		if len(s) >= 8 && strings.Contains(logs, s) {
+		if len(s) < minSecretLen {
+			t.Errorf("a registered secret is shorter than %d characters and cannot be searched for; send a longer one", minSecretLen)
+			continue
+		}
+		if strings.Contains(logs, s) {
 			t.Errorf("the server logs contain a secret (%.6s…)", s)
 		}
 	}
@@ -168,7 +206,8 @@ func StartLocalOn(t testing.TB, dir string, port int, env ...string) *Local {
 	l.waitUntil(t, func() bool {
 		return l.readLocalFile() && emulator.HTTPReady(context.Background(), l.Issuer+"/.well-known/jwks.json") == nil
 	})
-	l.Secret(l.File.M2M.ClientSecret, l.File.User.Password)
+	l.SecretBasic(l.File.M2M.ClientID, l.File.M2M.ClientSecret)
+	l.Secret(l.File.User.Password)
 	return l
 }
 
