@@ -418,11 +418,19 @@ func TestSignInFlows(t *testing.T) {
 				t.Fatalf("preflight %s from an origin no application allows: %d %v", path, resp.StatusCode, resp.Header)
 			}
 		}
+		// Another application's allowed origin passes the preflight (the
+		// index knows it) but cannot read this client's token response.
+		otherOrigin := "https://other.example.com"
+		resp, _ := testenv.Do(t, h, testenv.Call{Method: http.MethodOptions, Path: "/oauth/token",
+			Header: http.Header{"Origin": {otherOrigin}, "Access-Control-Request-Method": {"POST"}}})
+		if resp.Header.Get("Access-Control-Allow-Origin") != otherOrigin {
+			t.Fatalf("the other application's origin is not in the index: %v", resp.Header)
+		}
 		code, v := e.code(t, nil)
 		f := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {v}, "redirect_uri": {e.redirect}, "client_id": {e.spa}}
-		resp, body := testenv.Do(t, h, testenv.Call{Path: "/oauth/token", Form: f, Header: http.Header{"Origin": {"https://evil.example"}}})
+		resp, body := testenv.Do(t, h, testenv.Call{Path: "/oauth/token", Form: f, Header: http.Header{"Origin": {otherOrigin}}})
 		if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "" {
-			t.Fatalf("foreign origin: %d %v %v", resp.StatusCode, resp.Header, body)
+			t.Fatalf("another application's origin reads the token response: %d %v %v", resp.StatusCode, resp.Header, body)
 		}
 		// Errors after authentication are readable by the client's origin.
 		resp, _ = e.exchange(t, h, "nope", v)
@@ -430,9 +438,19 @@ func TestSignInFlows(t *testing.T) {
 			t.Fatalf("error without CORS: %v", resp.Header)
 		}
 		resp, _ = testenv.Do(t, e.wellKnown(), testenv.Call{Method: http.MethodGet, Path: "/userinfo",
-			Header: http.Header{"Authorization": {"Bearer " + body["access_token"].(string)}, "Origin": {"https://evil.example"}}})
+			Header: http.Header{"Authorization": {"Bearer " + body["access_token"].(string)}, "Origin": {otherOrigin}}})
 		if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "" {
-			t.Fatalf("userinfo foreign origin: %d %v", resp.StatusCode, resp.Header)
+			t.Fatalf("userinfo read by another application's origin: %d %v", resp.StatusCode, resp.Header)
+		}
+		// /authorize is a top-level navigation: never CORS, for any origin.
+		for _, m := range []string{http.MethodGet, http.MethodOptions} {
+			resp, _ = testenv.Do(t, e.st.Authorize(), testenv.Call{Method: m, Path: "/authorize?client_id=" + e.spa + "&response_type=code",
+				Header: http.Header{"Origin": {e.origin}, "Access-Control-Request-Method": {"GET"}}})
+			for k := range resp.Header {
+				if strings.HasPrefix(k, "Access-Control-") {
+					t.Fatalf("/authorize %s carries %s: %v", m, k, resp.Header)
+				}
+			}
 		}
 		for origin, want := range map[string]string{e.origin: e.origin, "https://evil.example": ""} {
 			for _, path := range []string{"/.well-known/openid-configuration", "/.well-known/jwks.json"} {
