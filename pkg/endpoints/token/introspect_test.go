@@ -37,8 +37,13 @@ func TestIntrospection(t *testing.T) {
 	_, cc := testenv.Do(t, h, testenv.Call{Path: "/oauth/token", Form: url.Values{"grant_type": {"client_credentials"},
 		"client_id": {e.st.ClientID}, "client_secret": {e.st.ClientSecret}, "audience": {e.st.Audience}}})
 	m2m := cc["access_token"].(string)
-	if b := active(m2m); b["active"] != true || b["client_id"] != e.st.ClientID || b["sub"] != e.st.ClientID ||
-		b["org_id"] != e.st.OrgID || b["token_type"] != "Bearer" || b["jti"] == "" || b["exp"] == nil {
+	b := active(m2m)
+	jti, _ := b["jti"].(string)
+	iat, _ := b["iat"].(float64)
+	exp, _ := b["exp"].(float64)
+	if b["active"] != true || b["client_id"] != e.st.ClientID || b["sub"] != e.st.ClientID ||
+		b["org_id"] != e.st.OrgID || b["token_type"] != "Bearer" || jti == "" ||
+		joinAny(b["aud"]) != e.st.Audience || b["iss"] != e.st.Stage.Cfg.Issuer || iat <= 0 || exp-iat != 3600 {
 		t.Fatalf("valid M2M token: %v", b)
 	}
 
@@ -51,6 +56,34 @@ func TestIntrospection(t *testing.T) {
 	}
 	if b := active(refresh); b["active"] != true || b["token_type"] != "refresh_token" || b["sub"] != e.user {
 		t.Fatalf("refresh token: %v", b)
+	}
+
+	// A refresh token already rotated is inactive; its successor is live.
+	code2, v2 := e.code(t, nil)
+	_, tokens2 := e.exchange(t, h, code2, v2)
+	rotatedFrom := tokens2["refresh_token"].(string)
+	_, next := e.refresh(t, h, rotatedFrom)
+	if b := active(rotatedFrom); b["active"] != false {
+		t.Fatalf("rotated refresh token: %v", b)
+	}
+	if b := active(next["refresh_token"].(string)); b["active"] != true {
+		t.Fatalf("successor refresh token: %v", b)
+	}
+
+	// A client of another organization learns nothing about this
+	// organization's tokens.
+	otherOrg := e.st.AddOrganization(t, domain.PlanEnterpriseLarge)
+	otherSecret, otherHash := domain.NewSecret()
+	otherClient := domain.Application{ClientID: domain.NewID(), OrganizationID: otherOrg, Name: "foreign", Type: domain.ClientM2M,
+		SecretHash: otherHash, CreatedBy: e.st.OwnerID, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := e.st.Stage.Store.CreateApplication(ctx, otherClient); err != nil {
+		t.Fatal(err)
+	}
+	for name, tok := range map[string]string{"access": access, "refresh": refresh, "m2m": m2m} {
+		resp, body := introspect(otherClient.ClientID, otherSecret, tok)
+		if resp.StatusCode != 200 || body["active"] != false || len(body) != 1 {
+			t.Fatalf("foreign organization's client introspects this organization's %s token: %d %v", name, resp.StatusCode, body)
+		}
 	}
 
 	// A refresh token unused past its idle timeout (7 days) is inactive,
