@@ -225,10 +225,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 					}
 				}
 				// A refused change left the application as it was.
+				// Its ETag is the one creation returned (any write changes it),
+				// and its secret still works (a refused rotation kept it).
 				if want >= 400 && rt.method != "GET" && rt.name != "create" {
 					after := e.do(t, "creator", "GET", "/applications/"+id, "")
-					if after.status != 200 || after.body["description"] != "" || after.body["updated_at"] != app.body["updated_at"] {
-						t.Errorf("refused %s changed the application: %s", rt.name, after.raw)
+					if after.status != 200 || after.header.Get("ETag") == "" || after.header.Get("ETag") != app.header.Get("ETag") {
+						t.Errorf("refused %s changed the application: ETag %q, was %q: %s", rt.name, after.header.Get("ETag"), app.header.Get("ETag"), after.raw)
+					}
+					if status, body := e.clientCredentials(id, app.body["client_secret"].(string), e.st.Audience); status != 200 {
+						t.Errorf("refused %s broke the application's secret: %d %v", rt.name, status, body)
 					}
 				}
 			})
