@@ -576,6 +576,23 @@ func TestListPagination(t *testing.T) {
 	}
 }
 
+// Without limit, a page holds 50 applications; limit=100 is the largest.
+func TestListDefaultPageSize(t *testing.T) {
+	e := newEnv(t)
+	for i := range 60 {
+		e.advance(time.Millisecond)
+		e.create(t, "member", fmt.Sprintf(`{"name":"app %d","type":"spa"}`, i))
+	}
+	r := e.do(t, "creator", "GET", "/applications", "")
+	if n := len(r.body["applications"].([]any)); r.status != 200 || n != 50 || r.body["next"] == nil {
+		t.Fatalf("default page: %d with %d applications, next %v", r.status, n, r.body["next"])
+	}
+	r = e.do(t, "creator", "GET", "/applications?limit=100", "")
+	if n := len(r.body["applications"].([]any)); r.status != 200 || n != 61 || r.body["next"] != nil && r.body["next"] != "" {
+		t.Fatalf("limit=100: %d with %d applications, next %v", r.status, n, r.body["next"])
+	}
+}
+
 func TestDisabledUserRefused(t *testing.T) {
 	e := newEnv(t)
 	if _, err := e.st.Stage.Store.UpdateUser(context.Background(), e.member, func(u domain.User) (domain.User, error) {
