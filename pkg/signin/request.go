@@ -69,7 +69,7 @@ func (s *Service) parseAuthorize(ctx context.Context, rawQuery string) (*authzRe
 	}
 	p, repeated := single(q)
 	if repeated == "client_id" || repeated == "redirect_uri" {
-		return nil, refuse(400, "Invalid request", "The sign-in link repeats " + repeated + ".")
+		return nil, refuse(400, "Invalid request", "The sign-in link repeats "+repeated+".")
 	}
 	clientID := q.Get("client_id")
 	if clientID == "" {
@@ -220,7 +220,6 @@ func (s *Service) redirectURL(redirectURI string, params url.Values) string {
 	u.Fragment = ""
 	return u.String()
 }
-
 
 // errorRedirect sends an error to the client, with state and iss.
 func (s *Service) errorRedirect(ctx context.Context, b Browser, redirectURI, state string, e *authzError) Redirect {

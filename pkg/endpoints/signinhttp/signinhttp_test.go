@@ -12,7 +12,9 @@ import (
 	"orgauth/pkg/signin"
 )
 
-func testEdge(issuer string) *Edge { return New(slog.New(slog.NewJSONHandler(io.Discard, nil)), issuer) }
+func testEdge(issuer string) *Edge {
+	return New(slog.New(slog.NewJSONHandler(io.Discard, nil)), issuer)
+}
 
 // The page escapes what others control (application names, login_hint),
 // and the CSP admits exactly the inline stylesheet it carries.
