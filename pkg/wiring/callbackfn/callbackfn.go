@@ -3,11 +3,12 @@ package callbackfn
 import (
 	"net/http"
 
-	"orgauth/pkg/endpoints/authorize"
+	"orgauth/pkg/endpoints/callback"
 	"orgauth/pkg/platform/required"
 	"orgauth/pkg/platform/secretbox"
+	"orgauth/pkg/signin"
 	"orgauth/pkg/wiring"
-	"orgauth/pkg/wiring/authorizefn"
+	"orgauth/pkg/wiring/signindeps"
 )
 
 // New is the callback function's constructor.
@@ -18,5 +19,15 @@ func New(st wiring.Stage) (http.Handler, error) {
 	if err := required.Check("callback function", required.Dep{Name: "KMS", Value: st.KMS}); err != nil {
 		return nil, err
 	}
-	return authorize.NewCallback(authorizefn.Deps(st), secretbox.New(st.KMS, st.Cfg.SSOKeyID), authorizefn.Config(st))
+	cb, err := signin.NewCallback(signindeps.Deps(st), secretbox.New(st.KMS, st.Cfg.SSOKeyID), signindeps.Config(st))
+	if err != nil {
+		return nil, err
+	}
+	h, err := callback.New(cb, signindeps.Edge(st))
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	h.Register(mux)
+	return mux, nil
 }

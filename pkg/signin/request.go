@@ -1,10 +1,9 @@
-package authorize
+package signin
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
@@ -24,20 +23,6 @@ type authzError struct {
 func (e *authzError) Error() string { return e.Code + ": " + e.Description }
 
 func invalidRequest(desc string) *authzError { return &authzError{"invalid_request", desc} }
-
-// pageError is an error shown to the user, never redirected: RFC 6749
-// §4.1.2.1, "If the request fails due to a missing, invalid, or mismatching
-// redirection URI, or if the client identifier is missing or invalid, the
-// authorization server SHOULD inform the resource owner of the error and
-// MUST NOT automatically redirect the user-agent to the invalid redirection
-// URI."
-type pageError struct {
-	Status  int
-	Title   string
-	Message string
-}
-
-func (e *pageError) Error() string { return e.Title + ": " + e.Message }
 
 // The OpenID Connect scopes every SPA may request (OpenID Connect Core
 // §5.4, §11), on top of its application's own scopes.
@@ -75,37 +60,37 @@ func single(q url.Values) (map[string]string, string) {
 }
 
 // parseAuthorize validates an authorization request. It returns a
-// *pageError while the client or its redirect_uri are in doubt, and then
+// *Refusal while the client or its redirect_uri are in doubt, and then
 // the request together with an *authzError for everything else.
-func (h *Handler) parseAuthorize(ctx context.Context, rawQuery string) (*authzRequest, error) {
+func (s *Service) parseAuthorize(ctx context.Context, rawQuery string) (*authzRequest, error) {
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
-		return nil, &pageError{http.StatusBadRequest, "Invalid request", "The sign-in link is malformed."}
+		return nil, refuse(400, "Invalid request", "The sign-in link is malformed.")
 	}
 	p, repeated := single(q)
 	if repeated == "client_id" || repeated == "redirect_uri" {
-		return nil, &pageError{http.StatusBadRequest, "Invalid request", "The sign-in link repeats " + repeated + "."}
+		return nil, refuse(400, "Invalid request", "The sign-in link repeats "+repeated+".")
 	}
 	clientID := q.Get("client_id")
 	if clientID == "" {
-		return nil, &pageError{http.StatusBadRequest, "Invalid request", "The sign-in link names no application (client_id is missing)."}
+		return nil, refuse(400, "Invalid request", "The sign-in link names no application (client_id is missing).")
 	}
-	app, err := h.store.GetApplication(ctx, clientID)
+	app, err := s.store.GetApplication(ctx, clientID)
 	if errors.Is(err, domain.ErrNotFound) {
-		return nil, &pageError{http.StatusBadRequest, "Unknown application", "The application that sent you here is not known to this server."}
+		return nil, refuse(400, "Unknown application", "The application that sent you here is not known to this server.")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load application: %w", err)
 	}
 	if app.Type != domain.ClientSPA {
-		return nil, &pageError{http.StatusBadRequest, "Unknown application", "This application does not sign users in."}
+		return nil, refuse(400, "Unknown application", "This application does not sign users in.")
 	}
 	// Redirect URIs match exactly (RFC 9700 §4.1.3; DESIGN.md): no prefix,
 	// no normalisation, no wildcard.
 	redirectURI := q.Get("redirect_uri")
 	if redirectURI == "" || !slices.Contains(app.CallbackURLs, redirectURI) {
-		return nil, &pageError{http.StatusBadRequest, "Invalid redirect URI",
-			"The address this application asked to return to is not registered for it, so you were not sent there."}
+		return nil, refuse(400, "Invalid redirect URI",
+			"The address this application asked to return to is not registered for it, so you were not sent there.")
 	}
 	req := &authzRequest{app: app, redirectURI: redirectURI, maxAge: -1}
 	if repeated != "" {
@@ -116,11 +101,11 @@ func (h *Handler) parseAuthorize(ctx context.Context, rawQuery string) (*authzRe
 		return req, invalidRequest("parameter " + repeated + " is repeated")
 	}
 	req.state = p["state"]
-	return req, h.checkAuthorize(req, p)
+	return req, s.checkAuthorize(req, p)
 }
 
 // checkAuthorize validates everything after the client and redirect_uri.
-func (h *Handler) checkAuthorize(req *authzRequest, p map[string]string) error {
+func (s *Service) checkAuthorize(req *authzRequest, p map[string]string) error {
 	// OpenID Connect Core §6: request objects are not supported.
 	if _, ok := p["request"]; ok {
 		return &authzError{"request_not_supported", "request objects are not supported"}
@@ -162,13 +147,13 @@ func (h *Handler) checkAuthorize(req *authzRequest, p map[string]string) error {
 	req.scopes = scopes
 	req.audience = p["audience"]
 	if req.audience == "" {
-		if req.audience = h.cfg.DefaultAudience; req.audience == "" {
+		if req.audience = s.cfg.DefaultAudience; req.audience == "" {
 			return invalidRequest("audience is required: this server has no default API")
 		}
-	} else if !slices.Contains(h.cfg.Audiences, req.audience) {
+	} else if !slices.Contains(s.cfg.Audiences, req.audience) {
 		return &authzError{"invalid_target", "unknown audience: it is not an API of this server"}
 	}
-	if req.audience == h.cfg.ManagementAudience && (h.cfg.ManagementClientID == "" || req.app.ClientID != h.cfg.ManagementClientID) {
+	if req.audience == s.cfg.ManagementAudience && (s.cfg.ManagementClientID == "" || req.app.ClientID != s.cfg.ManagementClientID) {
 		return &authzError{"invalid_target", "the management API's audience is only for the developer console"}
 	}
 	req.nonce = p["nonce"]
@@ -219,7 +204,7 @@ func requestedScopes(scope string, allowed []string) ([]string, error) {
 // redirectURL is the redirection to the client, RFC 6749 §4.1.2: params
 // added to redirect_uri's query, which is kept (§3.1.2), plus iss (RFC 9207
 // §2: "iss REQUIRED. The identifier of the authorization server").
-func (h *Handler) redirectURL(redirectURI string, params url.Values) string {
+func (s *Service) redirectURL(redirectURI string, params url.Values) string {
 	u, err := url.Parse(redirectURI)
 	if err != nil { // registered URIs were validated when they were stored
 		return redirectURI
@@ -230,26 +215,17 @@ func (h *Handler) redirectURL(redirectURI string, params url.Values) string {
 			q.Set(k, v[0])
 		}
 	}
-	q.Set("iss", h.cfg.Issuer)
+	q.Set("iss", s.cfg.Issuer)
 	u.RawQuery = q.Encode()
 	u.Fragment = ""
 	return u.String()
 }
 
-// redirectError sends an error to the client, with state and iss.
-func (h *Handler) redirectError(w http.ResponseWriter, r *http.Request, redirectURI, state string, e *authzError) {
-	h.log.InfoContext(r.Context(), "authorization error", "event", "authorize_error", "request_id", requestID(r),
+// errorRedirect sends an error to the client, with state and iss.
+func (s *Service) errorRedirect(ctx context.Context, b Browser, redirectURI, state string, e *authzError) Redirect {
+	s.log.InfoContext(ctx, "authorization error", "event", "authorize_error", "request_id", b.RequestID,
 		"error", e.Code, "error_description", e.Description)
-	h.redirect(w, r, h.redirectURL(redirectURI, url.Values{
+	return Redirect{URL: s.redirectURL(redirectURI, url.Values{
 		"error": {e.Code}, "error_description": {e.Description}, "state": {state},
-	}))
-}
-
-// redirect is a 303 See Other, which turns the POST of the login form into a
-// GET of the client's page; with no-store, since it carries a code.
-func (h *Handler) redirect(w http.ResponseWriter, _ *http.Request, to string) {
-	w.Header().Set("Location", to)
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	w.WriteHeader(http.StatusSeeOther)
+	})}
 }

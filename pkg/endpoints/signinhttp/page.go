@@ -1,4 +1,4 @@
-package authorize
+package signinhttp
 
 import (
 	"bytes"
@@ -8,11 +8,10 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
 	"orgauth/pkg/platform/httpx"
+	"orgauth/pkg/signin"
 )
 
 //go:embed templates/page.html templates/style.css
@@ -42,38 +41,32 @@ type page struct {
 	Title     string
 	Error     string
 	Message   string
-	Login     *loginForm
+	Login     *signin.LoginForm
 	RequestID string
 	Style     template.CSS
 }
 
-type loginForm struct {
-	AppName     string
-	Transaction string
-	CSRFToken   string
-	Email       string
-	// EmailOnly is the first step where the organization has its own SSO:
-	// the email decides whether the user signs in upstream or here.
-	EmailOnly bool
-}
-
-// render writes a page with the headers every page carries. formTargets
+// Render writes p with the headers every page carries. p's form targets
 // are where the form's POST may end up: the redirect_uri, and with SSO the
 // upstream provider's authorization endpoint. Browsers apply form-action to
 // the redirects that follow a form submission, so their origins join
 // 'self' there.
-func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, p page, formTargets ...string) {
-	p.Style = template.CSS(style)
+func (e *Edge) Render(w http.ResponseWriter, r *http.Request, p signin.Page) {
+	status := p.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	v := page{Title: p.Title, Error: p.Error, Message: p.Message, Login: p.Login, Style: template.CSS(style)}
 	if status >= 400 {
-		p.RequestID = httpx.RequestID(r.Context())
+		v.RequestID = httpx.RequestID(r.Context())
 	}
 	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, p); err != nil {
-		h.log.ErrorContext(r.Context(), "render page", "request_id", httpx.RequestID(r.Context()), "error", err.Error())
+	if err := pageTemplate.Execute(&buf, v); err != nil {
+		e.log.ErrorContext(r.Context(), "render page", "request_id", httpx.RequestID(r.Context()), "error", err.Error())
 		status, buf = http.StatusInternalServerError, *bytes.NewBufferString("Internal error\n")
 	}
 	formAction := "'self'"
-	for _, target := range formTargets {
+	for _, target := range p.FormTargets {
 		if u, err := url.Parse(target); err == nil && u.Scheme != "" && u.Host != "" && !strings.ContainsAny(u.Host, " ;,'") {
 			formAction += " " + u.Scheme + "://" + u.Host
 		}
@@ -96,28 +89,6 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, p p
 
 // errorPage shows an error that must not be redirected: an unknown client, a
 // redirect URI that is not registered, a broken form.
-func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
-	h.render(w, r, status, page{Title: title, Error: msg})
-}
-
-func (h *Handler) tooManyAttempts(w http.ResponseWriter, r *http.Request, retry time.Duration) {
-	w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds()+0.5)))
-	h.errorPage(w, r, http.StatusTooManyRequests, "Too many attempts",
-		"Too many failed sign-in attempts. Wait a few minutes, then try again.")
-}
-
-// getOnly answers any method but GET and HEAD with 405, and reports
-// whether the request may go on.
-func (h *Handler) getOnly(w http.ResponseWriter, r *http.Request) bool {
-	if r.Method == http.MethodGet || r.Method == http.MethodHead {
-		return true
-	}
-	h.methodNotAllowed(w, r, "GET, HEAD")
-	return false
-}
-
-// methodNotAllowed answers a wrong method with 405 and Allow, as a page.
-func (h *Handler) methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
-	w.Header().Set("Allow", allow)
-	h.errorPage(w, r, http.StatusMethodNotAllowed, "Method not allowed", "This address does not accept "+r.Method+" requests.")
+func (e *Edge) errorPage(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
+	e.Render(w, r, signin.Page{Status: status, Title: title, Error: msg})
 }

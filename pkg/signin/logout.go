@@ -1,0 +1,141 @@
+package signin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+
+	"github.com/go-jose/go-jose/v4"
+	josejwt "github.com/go-jose/go-jose/v4/jwt"
+
+	"orgauth/pkg/domain"
+	"orgauth/pkg/jwt"
+)
+
+// Logout is OpenID Connect RP-Initiated Logout 1.0 §2: it ends the
+// browser's session and returns to post_logout_redirect_uri when that is
+// registered, character for character, as a logout URL of the application
+// (named by client_id or by the id_token_hint's audience); otherwise it
+// shows a signed-out page. rawQuery is the request's query string.
+//
+// Without an id_token_hint, §2 suggests asking the user to confirm; orgauth
+// signs out without asking: a forged logout only ends a session, which the
+// user starts again with a password.
+func (s *Service) Logout(ctx context.Context, rawQuery string, b Browser) (Result, error) {
+	p, clientID, err := s.logoutRequest(ctx, rawQuery, b)
+	if err != nil {
+		var e *Refusal
+		if errors.As(err, &e) {
+			s.log.InfoContext(ctx, "logout request refused", "event", "logout_refused", "request_id", b.RequestID, "reason", e.Message)
+		}
+		return Result{}, err
+	}
+	if v := b.Cookies.Session; v != "" {
+		err := s.store.DeleteSession(ctx, domain.HashSecret(v))
+		if err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return Result{}, err
+		}
+		s.log.InfoContext(ctx, "signed out", "event", "logout", "request_id", b.RequestID, "client_id", clientID)
+	}
+	var res Result
+	res.setCookie(SessionCookie, "", -1)
+	target := p["post_logout_redirect_uri"]
+	if target == "" {
+		res.Outcome = Page{Status: 200, Title: "Signed out", Message: "You are now signed out. You can close this window.", FormTargets: []string{""}}
+		return res, nil
+	}
+	u, _ := url.Parse(target) // registered, so valid
+	if st := p["state"]; st != "" {
+		v := u.Query()
+		v.Set("state", st)
+		u.RawQuery = v.Encode()
+	}
+	res.Outcome = Redirect{URL: u.String()}
+	return res, nil
+}
+
+// logoutRequest checks a logout request: its parameters and the
+// application it names. A *Refusal says what is wrong with it.
+func (s *Service) logoutRequest(ctx context.Context, rawQuery string, b Browser) (map[string]string, string, error) {
+	bad := func(msg string) *Refusal { return refuse(400, "Invalid sign-out request", msg) }
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, "", bad("The sign-out link is malformed.")
+	}
+	p, repeated := single(q)
+	if repeated != "" {
+		return nil, "", bad("The sign-out link repeats " + repeated + ".")
+	}
+	clientID, target := p["client_id"], p["post_logout_redirect_uri"]
+	if hint := p["id_token_hint"]; hint != "" {
+		aud, err := s.verifyIDTokenHint(ctx, hint)
+		if err != nil {
+			s.log.InfoContext(ctx, "id_token_hint refused", "request_id", b.RequestID, "error", err.Error())
+			return nil, "", bad("The sign-out link carries a token this server did not issue.")
+		}
+		switch {
+		case clientID == "" && len(aud) == 1:
+			clientID = aud[0]
+		case clientID != "" && !slices.Contains(aud, clientID):
+			return nil, "", bad("The sign-out link's token was not issued to the application it names.")
+		}
+	}
+	if target == "" {
+		return p, clientID, nil
+	}
+	if clientID == "" {
+		return nil, "", bad("The sign-out link names no application (client_id or id_token_hint), so its return address cannot be checked.")
+	}
+	app, err := s.store.GetApplication(ctx, clientID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, "", bad("The application that sent you here is not known to this server.")
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if !slices.Contains(app.LogoutURLs, target) {
+		return nil, "", bad("The address this application asked to return to after sign-out is not registered for it, so you were not sent there.")
+	}
+	return p, clientID, nil
+}
+
+// verifyIDTokenHint checks that raw was signed by one of this server's
+// published keys and names it as iss, and returns its audience. An expired
+// token is fine: RP-Initiated Logout §2 has the OP accept ID tokens past
+// their exp (an RP often logs out long after its ID token expired).
+func (s *Service) verifyIDTokenHint(ctx context.Context, raw string) ([]string, error) {
+	tok, err := josejwt.ParseSigned(raw, jwt.SupportedAlgorithms)
+	if err != nil {
+		return nil, err
+	}
+	if len(tok.Headers) != 1 {
+		return nil, errors.New("want one signature")
+	}
+	if typ, _ := tok.Headers[0].ExtraHeaders[jose.HeaderType].(string); typ == jwt.AccessTokenType || typ == "application/"+jwt.AccessTokenType {
+		return nil, errors.New("an access token is not an ID token")
+	}
+	if s.keys == nil {
+		return nil, errors.New("no key set")
+	}
+	set, err := s.keys.Published(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("key set: %w", err)
+	}
+	keys := set.Key(tok.Headers[0].KeyID)
+	if len(keys) == 0 {
+		return nil, errors.New("unknown kid")
+	}
+	var c josejwt.Claims
+	if err := tok.Claims(keys[0].Key, &c); err != nil {
+		return nil, err
+	}
+	if c.Issuer != s.cfg.Issuer {
+		return nil, errors.New("iss is not this server")
+	}
+	if len(c.Audience) == 0 || c.Subject == "" {
+		return nil, errors.New("no aud or sub")
+	}
+	return c.Audience, nil
+}

@@ -1,0 +1,161 @@
+package signin
+
+import (
+	"context"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"orgauth/pkg/domain"
+	"orgauth/pkg/platform/config"
+	"orgauth/pkg/platform/required"
+)
+
+// Store is what sign-in reads and writes.
+type Store interface {
+	GetApplication(ctx context.Context, clientID string) (domain.Application, error)
+	GetUser(ctx context.Context, id string) (domain.User, error)
+	GetUserByEmail(ctx context.Context, email string) (domain.User, error)
+
+	CreateLoginTransaction(ctx context.Context, tx domain.LoginTransaction) error
+	GetLoginTransaction(ctx context.Context, id string, now time.Time) (domain.LoginTransaction, error)
+	ConsumeLoginTransaction(ctx context.Context, id string, now time.Time) (domain.LoginTransaction, error)
+
+	CreateSession(ctx context.Context, s domain.Session) error
+	GetSession(ctx context.Context, hash []byte, now time.Time) (domain.Session, error)
+	DeleteSession(ctx context.Context, hash []byte) error
+
+	CountFailure(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
+	ForgetFailure(ctx context.Context, key string, window time.Duration, now time.Time) error
+
+	CreateCode(ctx context.Context, c domain.AuthorizationCode) error
+
+	// Organization SSO (sso.go).
+	GetOrganization(ctx context.Context, id string) (domain.Organization, error)
+	CreateUser(ctx context.Context, u domain.User) error
+	CreateSSOTransaction(ctx context.Context, tx domain.SSOTransaction) error
+	ConsumeSSOTransaction(ctx context.Context, state string, now time.Time) (domain.SSOTransaction, error)
+	LinkUpstream(ctx context.Context, l domain.UpstreamLink) error
+	GetUpstreamLink(ctx context.Context, issuer, subject string) (domain.UpstreamLink, error)
+}
+
+// UpstreamClient is an organization's own OpenID provider, as a relying
+// party sees it (pkg/upstream).
+type UpstreamClient interface {
+	AuthorizationEndpoint(ctx context.Context, sso *domain.SSO) (string, error)
+	AuthCodeURL(ctx context.Context, sso *domain.SSO, redirectURL, state, nonce, verifier, loginHint string) (string, error)
+	Exchange(ctx context.Context, sso *domain.SSO, secret, redirectURL, code, verifier, nonce string) (domain.UpstreamIdentity, error)
+}
+
+// SecretOpener decrypts an organization's upstream client secret
+// (pkg/platform/secretbox). Only the callback has one.
+type SecretOpener interface {
+	Decrypt(ctx context.Context, orgID string, ciphertext []byte) ([]byte, error)
+}
+
+// Keys publishes the public keys that verify an id_token_hint.
+type Keys interface {
+	Published(ctx context.Context) (jose.JSONWebKeySet, error)
+}
+
+// Config lists the settings sign-in reads.
+type Config struct {
+	// Issuer is iss, returned in every authorization response (RFC 9207).
+	Issuer string
+	// Audiences are the APIs a client may ask tokens for (the audience
+	// parameter).
+	Audiences []string
+	// DefaultAudience is the audience of a request without one: the
+	// stage's first API audience.
+	DefaultAudience string
+	// ManagementAudience is orgauth's own management API. Only the
+	// developer console (ManagementClientID) may ask for it: a token for it
+	// lets its bearer change the user's applications, which no other
+	// application of the organization should be able to obtain.
+	ManagementAudience string
+	ManagementClientID string
+
+	TransactionLifetime time.Duration // default 10 min
+	SessionLifetime     time.Duration // default 12 h
+	CodeLifetime        time.Duration // default 60 s
+
+	// Failed sign-ins are counted in fixed windows per account from one
+	// source address, per source address, and per account; over a limit,
+	// the form refuses to check passwords until the window ends. The
+	// per-account limit is high: it bounds guessing from many addresses,
+	// while one address cannot lock an account out of everywhere.
+	FailureWindow           time.Duration // default 15 min
+	MaxFailuresPerAccountIP int64         // default 5
+	MaxFailuresPerIP        int64         // default 20
+	MaxFailuresPerAccount   int64         // default 50
+}
+
+// Deps is everything sign-in needs; every field is required.
+type Deps struct {
+	Store    Store
+	Keys     Keys
+	Upstream UpstreamClient
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// Service is sign-in: /authorize, /login and /logout. Callback, built on
+// it, completes the SSO hand-off.
+type Service struct {
+	store    Store
+	keys     Keys
+	upstream UpstreamClient
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
+	origin   string // the issuer's origin, which the login form must come from
+}
+
+// New returns the sign-in service, or an error naming a missing
+// dependency.
+func New(d Deps, cfg Config) (*Service, error) {
+	if err := required.Check("sign-in", required.Dep{Name: "Store", Value: d.Store},
+		required.Dep{Name: "Keys", Value: d.Keys}, required.Dep{Name: "Upstream", Value: d.Upstream},
+		required.Dep{Name: "Log", Value: d.Log}, required.Dep{Name: "Now", Value: d.Now}); err != nil {
+		return nil, err
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.TransactionLifetime, 10*time.Minute)
+	def(&cfg.SessionLifetime, 12*time.Hour)
+	def(&cfg.CodeLifetime, 60*time.Second)
+	def(&cfg.FailureWindow, 15*time.Minute)
+	if cfg.MaxFailuresPerAccountIP <= 0 {
+		cfg.MaxFailuresPerAccountIP = 5
+	}
+	if cfg.MaxFailuresPerAccount <= 0 {
+		cfg.MaxFailuresPerAccount = 50
+	}
+	if cfg.MaxFailuresPerIP <= 0 {
+		cfg.MaxFailuresPerIP = 20
+	}
+	s := &Service{store: d.Store, keys: d.Keys, upstream: d.Upstream, cfg: cfg, log: d.Log, now: d.Now}
+	if u, err := url.Parse(cfg.Issuer); err == nil {
+		s.origin = u.Scheme + "://" + u.Host
+	}
+	return s, nil
+}
+
+// SessionLifetime is how long a session cookie is kept.
+func (s *Service) SessionLifetime() time.Duration { return s.cfg.SessionLifetime }
+
+// SecureCookies reports whether the browser's cookies must be Secure and
+// carry the __Host- prefix: for every issuer but an http loopback one
+// (local development), since browsers only keep them over https.
+func SecureCookies(issuer string) bool {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return true
+	}
+	return !(u.Scheme == "http" && config.IsLoopback(u.Hostname()))
+}

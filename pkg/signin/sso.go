@@ -1,0 +1,93 @@
+package signin
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"orgauth/pkg/domain"
+)
+
+// Organization SSO: users of an organization with its own OpenID provider
+// sign in there. Authorize and Login send them upstream (goUpstream); the
+// provider sends them back to the callback, which verifies its answer and
+// finishes the login transaction exactly like the password form does.
+
+// ssoFor is the organization's provider when it signs users in to app.
+func (s *Service) ssoFor(ctx context.Context, app domain.Application) (*domain.SSO, error) {
+	org, err := s.store.GetOrganization(ctx, app.OrganizationID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read organization: %w", err)
+	}
+	if !org.SSO.AppliesTo(app.ClientID) {
+		return nil, nil
+	}
+	return org.SSO, nil
+}
+
+// formTargets are where the login form's POST may end up: the application,
+// and the provider's authorization endpoint when SSO applies.
+func (s *Service) formTargets(ctx context.Context, tx domain.LoginTransaction, sso *domain.SSO) []string {
+	targets := []string{tx.RedirectURI}
+	if sso != nil {
+		if ep, err := s.upstream.AuthorizationEndpoint(ctx, sso); err == nil {
+			targets = append(targets, ep)
+		} else {
+			targets = append(targets, sso.Issuer)
+		}
+	}
+	return targets
+}
+
+func (s *Service) callbackURL() string { return s.cfg.Issuer + "/callback" }
+
+// pkceVerifier derives the PKCE code verifier of one upstream request from
+// the browser's binding secret and the request's state: 43 base64url
+// characters (RFC 7636 §4.1), stored nowhere.
+func pkceVerifier(binding, state string) string {
+	sum := sha256.Sum256([]byte("orgauth sso pkce\x00" + binding + "\x00" + state))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// goUpstream sends the user to the organization's provider: authorization
+// code with PKCE S256, a fresh state and nonce, held in a single-use SSO
+// transaction bound to this browser. res brings the cookies set so far.
+func (s *Service) goUpstream(ctx context.Context, b Browser, res Result, tx domain.LoginTransaction, sso *domain.SSO, loginHint string) (Result, error) {
+	now := s.now()
+	// One binding secret per browser, like the CSRF token: a second tab's
+	// sign-in keeps the first one's working.
+	binding := b.Cookies.SSOBinding
+	if len(binding) != 43 {
+		binding, _ = domain.NewSecret()
+	}
+	nonce, _ := domain.NewSecret()
+	stx := domain.SSOTransaction{
+		State: domain.NewID(), LoginTransactionID: tx.ID, OrganizationID: tx.OrganizationID, ClientID: tx.ClientID,
+		Nonce: nonce, BindingHash: domain.HashSecret(binding), CreatedAt: now, ExpiresAt: tx.ExpiresAt,
+	}
+	target, err := s.upstream.AuthCodeURL(ctx, sso, s.callbackURL(), stx.State, stx.Nonce, pkceVerifier(binding, stx.State), loginHint)
+	if err != nil {
+		return res, s.upstreamUnavailable(ctx, b, tx.ClientID, err)
+	}
+	if err := s.store.CreateSSOTransaction(ctx, stx); err != nil {
+		return res, fmt.Errorf("create SSO transaction: %w", err)
+	}
+	res.setCookie(SSOBindingCookie, binding, max(1, int(tx.ExpiresAt.Sub(now)/time.Second)))
+	s.log.InfoContext(ctx, "sign-in sent upstream", "event", "sso_started", "request_id", b.RequestID,
+		"client_id", tx.ClientID, "org_id", tx.OrganizationID, "upstream", sso.Issuer)
+	res.Outcome = Upstream{URL: target}
+	return res, nil
+}
+
+func (s *Service) upstreamUnavailable(ctx context.Context, b Browser, clientID string, err error) *Refusal {
+	s.log.WarnContext(ctx, "organization identity provider unavailable", "event", "sso_upstream_unavailable",
+		"request_id", b.RequestID, "client_id", clientID, "error", err.Error())
+	return &Refusal{Status: 502, Title: "Sign-in service unavailable", Reason: "upstream unavailable",
+		Message: "Your organization's sign-in service did not answer. Try again in a moment; if it keeps failing, tell your organization's administrator."}
+}
