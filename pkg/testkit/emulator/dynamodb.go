@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"os/exec"
 	"path/filepath"
 )
 
@@ -42,7 +43,23 @@ func StartDynaliteOn(ctx context.Context, dataDir string, port int) (*Process, e
 // StartMoto runs moto_server (pip, found on PATH) on a free port of
 // 127.0.0.1. It serves every mocked AWS service on that port, DynamoDB
 // included; state lives in memory only, so dataDir is ignored.
+//
+// moto_server serves each request on its own thread, and its DynamoDB
+// backend takes no lock: two concurrent conditional writes or ADDs to one
+// item can both read the old value, so it loses updates that DynamoDB
+// never loses. When the Python that has moto is python3 on PATH, the same
+// server is started with one thread, which serialises requests as
+// DynamoDB serialises writes to an item; otherwise moto_server is run as
+// is.
 func StartMoto(ctx context.Context, dataDir string) (*Process, error) {
+	if py, err := findExecutable("python3"); err == nil && exec.CommandContext(ctx, py, "-c", "import moto.server").Run() == nil {
+		return Start(ctx, StartOptions{
+			Name:  "moto_server",
+			Path:  py,
+			Args:  []string{"-c", motoSingleThreaded, "-H", "127.0.0.1", "-p", "{{PORT}}"},
+			Ready: HTTPReady,
+		})
+	}
 	path, err := findExecutable("moto_server")
 	if err != nil {
 		return nil, err
@@ -54,3 +71,9 @@ func StartMoto(ctx context.Context, dataDir string) (*Process, error) {
 		Ready: HTTPReady,
 	})
 }
+
+// motoSingleThreaded is moto_server's main with werkzeug's threading off.
+const motoSingleThreaded = `import sys, moto.server as s
+run = s.run_simple
+s.run_simple = lambda *a, **k: run(*a, **dict(k, threaded=False))
+s.main(sys.argv[1:])`
