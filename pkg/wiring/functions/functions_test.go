@@ -55,5 +55,3 @@ func TestEachFunctionLinksOnlyItsOwnCode(t *testing.T) {
 		})
 	}
 }
-
-
