@@ -239,7 +239,11 @@ func TestAuthorize(t *testing.T) {
 	t.Run("RefusedWithoutRedirect", func(t *testing.T) {
 		t.Parallel()
 		b := e.browser()
+		org2Callback := "https://org2-" + e.org2 + ".example.com/cb"
+		e.st.AddSPA(t, e.org2, org2Callback, "https://org2.example.com/")
 		for name, q := range map[string]string{
+			"another SPA's uri":    authzQuery(e.spa, func(q url.Values) { q.Set("redirect_uri", "https://other.example.com/cb") }),
+			"other org's SPA uri":  authzQuery(e.spa, func(q url.Values) { q.Set("redirect_uri", org2Callback) }),
 			"unknown client":       authzQuery("no-such-client", nil),
 			"missing client":       authzQuery("", func(q url.Values) { q.Del("client_id") }),
 			"M2M client":           authzQuery(e.st.ClientID, nil),
@@ -252,7 +256,7 @@ func TestAuthorize(t *testing.T) {
 			"userinfo":             authzQuery(e.spa, func(q url.Values) { q.Set("redirect_uri", "https://spa.example.com@evil.example/callback") }),
 			"repeated redirect":    authzQuery(e.spa, func(q url.Values) { q.Add("redirect_uri", "https://evil.example/") }),
 			"repeated client":      authzQuery(e.spa, func(q url.Values) { q.Add("client_id", e.spa2) }),
-			"other org's SPA uri":  authzQuery(e.spa2, nil),
+			"uri of no SPA":        authzQuery(e.spa2, nil),
 			"oversized client":     authzQuery(strings.Repeat("a", 3000), nil),
 		} {
 			resp := b.do(t, "GET", q, nil)
@@ -374,7 +378,12 @@ func TestAuthorize(t *testing.T) {
 		form := b.loginForm(t, authzQuery(e.spa, nil))
 		missing := url.Values{"transaction": form["transaction"]}
 		wantPage(t, b.submit(t, missing, email, pw), 403, "could not be verified")
-		wrong := url.Values{"transaction": form["transaction"], "csrf_token": {"A" + form.Get("csrf_token")[1:]}}
+		tok := form.Get("csrf_token")
+		first := "A"
+		if tok[0] == 'A' {
+			first = "B" // always a different token, never the real one
+		}
+		wrong := url.Values{"transaction": form["transaction"], "csrf_token": {first + tok[1:]}}
 		wantPage(t, b.submit(t, wrong, email, pw), 403, "could not be verified")
 		// Login CSRF: an attacker's own transaction and token, posted from
 		// the victim's browser (which has its own CSRF cookie).
