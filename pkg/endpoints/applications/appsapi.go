@@ -247,7 +247,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, c caller) error
 	if err := in.apply(&a, true); err != nil {
 		return err
 	}
-	if err := checkApplication(a); err != nil {
+	if err := a.Validate(); err != nil {
 		return err
 	}
 	var secret string
@@ -341,7 +341,7 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, c caller) error
 		if err := in.apply(&cur, false); err != nil {
 			return cur, err
 		}
-		if err := checkApplication(cur); err != nil {
+		if err := cur.Validate(); err != nil {
 			return cur, err
 		}
 		cur.UpdatedAt = h.now().UTC()

@@ -10,7 +10,6 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"orgauth/pkg/domain"
-	"orgauth/pkg/platform/config"
 	"orgauth/pkg/platform/required"
 )
 
@@ -160,7 +159,7 @@ func issuerOrigin(issuer string) (secure bool, origin string) {
 	if err != nil {
 		return true, ""
 	}
-	return !(u.Scheme == "http" && config.IsLoopback(u.Hostname())), u.Scheme + "://" + u.Host
+	return !(u.Scheme == "http" && domain.IsLoopback(u.Hostname())), u.Scheme + "://" + u.Host
 }
 
 // NewCallback returns the callback function's handler: GET /callback,
