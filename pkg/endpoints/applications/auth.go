@@ -64,15 +64,16 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request) (caller, *h
 			return fail("a user's token for the management API must come from the developer console")
 		}
 		u, err := h.store.GetUser(ctx, c.Subject)
+		_, err = domain.SignInUser(u, err, c.OrgID)
 		switch {
-		case errors.Is(err, domain.ErrNotFound):
+		case errors.Is(err, domain.ErrUserGone):
 			return fail("the user of this token no longer exists")
+		case errors.Is(err, domain.ErrUserDisabled):
+			return fail("the user of this token is disabled")
+		case errors.Is(err, domain.ErrUserNotMember):
+			return fail("the token's organization does not match its user")
 		case err != nil:
 			return caller{}, &httpx.Problem{Status: http.StatusServiceUnavailable, Detail: "cannot check the user right now; retry shortly"}, ""
-		case u.Disabled:
-			return fail("the user of this token is disabled")
-		case u.OrganizationID != c.OrgID:
-			return fail("the token's organization does not match its user")
 		}
 	}
 	return c, nil, ""

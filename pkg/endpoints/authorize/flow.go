@@ -194,7 +194,7 @@ func (h *Handler) currentSession(ctx context.Context, r *http.Request, now time.
 	if err != nil {
 		return nil, domain.User{}, fmt.Errorf("read session user: %w", err)
 	}
-	if user.Disabled || user.OrganizationID != sess.OrganizationID {
+	if user.MaySignIn(sess.OrganizationID) != nil {
 		return nil, domain.User{}, nil
 	}
 	return &sess, user, nil
@@ -408,7 +408,7 @@ func (h *Handler) finishSignIn(w http.ResponseWriter, r *http.Request, txID stri
 	// Only members of the application's organization sign in to it (RFC
 	// 6749 §4.1.2.1, access_denied: "The resource owner or authorization
 	// server denied the request").
-	if user.OrganizationID != tx.OrganizationID || app.OrganizationID != tx.OrganizationID {
+	if user.MaySignIn(tx.OrganizationID) != nil || app.OrganizationID != tx.OrganizationID {
 		h.log.WarnContext(ctx, "login refused: other organization", "event", "login_refused", "reason", "organization",
 			"request_id", requestID(r), "client_id", tx.ClientID, "user_id", user.ID)
 		h.redirectError(w, r, tx.RedirectURI, tx.State, &authzError{"access_denied", "the user is not a member of the application's organization"})

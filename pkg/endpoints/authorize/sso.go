@@ -229,7 +229,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusForbidden, "Sign-in refused", msg, "no user", "client_id", tx.ClientID, "upstream_sub", id.Subject)
 		return
 	}
-	if user.Disabled {
+	if errors.Is(user.MaySignIn(stx.OrganizationID), domain.ErrUserDisabled) {
 		refuse(http.StatusForbidden, "Sign-in refused",
 			"Your account is disabled. Contact your organization's administrator.", "disabled", "user_id", user.ID)
 		return

@@ -56,14 +56,14 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 		return nil, oauth.InvalidGrant("the refresh token is invalid or expired")
 	case err != nil:
 		return nil, fmt.Errorf("load refresh family: %w", err)
-	case family.Revoked:
-		return nil, oauth.InvalidGrant("the refresh token has been revoked")
 	}
-	if !rt.RotatedAt.IsZero() {
+	switch err := rt.Usable(family, now); {
+	case errors.Is(err, domain.ErrRefreshRotated):
 		return nil, h.reuse(ctx, rt, now)
-	}
-	if !now.Before(rt.IdleExpiresAt) {
-		return nil, oauth.InvalidGrant("the refresh token expired after a period without use")
+	case errors.Is(err, domain.ErrRefreshRevoked), errors.Is(err, domain.ErrRefreshIdle):
+		return nil, oauth.InvalidGrant(err.Error())
+	case err != nil:
+		return nil, oauth.InvalidGrant("the refresh token is invalid or expired")
 	}
 	user, err := h.activeUser(ctx, rt.UserID, app.OrganizationID)
 	if err != nil {

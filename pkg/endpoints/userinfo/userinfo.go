@@ -163,15 +163,16 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, err := h.store.GetUser(ctx, claims.Subject)
+	user, err = domain.SignInUser(user, err, claims.OrgID)
 	switch {
-	case errors.Is(err, domain.ErrNotFound):
+	case errors.Is(err, domain.ErrUserGone):
 		invalid("the user of this token no longer exists")
+		return
+	case domain.IsSignInRefusal(err):
+		invalid("the user of this token is disabled or not in its organization")
 		return
 	case err != nil:
 		unavailable(err)
-		return
-	case user.Disabled || user.OrganizationID != claims.OrgID:
-		invalid("the user of this token is disabled or not in its organization")
 		return
 	}
 	resp := userInfoResponse{Subject: user.ID, OrgID: user.OrganizationID}
