@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"orgauth/pkg/domain"
@@ -74,15 +72,11 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 	// the scope originally granted".
 	var narrowed []string
 	if s := req.form.Get("scope"); s != "" {
-		narrowed = []string{}
-		for _, sc := range strings.Fields(s) {
-			if !slices.Contains(rt.Scopes, sc) {
-				return nil, oauth.InvalidScope("scope " + sc + " was not granted to this refresh token")
-			}
-			if !slices.Contains(narrowed, sc) {
-				narrowed = append(narrowed, sc)
-			}
+		scope := oauth.ParseScope(s)
+		if sc, ok := scope.NotIn(rt.Scopes); ok {
+			return nil, oauth.InvalidScope("scope " + sc + " was not granted to this refresh token")
 		}
+		narrowed = append([]string{}, scope...)
 	}
 	rotated, err := h.store.RotateRefreshToken(ctx, hash, now)
 	switch {

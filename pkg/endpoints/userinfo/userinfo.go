@@ -11,6 +11,7 @@ import (
 
 	"orgauth/pkg/domain"
 	"orgauth/pkg/jwt"
+	"orgauth/pkg/oauth"
 	"orgauth/pkg/platform/cors"
 	"orgauth/pkg/platform/httpx"
 	"orgauth/pkg/platform/required"
@@ -156,8 +157,8 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
 		invalid("the access token has been revoked")
 		return
 	}
-	scopes := strings.Fields(claims.Scope)
-	if !slices.Contains(scopes, "openid") {
+	scopes := oauth.ParseScope(claims.Scope)
+	if !scopes.Contains("openid") {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="orgauth", error="insufficient_scope", scope="openid"`)
 		httpx.WriteJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": "the openid scope is required"})
 		return
