@@ -5,14 +5,13 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/oauth"
 	"orgauth/pkg/password"
 	"orgauth/pkg/platform/httpx"
 )
@@ -221,29 +220,6 @@ func (h *Handler) issueCode(w http.ResponseWriter, r *http.Request, g grant, ses
 
 // ---------------------------------------------------------------- POST /login
 
-const maxFormBytes = 16 << 10
-
-// parseLoginForm reads the form body, refusing repeated fields.
-func parseLoginForm(w http.ResponseWriter, r *http.Request) (map[string]string, error) {
-	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || ct != "application/x-www-form-urlencoded" {
-		return nil, errors.New("not a form")
-	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
-	if err != nil {
-		return nil, err
-	}
-	q, err := url.ParseQuery(string(b))
-	if err != nil {
-		return nil, err
-	}
-	p, repeated := single(q)
-	if repeated != "" {
-		return nil, errors.New("repeated field " + repeated)
-	}
-	return p, nil
-}
-
 func ctEqual(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
 
 // login checks the form's password and, on success, starts a session and
@@ -260,7 +236,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, http.StatusForbidden, "Sign-in refused", "The sign-in form was sent from another site.")
 		return
 	}
-	form, err := parseLoginForm(w, r)
+	form, err := oauth.ReadFormBody(r)
 	if err != nil {
 		h.errorPage(w, r, http.StatusBadRequest, "Invalid request", "The sign-in form could not be read.")
 		return
