@@ -49,6 +49,9 @@ func ensureConsole(ctx context.Context, app *wiring.Stage, lf *localFile) error 
 		CallbackURLs: callbacks, AllowedOrigins: origins, LogoutURLs: logouts,
 		CreatedBy: "orgauth-local", CreatedAt: now, UpdatedAt: now,
 	}
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("seed the console: %w", err)
+	}
 	if err := app.Store.CreateApplication(ctx, c); err != nil {
 		return fmt.Errorf("seed the console: %w", err)
 	}

@@ -77,6 +77,9 @@ func seed(ctx context.Context, app *wiring.Stage, path string) (localFile, error
 		Scopes: []string{"read:demo", "write:demo"}, SecretHash: hash,
 		CreatedBy: "orgauth-local", CreatedAt: now, UpdatedAt: now,
 	}
+	if err := m2m.Validate(); err != nil {
+		return lf, fmt.Errorf("seed the demo M2M client: %w", err)
+	}
 	if err := app.Store.CreateApplication(ctx, m2m); err != nil {
 		return lf, err
 	}

@@ -52,6 +52,9 @@ func ensureSPA(ctx context.Context, app *wiring.Stage, lf *localFile) error {
 		CallbackURLs: []string{spaCallback}, AllowedOrigins: []string{spaOrigin}, LogoutURLs: []string{spaOrigin + "/"},
 		Scopes: []string{"read:demo"}, CreatedBy: "orgauth-local", CreatedAt: now, UpdatedAt: now,
 	}
+	if err := spa.Validate(); err != nil {
+		return fmt.Errorf("seed the demo SPA: %w", err)
+	}
 	if err := app.Store.CreateApplication(ctx, spa); err != nil {
 		return fmt.Errorf("seed the demo SPA: %w", err)
 	}

@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // RefreshFamily is every refresh token descended, by rotation, from one
 // authorization code redemption. Revoking the family (reuse of a rotated
@@ -45,4 +48,38 @@ type RefreshToken struct {
 	// revoke it too.
 	AccessTokenID        string
 	AccessTokenExpiresAt time.Time
+}
+
+// Why a refresh token may not be used.
+var (
+	// ErrRefreshRevoked: its family was revoked (or is not its family).
+	ErrRefreshRevoked = errors.New("the refresh token has been revoked")
+	// ErrRefreshRotated: it was already exchanged for a successor; a use
+	// now is a reuse (RFC 9700 §4.14.2).
+	ErrRefreshRotated = errors.New("the refresh token was already used")
+	// ErrRefreshIdle: it was not used before its idle timeout.
+	ErrRefreshIdle = errors.New("the refresh token expired after a period without use")
+	// ErrRefreshExpired: it, or its family, reached its absolute end.
+	ErrRefreshExpired = errors.New("the refresh token has expired")
+)
+
+// Usable reports whether t, whose family is f, may be exchanged at now:
+// its family is live (not revoked, not past its end), it was not rotated
+// and neither its idle nor its absolute expiry has passed. The checks run
+// in that order, so a rotated token of a revoked family is revoked, not a
+// reuse. A zero expiry time is not checked.
+func (t RefreshToken) Usable(f RefreshFamily, now time.Time) error {
+	switch {
+	case f.Revoked || f.ID != t.FamilyID:
+		return ErrRefreshRevoked
+	case !f.ExpiresAt.IsZero() && !now.Before(f.ExpiresAt):
+		return ErrRefreshExpired
+	case !t.RotatedAt.IsZero():
+		return ErrRefreshRotated
+	case !now.Before(t.IdleExpiresAt):
+		return ErrRefreshIdle
+	case !t.AbsoluteExpiresAt.IsZero() && !now.Before(t.AbsoluteExpiresAt):
+		return ErrRefreshExpired
+	}
+	return nil
 }

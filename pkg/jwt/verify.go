@@ -18,16 +18,22 @@ var ErrInvalidToken = errors.New("invalid token")
 // SupportedAlgorithms are the JWS algorithms orgauth signs with.
 var SupportedAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.ES256}
 
-// Verifier checks access tokens minted by this orgauth against the published
-// key set.
+// PublishedKeys is the part of a KeySet that verification reads.
+type PublishedKeys interface {
+	Published(ctx context.Context) (jose.JSONWebKeySet, error)
+}
+
+// Verifier is orgauth's one verifier of the JWTs it signed: access tokens
+// (RFC 9068) and ID tokens presented back as hints, checked against the
+// published key set.
 type Verifier struct {
 	issuer string
-	keys   KeySet
+	keys   PublishedKeys
 	now    func() time.Time
 }
 
 // NewVerifier returns a verifier for tokens of issuer; now may be nil.
-func NewVerifier(issuer string, keys KeySet, now func() time.Time) *Verifier {
+func NewVerifier(issuer string, keys PublishedKeys, now func() time.Time) *Verifier {
 	if now == nil {
 		now = time.Now
 	}
@@ -37,28 +43,9 @@ func NewVerifier(issuer string, keys KeySet, now func() time.Time) *Verifier {
 // VerifyAccessToken checks the signature, typ (RFC 9068 §4), iss, aud and
 // exp of raw, and returns its claims.
 func (v *Verifier) VerifyAccessToken(ctx context.Context, raw, audience string) (AccessClaims, error) {
-	tok, err := josejwt.ParseSigned(raw, SupportedAlgorithms)
-	if err != nil {
-		return AccessClaims{}, fmt.Errorf("%w: %v", ErrInvalidToken, err)
-	}
-	if len(tok.Headers) != 1 {
-		return AccessClaims{}, fmt.Errorf("%w: want one signature", ErrInvalidToken)
-	}
-	h := tok.Headers[0]
-	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != AccessTokenType && typ != "application/"+AccessTokenType {
-		return AccessClaims{}, fmt.Errorf("%w: typ %q", ErrInvalidToken, typ)
-	}
-	set, err := v.keys.Published(ctx)
-	if err != nil {
-		return AccessClaims{}, fmt.Errorf("token: key set: %w", err)
-	}
-	keys := set.Key(h.KeyID)
-	if len(keys) == 0 {
-		return AccessClaims{}, fmt.Errorf("%w: unknown kid", ErrInvalidToken)
-	}
 	var c AccessClaims
-	if err := tok.Claims(keys[0].Key, &c); err != nil {
-		return AccessClaims{}, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+	if err := v.verify(ctx, raw, true, &c); err != nil {
+		return AccessClaims{}, err
 	}
 	if c.Issuer != v.issuer {
 		return AccessClaims{}, fmt.Errorf("%w: iss", ErrInvalidToken)
@@ -73,4 +60,53 @@ func (v *Verifier) VerifyAccessToken(ctx context.Context, raw, audience string) 
 		return AccessClaims{}, fmt.Errorf("%w: missing claims", ErrInvalidToken)
 	}
 	return c, nil
+}
+
+// VerifyIDTokenHint checks an ID token presented back to this server (an
+// id_token_hint, OpenID Connect RP-Initiated Logout §2): signed by a
+// published key, iss this server, with aud and sub, and not an access
+// token. An expired one is accepted: §2 has the OP accept ID tokens past
+// their exp, since an RP often logs out long after its ID token expired.
+func (v *Verifier) VerifyIDTokenHint(ctx context.Context, raw string) (IDClaims, error) {
+	var c IDClaims
+	if err := v.verify(ctx, raw, false, &c); err != nil {
+		return IDClaims{}, err
+	}
+	if c.Issuer != v.issuer {
+		return IDClaims{}, fmt.Errorf("%w: iss", ErrInvalidToken)
+	}
+	if len(c.Audience) == 0 || c.Subject == "" {
+		return IDClaims{}, fmt.Errorf("%w: no aud or sub", ErrInvalidToken)
+	}
+	return c, nil
+}
+
+// verify parses raw as a compact JWS with one signature by a published key
+// and decodes its claims into dst. An access token (typ at+jwt, RFC 9068
+// §4) is accepted only when access is set, and required then.
+func (v *Verifier) verify(ctx context.Context, raw string, access bool, dst any) error {
+	tok, err := josejwt.ParseSigned(raw, SupportedAlgorithms)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidToken, err)
+	}
+	if len(tok.Headers) != 1 {
+		return fmt.Errorf("%w: want one signature", ErrInvalidToken)
+	}
+	h := tok.Headers[0]
+	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
+	if isAccess := typ == AccessTokenType || typ == "application/"+AccessTokenType; isAccess != access {
+		return fmt.Errorf("%w: typ %q", ErrInvalidToken, typ)
+	}
+	set, err := v.keys.Published(ctx)
+	if err != nil {
+		return fmt.Errorf("token: key set: %w", err)
+	}
+	keys := set.Key(h.KeyID)
+	if len(keys) == 0 {
+		return fmt.Errorf("%w: unknown kid", ErrInvalidToken)
+	}
+	if err := tok.Claims(keys[0].Key, dst); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidToken, err)
+	}
+	return nil
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"orgauth/pkg/endpoints/applications"
+	"orgauth/pkg/domain"
 	"orgauth/pkg/keys"
 )
 
@@ -41,7 +41,7 @@ func TestDefaultPolicyCoversTheLongestLifetime(t *testing.T) {
 	if err := p.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if p.MaxTokenLifetime < applications.MaxM2MAccessTokenLifetime || p.MaxTokenLifetime < applications.MaxSPAAccessTokenLifetime {
+	if p.MaxTokenLifetime < domain.MaxM2MAccessTokenLifetime || p.MaxTokenLifetime < domain.MaxSPAAccessTokenLifetime {
 		t.Fatalf("MaxTokenLifetime %v is shorter than what an application may be given", p.MaxTokenLifetime)
 	}
 }

@@ -30,13 +30,47 @@ func (f Form) Get(name string) string { return f[name] }
 // MaxFormBytes, parameters in the query string, malformed encoding or a
 // repeated parameter are invalid_request.
 func ParseForm(r *http.Request) (Form, error) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/x-www-form-urlencoded" {
-		return nil, InvalidRequest("content type must be application/x-www-form-urlencoded")
+	if err := checkFormType(r); err != nil {
+		return nil, err
 	}
 	if r.URL.RawQuery != "" {
 		return nil, InvalidRequest("parameters must be sent in the request body, not the query string")
 	}
+	values, err := readFormBody(r)
+	if err != nil {
+		return nil, err
+	}
+	f := make(Form, len(values))
+	for name, v := range values {
+		if v != "" {
+			f[name] = v
+		}
+	}
+	return f, nil
+}
+
+// ReadFormBody is the one reader of a POSTed form body, for the protocol
+// endpoints (through ParseForm) and the sign-in form alike: the content type
+// must be application/x-www-form-urlencoded, the body at most MaxFormBytes
+// and well encoded, and no parameter may repeat. Unlike ParseForm it keeps
+// empty values (a form field sent empty is not one left out) and leaves the
+// query string alone. Errors are invalid_request *Error values.
+func ReadFormBody(r *http.Request) (map[string]string, error) {
+	if err := checkFormType(r); err != nil {
+		return nil, err
+	}
+	return readFormBody(r)
+}
+
+func checkFormType(r *http.Request) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return InvalidRequest("content type must be application/x-www-form-urlencoded")
+	}
+	return nil
+}
+
+func readFormBody(r *http.Request) (map[string]string, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxFormBytes+1))
 	if err != nil {
 		return nil, InvalidRequest("could not read the request body").WithCause(err)
@@ -48,16 +82,14 @@ func ParseForm(r *http.Request) (Form, error) {
 	if err != nil {
 		return nil, InvalidRequest("malformed form encoding")
 	}
-	f := make(Form, len(values))
+	out := make(map[string]string, len(values))
 	for name, vs := range values {
 		if len(vs) > 1 {
 			return nil, InvalidRequest("parameter " + name + " is repeated")
 		}
-		if vs[0] != "" {
-			f[name] = vs[0]
-		}
+		out[name] = vs[0]
 	}
-	return f, nil
+	return out, nil
 }
 
 // ClientCredentials is how a client identified itself.

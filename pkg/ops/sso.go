@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -240,8 +239,7 @@ func checkUpstreamIssuer(s string) (string, error) {
 		return "", invalid("issuer", "%q is not an absolute URL", s)
 	}
 	if u.Scheme != "https" {
-		host := u.Hostname()
-		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		if !domain.IsLoopback(u.Hostname()) {
 			return "", invalid("issuer", "%q must be https (http only on localhost or a loopback address)", s)
 		}
 	}

@@ -135,7 +135,7 @@ func (s *Service) currentSession(ctx context.Context, cookie string, now time.Ti
 	if err != nil {
 		return nil, domain.User{}, fmt.Errorf("read session user: %w", err)
 	}
-	if user.Disabled || user.OrganizationID != sess.OrganizationID {
+	if user.MaySignIn(sess.OrganizationID) != nil {
 		return nil, domain.User{}, nil
 	}
 	return &sess, user, nil

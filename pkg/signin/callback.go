@@ -194,7 +194,7 @@ func (c *Callback) user(ctx context.Context, b Browser, sso *domain.SSO, orgID, 
 		return user, c.refused(ctx, b, &Refusal{Status: 403, Title: "Sign-in refused", Message: msg, Reason: "no user"},
 			"client_id", clientID, "upstream_sub", id.Subject)
 	}
-	if user.Disabled {
+	if errors.Is(user.MaySignIn(orgID), domain.ErrUserDisabled) {
 		return user, c.refused(ctx, b, &Refusal{Status: 403, Title: "Sign-in refused", Reason: "disabled",
 			Message: "Your account is disabled. Contact your organization's administrator."}, "user_id", user.ID)
 	}

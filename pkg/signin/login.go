@@ -186,7 +186,7 @@ func (s *Service) finishSignIn(ctx context.Context, b Browser, txID string, app 
 	// Only members of the application's organization sign in to it (RFC
 	// 6749 §4.1.2.1, access_denied: "The resource owner or authorization
 	// server denied the request").
-	if user.OrganizationID != tx.OrganizationID || app.OrganizationID != tx.OrganizationID {
+	if user.MaySignIn(tx.OrganizationID) != nil || app.OrganizationID != tx.OrganizationID {
 		s.log.WarnContext(ctx, "login refused: other organization", "event", "login_refused", "reason", "organization",
 			"request_id", b.RequestID, "client_id", tx.ClientID, "user_id", user.ID)
 		return Result{Outcome: s.errorRedirect(ctx, b, tx.RedirectURI, tx.State,

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/oauth"
 )
 
 // authzError is an error returned to the client by redirect, RFC 6749
@@ -189,16 +190,11 @@ func requestedScopes(scope string, allowed []string) ([]string, error) {
 	if strings.TrimSpace(scope) == "" {
 		return []string{"openid"}, nil
 	}
-	var out []string
-	for _, s := range strings.Fields(scope) {
-		if !slices.Contains(oidcScopes, s) && !slices.Contains(allowed, s) {
-			return nil, &authzError{"invalid_scope", "scope " + s + " is not allowed for this application"}
-		}
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
+	requested := oauth.ParseScope(scope)
+	if s, ok := requested.NotIn(oidcScopes, allowed); ok {
+		return nil, &authzError{"invalid_scope", "scope " + s + " is not allowed for this application"}
 	}
-	return out, nil
+	return requested, nil
 }
 
 // redirectURL is the redirection to the client, RFC 6749 §4.1.2: params

@@ -9,7 +9,6 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"orgauth/pkg/domain"
-	"orgauth/pkg/platform/config"
 	"orgauth/pkg/platform/required"
 )
 
@@ -157,5 +156,5 @@ func SecureCookies(issuer string) bool {
 	if err != nil {
 		return true
 	}
-	return !(u.Scheme == "http" && config.IsLoopback(u.Hostname()))
+	return !(u.Scheme == "http" && domain.IsLoopback(u.Hostname()))
 }

@@ -23,6 +23,7 @@ import (
 
 	"orgauth"
 	"orgauth/internal/samlocal"
+	"orgauth/pkg/domain"
 	"orgauth/pkg/platform/awsenv"
 	"orgauth/pkg/platform/config"
 	"orgauth/pkg/testkit/emulator"
@@ -93,7 +94,7 @@ func TestEmulatorsEnvFile(t *testing.T) {
 		}
 		// --docker-network host: the containers reach the host's loopback.
 		for _, u := range []string{cfg.Issuer, cfg.DynamoDBEndpoint, cfg.KMSEndpoint} {
-			if p, err := url.Parse(u); err != nil || !config.IsLoopback(p.Hostname()) {
+			if p, err := url.Parse(u); err != nil || !domain.IsLoopback(p.Hostname()) {
 				t.Errorf("%s: %q is not on loopback", f.LogicalID, u)
 			}
 		}

@@ -12,6 +12,7 @@ import (
 
 	"orgauth/pkg/domain"
 	"orgauth/pkg/jwt"
+	"orgauth/pkg/oauth/bearer"
 	"orgauth/pkg/platform/httpx"
 )
 
@@ -55,6 +56,7 @@ type Handler struct {
 	log           *slog.Logger
 	now           func() time.Time
 	invalidCursor error
+	bearer        *bearer.Authenticator
 }
 
 // New returns the API. invalidCursor is the store's error for a bad
@@ -63,7 +65,10 @@ func New(store Store, tokens TokenVerifier, cfg Config, log *slog.Logger, now fu
 	if now == nil {
 		now = time.Now
 	}
-	return &Handler{store: store, tokens: tokens, cfg: cfg, log: log, now: now, invalidCursor: invalidCursor}
+	auth := bearer.New(tokens, store, bearer.Config{Audiences: []string{cfg.Audience},
+		Missing: "a bearer access token for the management API is required",
+		Invalid: "the access token is invalid or expired, or not for this API"}, now)
+	return &Handler{store: store, tokens: tokens, cfg: cfg, log: log, now: now, invalidCursor: invalidCursor, bearer: auth}
 }
 
 // Routes returns the handler for every route of the applications function.
@@ -247,7 +252,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, c caller) error
 	if err := in.apply(&a, true); err != nil {
 		return err
 	}
-	if err := checkApplication(a); err != nil {
+	if err := a.Validate(); err != nil {
 		return err
 	}
 	var secret string
@@ -341,7 +346,7 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, c caller) error
 		if err := in.apply(&cur, false); err != nil {
 			return cur, err
 		}
-		if err := checkApplication(cur); err != nil {
+		if err := cur.Validate(); err != nil {
 			return cur, err
 		}
 		cur.UpdatedAt = h.now().UTC()

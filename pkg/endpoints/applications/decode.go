@@ -129,7 +129,7 @@ func (o object) apply(a *domain.Application, create bool) error {
 			if err = strictField(k, raw, &secs, "a whole number of seconds or null"); err == nil {
 				a.AccessTokenLifetime = 0 // null: back to the stage default
 				if secs != nil {
-					if err = checkLifetime(a.Type, *secs); err == nil {
+					if err = domain.CheckAccessTokenLifetime(a.Type, *secs); err == nil {
 						a.AccessTokenLifetime = time.Duration(*secs) * time.Second
 					}
 				}

@@ -1,13 +1,10 @@
 package authorize
 
 import (
-	"errors"
-	"io"
-	"mime"
 	"net/http"
-	"net/url"
 
 	"orgauth/pkg/endpoints/signinhttp"
+	"orgauth/pkg/oauth"
 	"orgauth/pkg/platform/required"
 	"orgauth/pkg/signin"
 )
@@ -49,7 +46,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	in := signin.Login{Origin: r.Header.Get("Origin"), Browser: h.edge.Browser(r)}
 	// The origin is checked before the form is read.
 	if in.Origin == "" || h.svc.FromIssuer(in.Origin) {
-		form, err := parseLoginForm(w, r)
+		form, err := parseLoginForm(r)
 		if err != nil {
 			h.edge.Refuse(w, r, signin.UnreadableForm())
 			return
@@ -60,29 +57,15 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	h.edge.Write(w, r, res, err)
 }
 
-const maxFormBytes = 16 << 10
-
-// parseLoginForm reads the form body, refusing repeated fields.
-func parseLoginForm(w http.ResponseWriter, r *http.Request) (signin.LoginValues, error) {
-	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || ct != "application/x-www-form-urlencoded" {
-		return signin.LoginValues{}, errors.New("not a form")
-	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
+// parseLoginForm reads the sign-in form through the one form reader.
+func parseLoginForm(r *http.Request) (signin.LoginValues, error) {
+	f, err := oauth.ReadFormBody(r)
 	if err != nil {
 		return signin.LoginValues{}, err
 	}
-	q, err := url.ParseQuery(string(b))
-	if err != nil {
-		return signin.LoginValues{}, err
-	}
-	for k, v := range q {
-		if len(v) != 1 {
-			return signin.LoginValues{}, errors.New("repeated field " + k)
-		}
-	}
+	_, hasPassword := f["password"]
 	return signin.LoginValues{
-		Transaction: q.Get("transaction"), CSRFToken: q.Get("csrf_token"),
-		Email: q.Get("email"), Password: q.Get("password"), HasPassword: q.Has("password"),
+		Transaction: f["transaction"], CSRFToken: f["csrf_token"],
+		Email: f["email"], Password: f["password"], HasPassword: hasPassword,
 	}, nil
 }

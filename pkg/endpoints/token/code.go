@@ -115,15 +115,14 @@ func (h *Handler) authorizationCode(ctx context.Context, req *request) (*tokenRe
 // still belong to the client's organization.
 func (h *Handler) activeUser(ctx context.Context, id, orgID string) (domain.User, error) {
 	u, err := h.store.GetUser(ctx, id)
+	u, err = domain.SignInUser(u, err, orgID)
 	switch {
-	case errors.Is(err, domain.ErrNotFound):
-		return domain.User{}, oauth.InvalidGrant("the user no longer exists")
-	case err != nil:
-		return domain.User{}, fmt.Errorf("load user: %w", err)
-	case u.Disabled:
-		return domain.User{}, oauth.InvalidGrant("the user is disabled")
-	case u.OrganizationID != orgID:
+	case errors.Is(err, domain.ErrUserNotMember):
 		return domain.User{}, oauth.InvalidGrant("the user is not a member of the application's organization")
+	case domain.IsSignInRefusal(err):
+		return domain.User{}, oauth.InvalidGrant(err.Error())
+	case err != nil:
+		return domain.User{}, err
 	}
 	return u, nil
 }

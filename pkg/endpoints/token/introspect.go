@@ -106,17 +106,19 @@ func (h *Handler) introspectRefresh(ctx context.Context, raw, org string) (intro
 	if err != nil {
 		return inactive, false, fmt.Errorf("load refresh token: %w", err)
 	}
-	// A refresh token left unused past its idle timeout no longer
-	// refreshes (refresh.go), so it is not active either.
-	if rt.OrganizationID != org || !rt.RotatedAt.IsZero() || !now.Before(rt.IdleExpiresAt) {
+	if rt.OrganizationID != org {
 		return inactive, true, nil
 	}
 	fam, err := h.store.GetRefreshFamily(ctx, rt.FamilyID, now)
-	if errors.Is(err, domain.ErrNotFound) || (err == nil && fam.Revoked) {
+	if errors.Is(err, domain.ErrNotFound) {
 		return inactive, true, nil
 	}
 	if err != nil {
 		return inactive, false, fmt.Errorf("load refresh family: %w", err)
+	}
+	// Active means it would refresh (refresh.go): the same rule.
+	if rt.Usable(fam, now) != nil {
+		return inactive, true, nil
 	}
 	exp := rt.IdleExpiresAt
 	if rt.AbsoluteExpiresAt.Before(exp) {

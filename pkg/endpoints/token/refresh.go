@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"orgauth/pkg/domain"
@@ -56,14 +54,14 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 		return nil, oauth.InvalidGrant("the refresh token is invalid or expired")
 	case err != nil:
 		return nil, fmt.Errorf("load refresh family: %w", err)
-	case family.Revoked:
-		return nil, oauth.InvalidGrant("the refresh token has been revoked")
 	}
-	if !rt.RotatedAt.IsZero() {
+	switch err := rt.Usable(family, now); {
+	case errors.Is(err, domain.ErrRefreshRotated):
 		return nil, h.reuse(ctx, rt, now)
-	}
-	if !now.Before(rt.IdleExpiresAt) {
-		return nil, oauth.InvalidGrant("the refresh token expired after a period without use")
+	case errors.Is(err, domain.ErrRefreshRevoked), errors.Is(err, domain.ErrRefreshIdle):
+		return nil, oauth.InvalidGrant(err.Error())
+	case err != nil:
+		return nil, oauth.InvalidGrant("the refresh token is invalid or expired")
 	}
 	user, err := h.activeUser(ctx, rt.UserID, app.OrganizationID)
 	if err != nil {
@@ -74,15 +72,11 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 	// the scope originally granted".
 	var narrowed []string
 	if s := req.form.Get("scope"); s != "" {
-		narrowed = []string{}
-		for _, sc := range strings.Fields(s) {
-			if !slices.Contains(rt.Scopes, sc) {
-				return nil, oauth.InvalidScope("scope " + sc + " was not granted to this refresh token")
-			}
-			if !slices.Contains(narrowed, sc) {
-				narrowed = append(narrowed, sc)
-			}
+		scope := oauth.ParseScope(s)
+		if sc, ok := scope.NotIn(rt.Scopes); ok {
+			return nil, oauth.InvalidScope("scope " + sc + " was not granted to this refresh token")
 		}
+		narrowed = append([]string{}, scope...)
 	}
 	rotated, err := h.store.RotateRefreshToken(ctx, hash, now)
 	switch {

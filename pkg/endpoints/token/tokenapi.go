@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -361,16 +360,11 @@ func grantScopes(requested string, allowed []string) ([]string, error) {
 	if requested == "" {
 		return slices.Clone(allowed), nil
 	}
-	var out []string
-	for _, s := range strings.Fields(requested) {
-		if !slices.Contains(allowed, s) {
-			return nil, oauth.InvalidScope("scope " + s + " is not allowed for this application")
-		}
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
+	scope := oauth.ParseScope(requested)
+	if s, ok := scope.NotIn(allowed); ok {
+		return nil, oauth.InvalidScope("scope " + s + " is not allowed for this application")
 	}
-	return out, nil
+	return scope, nil
 }
 
 // orgCache keeps organizations for a short TTL so that a warm function's

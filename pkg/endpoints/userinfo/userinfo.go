@@ -6,11 +6,12 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"orgauth/pkg/domain"
 	"orgauth/pkg/jwt"
+	"orgauth/pkg/oauth"
+	"orgauth/pkg/oauth/bearer"
 	"orgauth/pkg/platform/cors"
 	"orgauth/pkg/platform/httpx"
 	"orgauth/pkg/platform/required"
@@ -51,12 +52,11 @@ type Config struct {
 
 // Handler serves GET/POST /userinfo, OpenID Connect Core §5.3.
 type Handler struct {
-	verifier  AccessTokens
-	store     UserStore
-	cors      *cors.Policy
-	log       *slog.Logger
-	now       func() time.Time
-	audiences []string
+	store  UserStore
+	cors   *cors.Policy
+	log    *slog.Logger
+	now    func() time.Time
+	bearer *bearer.Authenticator
 }
 
 // New returns the /userinfo handler, or an error naming a missing
@@ -71,7 +71,8 @@ func New(d Deps, cfg Config) (*Handler, error) {
 	if !slices.Contains(auds, cfg.Issuer) {
 		auds = append(auds, cfg.Issuer)
 	}
-	return &Handler{verifier: d.Verifier, store: d.Store, cors: d.CORS, log: d.Log, now: d.Now, audiences: auds}, nil
+	auth := bearer.New(d.Verifier, d.Store, bearer.Config{Audiences: auds}, d.Now)
+	return &Handler{store: d.Store, cors: d.CORS, log: d.Log, now: d.Now, bearer: auth}, nil
 }
 
 // Routes serves /userinfo, with CORS preflights answered by the policy.
@@ -104,41 +105,38 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	scheme, raw, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	raw = strings.TrimSpace(raw)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || raw == "" {
-		// §3.1: no error code when the request lacks authentication.
-		w.Header().Set("WWW-Authenticate", `Bearer realm="orgauth"`)
-		httpx.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_request", "error_description": "a bearer access token is required"})
-		return
-	}
-	invalid := func(desc string) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="orgauth", error="invalid_token", error_description="`+desc+`"`)
-		httpx.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": desc})
-	}
 	unavailable := func(err error) {
 		h.log.ErrorContext(ctx, "userinfo failed", "request_id", httpx.RequestID(ctx), "error", err.Error())
 		w.Header().Set("Retry-After", "1")
 		httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable", "error_description": "retry shortly"})
 	}
-	var claims jwt.AccessClaims
-	verified := false
-	for _, aud := range h.audiences {
-		c, err := h.verifier.VerifyAccessToken(ctx, raw, aud)
-		if errors.Is(err, jwt.ErrInvalidToken) {
-			continue
-		}
-		if err != nil {
+	// refuse answers RFC 6750 §3: the challenge, and the same error in
+	// the body (invalid_request when the request had no token).
+	refuse := func(err error) {
+		var e *bearer.Error
+		if !errors.As(err, &e) || e.Status == http.StatusServiceUnavailable {
 			unavailable(err)
 			return
 		}
-		claims, verified = c, true
-		break
+		code := e.Code
+		if code == "" {
+			code = bearer.CodeInvalidRequest
+		}
+		w.Header().Set("WWW-Authenticate", e.WWWAuthenticate())
+		httpx.WriteJSON(w, e.Status, map[string]string{"error": code, "error_description": e.Description})
 	}
-	if !verified {
-		invalid("the access token is invalid or expired")
+	raw, err := h.bearer.Token(r)
+	if err != nil {
+		refuse(err)
 		return
 	}
+	claims, err := h.bearer.Verify(ctx, raw)
+	if err != nil {
+		refuse(err)
+		return
+	}
+	// CORS before the revocation check, so that a browser can read why a
+	// revoked token was refused.
 	if app, err := h.store.GetApplication(ctx, claims.ClientID); err == nil {
 		if o := r.Header.Get("Origin"); o != "" && slices.Contains(app.AllowedOrigins, o) {
 			w.Header().Set("Access-Control-Allow-Origin", o)
@@ -147,31 +145,26 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
 		unavailable(err)
 		return
 	}
-	revoked, err := h.store.IsJTIRevoked(ctx, claims.ID, h.now())
-	if err != nil {
-		unavailable(err)
+	if err := h.bearer.CheckRevoked(ctx, claims); err != nil {
+		refuse(err)
 		return
 	}
-	if revoked {
-		invalid("the access token has been revoked")
-		return
-	}
-	scopes := strings.Fields(claims.Scope)
-	if !slices.Contains(scopes, "openid") {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="orgauth", error="insufficient_scope", scope="openid"`)
-		httpx.WriteJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": "the openid scope is required"})
+	scopes := oauth.ParseScope(claims.Scope)
+	if !scopes.Contains("openid") {
+		refuse(bearer.InsufficientScope("openid", "the openid scope is required"))
 		return
 	}
 	user, err := h.store.GetUser(ctx, claims.Subject)
+	user, err = domain.SignInUser(user, err, claims.OrgID)
 	switch {
-	case errors.Is(err, domain.ErrNotFound):
-		invalid("the user of this token no longer exists")
+	case errors.Is(err, domain.ErrUserGone):
+		refuse(bearer.Refuse("the user of this token no longer exists"))
+		return
+	case domain.IsSignInRefusal(err):
+		refuse(bearer.Refuse("the user of this token is disabled or not in its organization"))
 		return
 	case err != nil:
 		unavailable(err)
-		return
-	case user.Disabled || user.OrganizationID != claims.OrgID:
-		invalid("the user of this token is disabled or not in its organization")
 		return
 	}
 	resp := userInfoResponse{Subject: user.ID, OrgID: user.OrganizationID}

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"orgauth/pkg/domain"
 )
 
 // Config is every setting of an orgauth process. Each handler's own Config
@@ -122,19 +123,10 @@ func CheckIssuer(s string) error {
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return fmt.Errorf("%q must have no query, fragment or userinfo", s)
 	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && IsLoopback(u.Hostname())) {
+	if u.Scheme != "https" && !(u.Scheme == "http" && domain.IsLoopback(u.Hostname())) {
 		return fmt.Errorf("%q must be https (http only on loopback)", s)
 	}
 	return nil
-}
-
-// IsLoopback reports whether host is localhost or a loopback address.
-func IsLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func list(s string) []string {

@@ -1,18 +1,15 @@
-package applications
+package domain
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"orgauth/pkg/domain"
 )
 
-// Documented bounds.
+// Documented bounds of an application's fields.
 const (
 	MaxNameLen        = 100
 	MaxDescriptionLen = 500
@@ -23,21 +20,23 @@ const (
 	MinAccessTokenLifetime    = 60 * time.Second
 	MaxSPAAccessTokenLifetime = time.Hour      // SPA tokens are short-lived, per user
 	MaxM2MAccessTokenLifetime = 24 * time.Hour // M2M tokens
-	DefaultGracePeriod        = 24 * time.Hour
-	MaxGracePeriod            = 7 * 24 * time.Hour
 )
 
-// fieldError is a validation failure of one request field.
-type fieldError struct {
+// FieldError is a validation failure of one named field, in the names the
+// applications API uses (callback_urls[0], access_token_lifetime, ...).
+type FieldError struct {
 	Field  string
 	Reason string
 }
 
-func (e *fieldError) Error() string { return e.Field + ": " + e.Reason }
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
 
-func invalid(field, format string, args ...any) *fieldError {
-	return &fieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+// Invalid returns a *FieldError for field with a formatted reason.
+func Invalid(field, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
+
+func invalid(field, format string, args ...any) *FieldError { return Invalid(field, format, args...) }
 
 func checkName(name string) error {
 	n := utf8.RuneCountInString(name)
@@ -127,21 +126,13 @@ func checkScheme(u *url.URL) error {
 	switch {
 	case u.Scheme == "https":
 		return nil
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	case u.Scheme == "http" && IsLoopback(u.Hostname()):
 		return nil
 	case u.Scheme == "http":
 		return fmt.Errorf("must use https (http only for loopback hosts)")
 	default:
 		return fmt.Errorf("must use https, not %s", u.Scheme)
 	}
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func checkListLen(field string, list []string) error {
@@ -177,9 +168,11 @@ func checkScopes(scopes []string) error {
 	return checkDuplicates("scopes", scopes)
 }
 
-func checkLifetime(t domain.ClientType, seconds int64) error {
+// CheckAccessTokenLifetime bounds an access token lifetime, in seconds, by
+// the client type: SPA tokens are per user and short-lived.
+func CheckAccessTokenLifetime(t ClientType, seconds int64) error {
 	max := MaxM2MAccessTokenLifetime
-	if t == domain.ClientSPA {
+	if t == ClientSPA {
 		max = MaxSPAAccessTokenLifetime
 	}
 	d := time.Duration(seconds) * time.Second
@@ -189,9 +182,11 @@ func checkLifetime(t domain.ClientType, seconds int64) error {
 	return nil
 }
 
-// checkApplication validates a whole application after a create or a patch:
-// every field, and the settings that make no sense for its type.
-func checkApplication(a domain.Application) error {
+// Validate checks a whole application, as created or after a patch: every
+// field, and the settings that make no sense for its type. The error is a
+// *FieldError naming the first offending field. The applications API,
+// orgauthctl and the local seed all create applications through it.
+func (a Application) Validate() error {
 	if err := checkName(a.Name); err != nil {
 		return err
 	}
@@ -211,11 +206,11 @@ func checkApplication(a domain.Application) error {
 		return err
 	}
 	if a.AccessTokenLifetime != 0 {
-		if err := checkLifetime(a.Type, int64(a.AccessTokenLifetime/time.Second)); err != nil {
+		if err := CheckAccessTokenLifetime(a.Type, int64(a.AccessTokenLifetime/time.Second)); err != nil {
 			return err
 		}
 	}
-	if a.Type == domain.ClientM2M {
+	if a.Type == ClientM2M {
 		// Machine clients have no browser: no redirects and no CORS.
 		for _, f := range []struct {
 			name string
