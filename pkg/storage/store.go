@@ -58,11 +58,16 @@ type Organizations interface {
 // (ties by client id, the order of CreationKey), limit per page (<= 0: 50;
 // at most 100); next is "" on the last page. A cursor that the store did
 // not make fails with ErrInvalidCursor.
+//
+// TransferApplication is the one change of CreatedBy: from from to to,
+// with UpdatedAt = at and Version+1, on condition that the creator is
+// still from (ErrConflict otherwise); ErrNotFound on a miss.
 type Applications interface {
 	CreateApplication(ctx context.Context, a domain.Application) error
 	GetApplication(ctx context.Context, clientID string) (domain.Application, error)
 	UpdateApplication(ctx context.Context, clientID string, fn func(domain.Application) (domain.Application, error)) (domain.Application, error)
 	DeleteApplication(ctx context.Context, clientID string) error
+	TransferApplication(ctx context.Context, clientID, from, to string, at time.Time) (domain.Application, error)
 	ListApplications(ctx context.Context, orgID string, limit int, cursor string) (apps []domain.Application, next string, err error)
 }
 

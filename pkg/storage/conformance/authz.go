@@ -387,3 +387,28 @@ var holdingCases = []testCase[storage.Store]{
 		}
 	}},
 }
+
+var transferCases = []testCase[storage.Store]{
+	{"TransferApplication", func(t *testing.T, s storage.Store) {
+		ctx := context.Background()
+		a := newApp("org-1", "app-1", 0)
+		must(t, s.CreateApplication(ctx, a))
+		at := base.Add(time.Hour)
+		got, err := s.TransferApplication(ctx, "app-1", "user-creator", "user-2", at)
+		must(t, err)
+		want := a
+		want.CreatedBy, want.UpdatedAt, want.Version = "user-2", at, 2
+		same(t, got, want)
+		read, err := s.GetApplication(ctx, "app-1")
+		must(t, err)
+		same(t, read, want)
+		// From someone who no longer owns it: a conflict, nothing written.
+		_, err = s.TransferApplication(ctx, "app-1", "user-creator", "user-3", at)
+		wantErr(t, err, domain.ErrConflict)
+		_, err = s.TransferApplication(ctx, "ghost", "user-creator", "user-3", at)
+		wantErr(t, err, domain.ErrNotFound)
+		read, err = s.GetApplication(ctx, "app-1")
+		must(t, err)
+		same(t, read, want)
+	}},
+}

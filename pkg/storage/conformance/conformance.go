@@ -62,6 +62,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	})
 	t.Run("Holdings", func(t *testing.T) {
 		run(t, holdingCases, func(t *testing.T) storage.Store { return newStore(t) })
+		run(t, transferCases, func(t *testing.T) storage.Store { return newStore(t) })
 	})
 }
 

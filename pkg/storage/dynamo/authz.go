@@ -456,3 +456,36 @@ func (s *Store) ListUserSessions(ctx context.Context, userID string, now time.Ti
 }
 
 var _ storage.APIs = (*Store)(nil)
+
+// TransferApplication sets created_by with one conditional UpdateItem.
+func (s *Store) TransferApplication(ctx context.Context, clientID, from, to string, at time.Time) (domain.Application, error) {
+	if to == "" {
+		return domain.Application{}, errors.New("dynamo: transfer to nobody")
+	}
+	if !domain.ValidID(clientID) {
+		return domain.Application{}, fmt.Errorf("dynamo: transfer application: malformed id: %w", domain.ErrNotFound)
+	}
+	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           &s.table,
+		Key:                 key(appKey(clientID)),
+		UpdateExpression:    aws.String("SET created_by = :to, updated_at = :at ADD version :one"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND created_by = :from"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":to":   &types.AttributeValueMemberS{Value: to},
+			":from": &types.AttributeValueMemberS{Value: from},
+			":at":   &types.AttributeValueMemberS{Value: at.UTC().Format(timeLayout)},
+			":one":  &types.AttributeValueMemberN{Value: "1"},
+		},
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if isConditionFailed(err) {
+		if _, gerr := s.GetApplication(ctx, clientID); gerr != nil {
+			return domain.Application{}, gerr
+		}
+		return domain.Application{}, fmt.Errorf("dynamo: application %q is not %q's: %w", clientID, from, domain.ErrConflict)
+	}
+	if err != nil {
+		return domain.Application{}, fmt.Errorf("dynamo: transfer application %q: %w", clientID, err)
+	}
+	return appFromItem(out.Attributes)
+}

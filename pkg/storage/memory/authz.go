@@ -210,3 +210,22 @@ func (s *Store) ListUserSessions(_ context.Context, userID string, now time.Time
 	})
 	return out, nil
 }
+
+// TransferApplication gives an application to another creator.
+func (s *Store) TransferApplication(_ context.Context, clientID, from, to string, at time.Time) (domain.Application, error) {
+	if to == "" {
+		return domain.Application{}, errors.New("memory: transfer to nobody")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.apps[clientID]
+	if !ok {
+		return domain.Application{}, fmt.Errorf("memory: application %q: %w", clientID, domain.ErrNotFound)
+	}
+	if a.CreatedBy != from {
+		return domain.Application{}, fmt.Errorf("memory: application %q is not %q's: %w", clientID, from, domain.ErrConflict)
+	}
+	a.CreatedBy, a.UpdatedAt, a.Version = to, at.UTC(), a.Version+1
+	s.apps[clientID] = a
+	return cleanApp(a), nil
+}
