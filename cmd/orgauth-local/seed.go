@@ -50,6 +50,11 @@ type clientCred struct {
 // secret is only known from local.json, since the table keeps its hash).
 func seed(ctx context.Context, app *wiring.Stage, path string) (localFile, error) {
 	var lf localFile
+	// Every start: register the stage's AUDIENCES that are not registered
+	// yet (no scopes); idempotent.
+	if _, err := ops.New(app.Store, app.Now).BootstrapAPIs(ctx, app.Cfg.Audiences); err != nil {
+		return lf, fmt.Errorf("register AUDIENCES: %w", err)
+	}
 	if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &lf) == nil {
 		if ok, err := stillValid(ctx, app, lf); err != nil {
 			return lf, err

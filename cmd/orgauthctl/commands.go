@@ -36,11 +36,21 @@ var groups = map[string][]command{
 				"without either flag when standard input is not a terminal), or generated and printed once\n" +
 				"(--generate-password). Passwords are 12 to 256 characters.", usersCreate},
 		{"list", "--org ID", "List an organization's users.", usersList},
-		{"disable", "--user ID|EMAIL", "Disable a user: they can no longer sign in.", usersDisable},
+		{"disable", "--user ID|EMAIL", "Disable a user: they can no longer sign in, their sessions end and their\n" +
+			"refresh tokens are revoked.", usersDisable},
+		{"enable", "--user ID|EMAIL", "Enable a disabled user again.", usersEnable},
 	},
 	"apps": {
+		{"create", "--org ID --creator USER --name NAME --type spa|m2m [--callback URL ...] [--origin ORIGIN ...]\n" +
+			"          [--logout-url URL ...] [--scopes SCOPE,...] [--description TEXT]",
+			"Create an application owned by an enabled member of the organization; its scopes must be scopes of\n" +
+				"registered APIs that the member's role holds. An M2M application's secret is printed once.", appsCreate},
 		{"list", "--org ID", "List an organization's applications.", appsList},
+		{"show", "--client-id ID", "Show an application.", appsShow},
+		{"delete", "--client-id ID", "Delete an application and revoke its refresh-token families.", appsDelete},
+		{"transfer", "--client-id ID --to USER", "Give an application to another enabled member of its organization.", appsTransfer},
 	},
+	"apis": apiCommands, // authz.go
 	"sso":  ssoCommands, // sso.go
 	"keys": keyCommands, // keys.go
 }

@@ -1,6 +1,7 @@
 // Command orgauthctl is the operators' command line for orgauth: it creates
-// and lists organizations, sets their plan, creates, lists and disables
-// users, lists applications, and configures organizations' own SSO (sso.go),
+// and lists organizations, sets their plan, creates, lists, disables and
+// enables users, creates, lists, shows, deletes and transfers applications,
+// registers APIs and their scopes (authz.go), and configures organizations' own SSO (sso.go),
 // straight on the DynamoDB table through pkg/ops; and it rotates the token
 // signing keys (keys.go, see infra/KEY-ROTATION.md). Run `orgauthctl help`
 // for the commands.
@@ -55,7 +56,20 @@ Usage:
                           [--password-stdin | --generate-password]
   orgauthctl users list --org ID
   orgauthctl users disable --user ID|EMAIL
+  orgauthctl users enable --user ID|EMAIL
+  orgauthctl apps create --org ID --creator USER --name NAME --type spa|m2m [--callback URL ...]
+                         [--origin ORIGIN ...] [--logout-url URL ...] [--scopes SCOPE,...]
   orgauthctl apps list --org ID
+  orgauthctl apps show --client-id ID
+  orgauthctl apps delete --client-id ID
+  orgauthctl apps transfer --client-id ID --to USER
+  orgauthctl apis create --audience URI [--name NAME] [--scope NAME="DESCRIPTION":ROLE,ROLE ...]
+                         [--scopes-file FILE]
+  orgauthctl apis list
+  orgauthctl apis show --audience URI
+  orgauthctl apis update --audience URI [--name NAME] [--scope ... | --scopes-file FILE]
+  orgauthctl apis delete --audience URI
+  orgauthctl apis bootstrap [--audiences URI,URI...]
   orgauthctl sso set --org ID --issuer URL --client-id ID --domains DOMAIN[,DOMAIN...]
                      [--client-secret-stdin] [--scopes "SCOPE ..."] [--enforce]
                      [--provision [--role member|admin]] [--apps CLIENT_ID[,CLIENT_ID...]]
@@ -66,6 +80,12 @@ Usage:
   orgauthctl keys withdraw
 
 Plans: free, team, enterprise, enterprise_large, enterprise_unlimited.
+
+apis registers the stage's APIs and their scopes; each scope names the roles (admin,
+member) that may hold it. --scope read="Read your data":member,admin is repeated per scope
+(roles after the last colon; end with a colon for none); --scopes-file takes a JSON array
+[{"name": "read", "description": "Read your data", "roles": ["member", "admin"]}].
+apis update replaces every scope when given any.
 
 sso set replaces an organization's SSO settings (its own OpenID provider). With
 --client-secret-stdin the provider's client secret is read as one line from standard
@@ -142,7 +162,7 @@ func run(ctx context.Context, args []string, e env) int {
 
 func dispatch(ctx context.Context, args []string, e env) error {
 	if len(args) == 0 {
-		return usagef("missing command (one of orgs, users, apps, sso, keys; see orgauthctl help)")
+		return usagef("missing command (one of orgs, users, apps, apis, sso, keys; see orgauthctl help)")
 	}
 	if a := args[0]; a == "help" || a == "-h" || a == "-help" || a == "--help" {
 		fmt.Fprint(e.stdout, usageText)
@@ -150,7 +170,7 @@ func dispatch(ctx context.Context, args []string, e env) error {
 	}
 	group, ok := groups[args[0]]
 	if !ok {
-		return usagef("unknown command %q (one of orgs, users, apps, sso, keys; see orgauthctl help)", args[0])
+		return usagef("unknown command %q (one of orgs, users, apps, apis, sso, keys; see orgauthctl help)", args[0])
 	}
 	if len(args) < 2 || strings.HasPrefix(args[1], "-") {
 		return usagef("%s: missing command (one of %s)", args[0], strings.Join(names(group), ", "))

@@ -29,6 +29,18 @@ type Store interface {
 	ListUsers(ctx context.Context, orgID string) ([]domain.User, error)
 
 	ListApplications(ctx context.Context, orgID string, limit int, cursor string) ([]domain.Application, string, error)
+	CreateApplication(ctx context.Context, a domain.Application) error
+	GetApplication(ctx context.Context, clientID string) (domain.Application, error)
+	DeleteApplication(ctx context.Context, clientID string) error
+	TransferApplication(ctx context.Context, clientID, from, to string, at time.Time) (domain.Application, error)
+
+	CreateAPI(ctx context.Context, api domain.API) error
+	GetAPI(ctx context.Context, audience string) (domain.API, error)
+	UpdateAPI(ctx context.Context, audience string, fn func(domain.API) (domain.API, error)) (domain.API, error)
+	DeleteAPI(ctx context.Context, audience string) error
+	ListAPIs(ctx context.Context) ([]domain.API, error)
+
+	Holdings
 }
 
 // InvalidError is an input that fails validation: which field, and why, in
@@ -221,7 +233,58 @@ func (a *Admin) DisableUser(ctx context.Context, idOrEmail string) (domain.User,
 	if err != nil {
 		return domain.User{}, fmt.Errorf("disable user %s: %w", idOrEmail, err)
 	}
-	a.audit.Event(ctx, "user_disabled", "user_id", u.ID, "organization_id", u.OrganizationID)
+	// After the flag, so that no new session or family can start unseen:
+	// sign-in and refresh refuse a disabled user.
+	sessions, serr := EndSessionsOfUser(ctx, a.store, u.ID, a.timestamp())
+	families, ferr := RevokeFamiliesOfUser(ctx, a.store, u.ID, a.timestamp())
+	a.audit.Event(ctx, "user_disabled", "user_id", u.ID, "organization_id", u.OrganizationID,
+		"sessions_ended", sessions, "families_revoked", families)
+	if err := errors.Join(serr, ferr); err != nil {
+		return u, fmt.Errorf("user %s is disabled, but ending what they hold failed (run the command again): %w", idOrEmail, err)
+	}
+	return u, nil
+}
+
+// EnableUser enables the user with id or, if it contains an @, email,
+// again. Enabling an enabled user changes nothing.
+func (a *Admin) EnableUser(ctx context.Context, idOrEmail string) (domain.User, error) {
+	u, err := a.findUser(ctx, idOrEmail)
+	if err != nil {
+		return domain.User{}, err
+	}
+	u, err = a.store.UpdateUser(ctx, u.ID, func(u domain.User) (domain.User, error) {
+		if u.Disabled {
+			u.Disabled, u.UpdatedAt = false, a.timestamp()
+		}
+		return u, nil
+	})
+	if err != nil {
+		return domain.User{}, fmt.Errorf("enable user %s: %w", idOrEmail, err)
+	}
+	a.audit.Event(ctx, "user_enabled", "user_id", u.ID, "organization_id", u.OrganizationID)
+	return u, nil
+}
+
+// findUser reads the user with id or, if it contains an @, email.
+func (a *Admin) findUser(ctx context.Context, idOrEmail string) (domain.User, error) {
+	idOrEmail = strings.TrimSpace(idOrEmail)
+	if idOrEmail == "" {
+		return domain.User{}, invalid("user", "a user id or email is required")
+	}
+	var (
+		u   domain.User
+		err error
+	)
+	if strings.Contains(idOrEmail, "@") {
+		u, err = a.store.GetUserByEmail(ctx, strings.ToLower(idOrEmail))
+	} else {
+		u, err = a.store.GetUser(ctx, idOrEmail)
+	}
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.User{}, wrapf(domain.ErrNotFound, "user %s does not exist", idOrEmail)
+	} else if err != nil {
+		return domain.User{}, fmt.Errorf("get user %s: %w", idOrEmail, err)
+	}
 	return u, nil
 }
 

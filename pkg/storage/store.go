@@ -20,6 +20,8 @@ type Store interface {
 	Codes
 	KeySets
 	SSO
+	APIs
+	Consents
 }
 
 // The contract shared by Organizations, Applications and Users:
@@ -56,11 +58,16 @@ type Organizations interface {
 // (ties by client id, the order of CreationKey), limit per page (<= 0: 50;
 // at most 100); next is "" on the last page. A cursor that the store did
 // not make fails with ErrInvalidCursor.
+//
+// TransferApplication is the one change of CreatedBy: from from to to,
+// with UpdatedAt = at and Version+1, on condition that the creator is
+// still from (ErrConflict otherwise); ErrNotFound on a miss.
 type Applications interface {
 	CreateApplication(ctx context.Context, a domain.Application) error
 	GetApplication(ctx context.Context, clientID string) (domain.Application, error)
 	UpdateApplication(ctx context.Context, clientID string, fn func(domain.Application) (domain.Application, error)) (domain.Application, error)
 	DeleteApplication(ctx context.Context, clientID string) error
+	TransferApplication(ctx context.Context, clientID, from, to string, at time.Time) (domain.Application, error)
 	ListApplications(ctx context.Context, orgID string, limit int, cursor string) (apps []domain.Application, next string, err error)
 }
 
@@ -102,6 +109,9 @@ type Origins interface {
 //     the Unix epoch) and returns the count after; Failures reads it;
 //     ForgetFailure takes one back, never below zero. A new window starts
 //     from zero. A window under a second is refused.
+//   - ListUserSessions lists a user's sessions that have not expired at
+//     now, oldest first (ties by id), with their hashes, so that disabling
+//     the user can delete them.
 type Sessions interface {
 	CreateLoginTransaction(ctx context.Context, tx domain.LoginTransaction) error
 	GetLoginTransaction(ctx context.Context, id string, now time.Time) (domain.LoginTransaction, error)
@@ -110,6 +120,7 @@ type Sessions interface {
 	CreateSession(ctx context.Context, s domain.Session) error
 	GetSession(ctx context.Context, hash []byte, now time.Time) (domain.Session, error)
 	DeleteSession(ctx context.Context, hash []byte) error
+	ListUserSessions(ctx context.Context, userID string, now time.Time) ([]domain.Session, error)
 
 	CountFailure(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
 	Failures(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
@@ -140,6 +151,11 @@ type Sessions interface {
 //     with RotatedAt = now; later calls return the stored token with
 //     ErrAlreadyUsed; an unknown or expired token is ErrNotFound.
 //   - ListRefreshTokens lists a family's tokens, oldest first.
+//   - ListClientRefreshFamilies and ListUserRefreshFamilies list the live
+//     families (neither revoked nor expired at now) of an application or
+//     of a user, oldest first (ties by id): what deleting the application,
+//     disabling the user or withdrawing a consent must revoke. A family
+//     without a user is listed for its client only.
 //   - RevokeJTI is idempotent; IsJTIRevoked is true from then until
 //     expiresAt.
 type Codes interface {
@@ -154,6 +170,8 @@ type Codes interface {
 	GetRefreshToken(ctx context.Context, hash []byte, now time.Time) (domain.RefreshToken, error)
 	RotateRefreshToken(ctx context.Context, hash []byte, now time.Time) (domain.RefreshToken, error)
 	ListRefreshTokens(ctx context.Context, familyID string) ([]domain.RefreshToken, error)
+	ListClientRefreshFamilies(ctx context.Context, clientID string, now time.Time) ([]domain.RefreshFamily, error)
+	ListUserRefreshFamilies(ctx context.Context, userID string, now time.Time) ([]domain.RefreshFamily, error)
 
 	RevokeJTI(ctx context.Context, jti string, expiresAt time.Time) error
 	IsJTIRevoked(ctx context.Context, jti string, now time.Time) (bool, error)
@@ -196,4 +214,45 @@ type SSO interface {
 	ConsumeSSOTransaction(ctx context.Context, state string, now time.Time) (domain.SSOTransaction, error)
 	LinkUpstream(ctx context.Context, l domain.UpstreamLink) error
 	GetUpstreamLink(ctx context.Context, issuer, subject string) (domain.UpstreamLink, error)
+}
+
+// APIs keeps the registered APIs (resource servers) of the stage, by
+// audience.
+//
+//   - CreateAPI stores a valid API (domain.API.Validate) with Version 1, or
+//     fails with ErrAlreadyExists for a registered audience.
+//   - GetAPI and DeleteAPI fail with ErrNotFound on a miss; an audience no
+//     API can have (domain.ValidateAudience fails) is a miss.
+//   - UpdateAPI is compare-and-swap as for the other entities: fn may run
+//     more than once, its error is returned as is, the result must be valid
+//     and is stored with Version+1 and fn's UpdatedAt; changing Audience or
+//     CreatedAt is refused; a race lost on every attempt is ErrConflict.
+//   - ListAPIs lists every API, ordered by audience.
+//   - Scopes keep their order, roles theirs.
+type APIs interface {
+	CreateAPI(ctx context.Context, api domain.API) error
+	GetAPI(ctx context.Context, audience string) (domain.API, error)
+	UpdateAPI(ctx context.Context, audience string, fn func(domain.API) (domain.API, error)) (domain.API, error)
+	DeleteAPI(ctx context.Context, audience string) error
+	ListAPIs(ctx context.Context) ([]domain.API, error)
+}
+
+// Consents keeps what users approved for applications, one consent per
+// user and application.
+//
+//   - PutConsent adds c.Scopes to the consent of c.UserID for c.ClientID,
+//     creating it if there is none, by compare-and-swap: concurrent puts
+//     lose no scope (a put that loses every race fails with ErrConflict
+//     and writes nothing). The stored consent keeps the GrantedAt of its first
+//     put; UpdatedAt is the GrantedAt of the latest; OrganizationID is the
+//     latest put's. It returns the consent as stored (scopes sorted,
+//     without duplicates). A consent without user, client, organization,
+//     scopes or GrantedAt is refused.
+//   - GetConsent and DeleteConsent fail with ErrNotFound on a miss.
+//   - ListConsents lists a user's consents, ordered by client id.
+type Consents interface {
+	PutConsent(ctx context.Context, c domain.Consent) (domain.Consent, error)
+	GetConsent(ctx context.Context, userID, clientID string) (domain.Consent, error)
+	ListConsents(ctx context.Context, userID string) ([]domain.Consent, error)
+	DeleteConsent(ctx context.Context, userID, clientID string) error
 }

@@ -54,6 +54,16 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	t.Run("SSO", func(t *testing.T) {
 		run(t, ssoCases, func(t *testing.T) storage.SSO { return newStore(t) })
 	})
+	t.Run("APIs", func(t *testing.T) {
+		run(t, apiCases, func(t *testing.T) storage.APIs { return newStore(t) })
+	})
+	t.Run("Consents", func(t *testing.T) {
+		run(t, consentCases, func(t *testing.T) storage.Consents { return newStore(t) })
+	})
+	t.Run("Holdings", func(t *testing.T) {
+		run(t, holdingCases, func(t *testing.T) storage.Store { return newStore(t) })
+		run(t, transferCases, func(t *testing.T) storage.Store { return newStore(t) })
+	})
 }
 
 func run[S any](t *testing.T, cases []testCase[S], newStore func(t *testing.T) S) {

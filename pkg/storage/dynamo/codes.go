@@ -20,7 +20,7 @@ import (
 //
 //	entity   pk                 sk      gsi1pk          gsi1sk
 //	code     CODE#<hash>        CODE    -               -
-//	family   FAMILY#<id>        FAMILY  -               -
+//	family   FAMILY#<id>        FAMILY  CLIENT#<client_id>#FAMILIES  <created_at>#<id>
 //	refresh  RT#<hash>          RT      FAMILY#<id>     <issued_at>#<hash>
 //	jti      JTI#<jti>          JTI     -               -
 //
@@ -217,7 +217,7 @@ func ttlPassed(item itemMap, now time.Time) bool {
 func familyItem(f domain.RefreshFamily) itemMap {
 	e := encoder{}
 	pk, sk := familyKey(f.ID)
-	e.keys(pk, sk, "", "", "family")
+	e.keys(pk, sk, clientFamiliesPK(f.ClientID), storage.CreationKey(f.CreatedAt, f.ID), "family")
 	e.str("id", f.ID)
 	e.str("client_id", f.ClientID)
 	e.str(attrUserID, f.UserID)
@@ -248,6 +248,13 @@ func familyFromItem(item itemMap) (domain.RefreshFamily, error) {
 func (s *Store) CreateRefreshFamily(ctx context.Context, f domain.RefreshFamily) error {
 	if f.ID == "" {
 		return errors.New("dynamo: refresh family id is empty")
+	}
+	// The user's entry first: a family is never written without it (see
+	// authz.go). A leftover entry from an earlier attempt is fine.
+	if f.UserID != "" {
+		if err := s.putNew(ctx, userFamilyItem(f)); err != nil && !errors.Is(err, domain.ErrAlreadyExists) {
+			return fmt.Errorf("dynamo: create refresh family: user entry: %w", err)
+		}
 	}
 	if err := s.putNew(ctx, familyItem(f)); err != nil {
 		return fmt.Errorf("dynamo: create refresh family: %w", err)

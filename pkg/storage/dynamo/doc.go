@@ -20,9 +20,18 @@
 //	app      APP#<client_id>    APP    ORG#<org_id>#APPS    <created_at>#<client_id>
 //	user     USER#<id>          USER   ORG#<org_id>#USERS   <email>
 //	email    EMAIL#<email>      EMAIL  -                    -
+//	api      API#<audience>     API    APIS                 <audience>
+//
+// A user's partition USER#<id> also holds their consents (sk
+// CONSENT#<client_id>) and an entry per refresh family (sk
+// FAMILY#<family_id>, written before the family, expiring with it), so
+// that a user's consents and families are one consistent query away.
 //
 // The sign-in flow's items (authorization codes, refresh families and
-// tokens, revoked access-token ids) are laid out in codes.go.
+// tokens, revoked access-token ids) are laid out in codes.go, sessions in
+// session.go, APIs, consents and the holdings listings in authz.go. A
+// refresh family is on gsi1 under CLIENT#<client_id>#FAMILIES, a user's
+// session under USER#<user_id>#SESSIONS.
 //
 // <created_at> is fixed-width UTC RFC 3339 with nine fractional digits
 // (storage.CreationKey), so gsi1 lists an organization's applications in

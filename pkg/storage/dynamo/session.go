@@ -8,6 +8,9 @@ package dynamo
 //	entity   pk                          sk             expires_at
 //	logintx  LOGINTX#<id>                LOGINTX        end of the transaction
 //	session  SESSION#<base64url(hash)>   SESSION        end of the session
+//
+// A session of a user is also on gsi1: gsi1pk USER#<user_id>#SESSIONS,
+// gsi1sk <created_at>#<id>, for ListUserSessions.
 //	rate     RATE#<key>                  <window start> end of the window
 
 import (
@@ -22,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/storage"
 )
 
 const (
@@ -166,7 +170,11 @@ func consume[T any](ctx context.Context, s *Store, kind, id string, now time.Tim
 func sessionItem(ss domain.Session) itemMap {
 	e := encoder{}
 	pk, sk := sessionKey(ss.Hash)
-	e.keys(pk, sk, "", "", "session")
+	if ss.UserID != "" {
+		e.keys(pk, sk, userSessionsPK(ss.UserID), storage.CreationKey(ss.CreatedAt, ss.ID), "session")
+	} else {
+		e.keys(pk, sk, "", "", "session")
+	}
 	e.bytes("hash", ss.Hash)
 	e.str("id", ss.ID)
 	e.str(attrUserID, ss.UserID)

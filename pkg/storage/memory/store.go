@@ -34,6 +34,8 @@ type Store struct {
 	sessions sessionState      // login transactions, sessions, counters (session.go)
 	sso      ssoState          // SSO transactions, upstream links (sso.go)
 	keySets  map[string]keys.Set
+	apis     map[string]domain.API // by audience (authz.go)
+	consents map[consentKey]domain.Consent
 }
 
 // New returns an empty store.
