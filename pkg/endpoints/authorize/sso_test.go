@@ -35,6 +35,8 @@ import (
 type testOP struct {
 	srv      *httptest.Server
 	key      *ecdsa.PrivateKey
+	kid      string
+	jwksHits int
 	clientID string
 	secret   string
 
@@ -43,6 +45,7 @@ type testOP struct {
 	tweak  func(claims map[string]any) // changes the next ID tokens' claims
 	badKey bool                        // sign with a key the JWKS does not publish
 	delay  time.Duration               // the token endpoint answers this late
+	refuse bool                        // the token endpoint refuses every code (invalid_grant)
 }
 
 type opGrant struct {
@@ -56,7 +59,7 @@ func startTestOP(t *testing.T, clientID, secret string) *testOP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := &testOP{key: key, clientID: clientID, secret: secret, codes: map[string]opGrant{}}
+	op := &testOP{key: key, kid: "k1", clientID: clientID, secret: secret, codes: map[string]opGrant{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		iss := op.srv.URL
@@ -68,7 +71,11 @@ func startTestOP(t *testing.T, clientID, secret string) *testOP {
 		})
 	})
 	mux.HandleFunc("/jwks", func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
+		op.mu.Lock()
+		key, kid := op.key, op.kid
+		op.jwksHits++
+		op.mu.Unlock()
+		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: kid, Algorithm: "ES256", Use: "sig"}}})
 	})
 	mux.HandleFunc("/token", op.token)
 	op.srv = httptest.NewServer(mux)
@@ -99,7 +106,8 @@ func (op *testOP) grant(t *testing.T, authURL string, claims map[string]any) str
 
 func (op *testOP) token(w http.ResponseWriter, r *http.Request) {
 	op.mu.Lock()
-	delay, badKey, tweak := op.delay, op.badKey, op.tweak
+	delay, badKey, tweak, refuse := op.delay, op.badKey, op.tweak, op.refuse
+	key, kid := op.key, op.kid
 	op.mu.Unlock()
 	if delay > 0 {
 		select {
@@ -124,6 +132,10 @@ func (op *testOP) token(w http.ResponseWriter, r *http.Request) {
 		fail(401, "invalid_client")
 		return
 	}
+	if refuse {
+		fail(400, "invalid_grant")
+		return
+	}
 	code := r.PostFormValue("code")
 	op.mu.Lock()
 	g, found := op.codes[code]
@@ -143,11 +155,10 @@ func (op *testOP) token(w http.ResponseWriter, r *http.Request) {
 	if tweak != nil {
 		tweak(claims)
 	}
-	key := op.key
 	if badKey {
 		key, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "k1").WithType("JWT"))
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", kid).WithType("JWT"))
 	if err != nil {
 		fail(500, "server_error")
 		return
@@ -335,13 +346,19 @@ func TestSSOEnforced(t *testing.T) {
 			{"email not verified", map[string]any{"sub": "s5", "email": "dan@example.org", "email_verified": false}, nil, 403, "did not confirm your email"},
 			{"email outside the domains", verified("s6", "dan@evil.example"), nil, 403, "not in one of your organization"},
 			{"slow provider", verified("s7", "dan@example.org"), func(op *testOP) { op.delay = 2 * time.Second }, 502, "did not answer"},
+			{"wrong issuer", verified("s8", "dan@example.org"), func(op *testOP) { op.tweak = func(c map[string]any) { c["iss"] = "https://evil.example" } }, 400, "could not be verified"},
+			{"wrong at_hash", verified("s9", "dan@example.org"), func(op *testOP) {
+				op.tweak = func(c map[string]any) { c["at_hash"] = "AAAAAAAAAAAAAAAAAAAAAA" }
+			}, 400, "could not be verified"},
+			{"provider refuses the code", verified("s10", "dan@example.org"), func(op *testOP) { op.refuse = true }, 400, "could not be verified"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				e.op.set(func(op *testOP) { op.tweak, op.badKey, op.delay = nil, false, 0 })
+				reset := func(op *testOP) { op.tweak, op.badKey, op.delay, op.refuse = nil, false, 0, false }
+				e.op.set(reset)
 				if tc.setup != nil {
 					e.op.set(tc.setup)
 				}
-				defer e.op.set(func(op *testOP) { op.tweak, op.badKey, op.delay = nil, false, 0 })
+				defer e.op.set(reset)
 				b := e.browser()
 				auth := e.upstreamRedirect(t, b.do(t, "GET", authzQuery(e.spa, nil), nil))
 				resp := b.do(t, "GET", e.op.grant(t, auth, tc.claims), nil)
@@ -351,6 +368,27 @@ func TestSSOEnforced(t *testing.T) {
 				}
 			})
 		}
+	})
+
+	// The provider rotates its key: an ID token naming a kid orgauth has
+	// not seen makes it fetch the key set again, and the sign-in works.
+	t.Run("ProviderKeyRotation", func(t *testing.T) {
+		b := e.browser()
+		auth := e.upstreamRedirect(t, b.do(t, "GET", authzQuery(e.spa, nil), nil))
+		e.wantCode(t, b.do(t, "GET", e.op.grant(t, auth, verified("sub-kim", "kim@example.org")), nil))
+		var before int
+		e.op.set(func(op *testOP) {
+			op.key, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+			op.kid, before = "k2", op.jwksHits
+		})
+		b2 := e.browser()
+		auth = e.upstreamRedirect(t, b2.do(t, "GET", authzQuery(e.spa, nil), nil))
+		e.wantCode(t, b2.do(t, "GET", e.op.grant(t, auth, verified("sub-kim", "kim@example.org")), nil))
+		e.op.set(func(op *testOP) {
+			if op.jwksHits <= before {
+				t.Errorf("the key set was not fetched again for the new kid (%d fetches)", op.jwksHits)
+			}
+		})
 	})
 
 	t.Run("StateIsSingleUseAndBoundToTheBrowser", func(t *testing.T) {
@@ -392,9 +430,16 @@ func TestSSOEnforced(t *testing.T) {
 		}
 	})
 
-	// No secret of the provider ever reaches a log line.
-	if strings.Contains(e.logs.String(), e.secret) {
-		t.Fatal("the upstream client secret is in the logs")
+	// No secret of the provider ever reaches a log line, in any encoding;
+	// and there are log lines to search.
+	logs := e.logs.String()
+	if !strings.Contains(logs, `"event":"login_refused"`) && !strings.Contains(logs, `"msg"`) {
+		t.Fatalf("no log lines were written: the secrecy check would be empty")
+	}
+	for _, enc := range testenv.Encodings(e.secret) {
+		if strings.Contains(logs, enc) {
+			t.Fatalf("the upstream client secret is in the logs (%.8s…)", enc)
+		}
 	}
 }
 
@@ -444,4 +489,25 @@ func TestSSOHomeRealmDiscovery(t *testing.T) {
 	}
 	b5 := e.browser()
 	b5.loginForm(t, authzQuery(e.spa, func(q url.Values) { q.Set("login_hint", "ivy@example.org") }))
+}
+
+// An organization that enforces SSO never checks a password, even one
+// POSTed with a form obtained before enforcement was turned on: the
+// sign-in goes to the provider, and no session or code comes of it.
+func TestSSOEnforcedRefusesAPostedPassword(t *testing.T) {
+	e := newSSOEnv(t, domain.SSO{Domains: []string{"example.org"}, Provision: true})
+	email := e.user(t, e.st.OrgID, "hal") // @example.com: the password step
+	b := e.browser()
+	form, _, _ := b.emailForm(t, authzQuery(e.spa, nil))
+	if _, err := e.st.Stage.Store.UpdateOrganization(context.Background(), e.st.OrgID, func(o domain.Organization) (domain.Organization, error) {
+		o.SSO.Enforced = true
+		return o, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	resp := b.submit(t, form, email, pw)
+	e.upstreamRedirect(t, resp)
+	if b.cookies["__Host-orgauth_session"] != nil {
+		t.Fatal("a password started a session in an organization that enforces SSO")
+	}
 }
