@@ -119,14 +119,13 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	switch {
 	case errors.As(err, &fe):
 		httpx.WriteProblem(w, r, httpx.Problem{Status: http.StatusBadRequest, Title: "Invalid request", Detail: fe.Error(), Field: fe.Field})
-	case errors.As(err, &ae):
+	case errors.As(err, &ae) && (ae.problem.Status < 500 || ae.cause == nil):
 		if ae.cause != nil {
 			h.log.ErrorContext(r.Context(), "request failed", "request_id", httpx.RequestID(r.Context()), "error", ae.cause.Error())
 		}
 		httpx.WriteProblem(w, r, ae.problem)
 	default:
-		h.log.ErrorContext(r.Context(), "internal error", "request_id", httpx.RequestID(r.Context()), "error", err.Error())
-		httpx.WriteProblem(w, r, httpx.Problem{Status: http.StatusInternalServerError, Detail: "internal error; quote the request id to support"})
+		httpx.WriteErrorProblem(w, r, h.log, err)
 	}
 }
 
