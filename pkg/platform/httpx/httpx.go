@@ -163,6 +163,23 @@ func WriteErrorProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger,
 	WriteProblem(w, r, Problem{Status: http.StatusInternalServerError, Detail: "internal error; quote the request id to support"})
 }
 
+// HSTSValue is the Strict-Transport-Security of an https issuer (RFC 6797):
+// two years, subdomains included.
+const HSTSValue = "max-age=63072000; includeSubDomains"
+
+// HSTS sends Strict-Transport-Security on every response when issuer is
+// https. An http issuer (allowed on loopback only) gets none: HSTS is
+// ignored over http, and localhost must stay reachable over it.
+func HSTS(issuer string, next http.Handler) http.Handler {
+	if !strings.HasPrefix(issuer, "https://") {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", HSTSValue)
+		next.ServeHTTP(w, r)
+	})
+}
+
 // MethodNotAllowed answers 405 with the Allow header.
 func MethodNotAllowed(w http.ResponseWriter, allow ...string) {
 	w.Header().Set("Allow", strings.Join(allow, ", "))
