@@ -192,7 +192,7 @@ func (h *Handler) writeApp(w http.ResponseWriter, status int, a domain.Applicati
 func (h *Handler) load(ctx context.Context, c caller, id string) (domain.Application, error) {
 	a, err := h.store.GetApplication(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) || (err == nil && a.OrganizationID != c.OrgID) {
-		return domain.Application{}, problem(http.StatusNotFound, "no application "+id+" in your organization")
+		return domain.Application{}, problem(http.StatusNotFound, "no such application in your organization")
 	}
 	return a, err
 }
@@ -210,7 +210,7 @@ func (h *Handler) loadForChange(ctx context.Context, c caller, id string) (domai
 func updateError(err error, id string) error {
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
-		return problem(http.StatusNotFound, "no application "+id+" in your organization")
+		return problem(http.StatusNotFound, "no such application in your organization")
 	case errors.Is(err, domain.ErrConflict):
 		return problem(http.StatusConflict, "the application is being changed concurrently; retry")
 	}

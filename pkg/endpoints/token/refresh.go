@@ -77,7 +77,7 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 		narrowed = []string{}
 		for _, sc := range strings.Fields(s) {
 			if !slices.Contains(rt.Scopes, sc) {
-				return nil, oauth.InvalidScope("scope " + sc + " was not granted to this refresh token")
+				return nil, oauth.InvalidScope("a requested scope was not granted to this refresh token")
 			}
 			if !slices.Contains(narrowed, sc) {
 				narrowed = append(narrowed, sc)

@@ -364,7 +364,7 @@ func grantScopes(requested string, allowed []string) ([]string, error) {
 	var out []string
 	for _, s := range strings.Fields(requested) {
 		if !slices.Contains(allowed, s) {
-			return nil, oauth.InvalidScope("scope " + s + " is not allowed for this application")
+			return nil, oauth.InvalidScope("a requested scope is not allowed for this application")
 		}
 		if !slices.Contains(out, s) {
 			out = append(out, s)
