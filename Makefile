@@ -54,13 +54,21 @@ $(BIN)/kms-local: infra/tools/go.mod infra/tools/go.sum $(wildcard infra/tools/c
 $(BIN)/aws-lambda-rie: infra/tools/go.mod infra/tools/go.sum
 	cd infra/tools && go build -trimpath -o $@ github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 
+# What make run needs: Go and Node.js, nothing else (dynalite from npm, local-kms built from Go).
 .PHONY: deps
-deps: $(NODE_STAMP) $(TOOLS) ## Install the pinned emulators and npm packages (idempotent).
-	@command -v moto_server >/dev/null || { echo "moto_server is missing: pip install 'moto[server]==5.2.1'" >&2; exit 1; }
-	@command -v cfn-lint >/dev/null || { echo "cfn-lint is missing: pip install 'cfn-lint==1.51.0'" >&2; exit 1; }
-	@# The browser test of the login page drives Debian's chromium through npm playwright-core.
-	@command -v chromium >/dev/null || { echo "installing chromium (apt)"; $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq chromium; }
+deps: $(NODE_STAMP) $(TOOLS) ## Install what make run needs: the pinned emulators and npm packages (idempotent).
 	go mod download
+
+# What make test needs besides: moto (the second DynamoDB emulator), cfn-lint (SAM template validation), chromium
+# (the browser test of the login page drives Debian's chromium through npm playwright-core).
+MOTO_PIN := moto[server]==5.2.1
+CFN_LINT_PIN := cfn-lint==1.51.0 aws-sam-translator==1.110.0
+
+.PHONY: test-deps
+test-deps: deps ## Check for moto and cfn-lint (pinned, say how to install them) and install chromium (apt).
+	@command -v moto_server >/dev/null || { echo "make test: moto_server is missing; install it with: python3 -m pip install '$(MOTO_PIN)'" >&2; exit 1; }
+	@command -v cfn-lint >/dev/null || { echo "make test: cfn-lint is missing; install it with: python3 -m pip install $(CFN_LINT_PIN)" >&2; exit 1; }
+	@command -v chromium >/dev/null || { echo "installing chromium (apt)"; $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq chromium; }
 
 # ---------------------------------------------------------------------- build
 
@@ -116,14 +124,35 @@ export ORGAUTH_REQUIRE_EMULATORS := 1
 EMULATOR_PKGS := ./pkg/storage/dynamo/... ./pkg/keys/kmskeys/... ./pkg/platform/secretbox/...
 SYSTEM_PKGS := ./test/...
 
+# Go native fuzz targets, package:Target. Their committed seed corpus (f.Add and testdata/fuzz) runs in every plain go test;
+# make test also fuzzes each for FUZZTIME_TEST, make fuzz for FUZZTIME.
+FUZZ_TARGETS := ./pkg/oauth:FuzzParseForm ./pkg/oauth:FuzzClientAuthentication ./pkg/jwt:FuzzVerifyAccessToken \
+  ./pkg/domain:FuzzRedirectURI ./pkg/domain:FuzzOrigin \
+  ./pkg/endpoints/applications:FuzzDecodeApplication
+FUZZTIME ?= 60s
+FUZZTIME_TEST ?= 3s
+
+.PHONY: fuzz
+fuzz: ## Fuzz each target for FUZZTIME (default 60s); a crash or a wrongly accepted input fails, and is saved under testdata/fuzz.
+	@$(MAKE) fuzz-run FUZZ_FOR=$(FUZZTIME)
+
+.PHONY: fuzz-run
+fuzz-run:
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "== fuzz $${t#*:} ($${t%%:*}, $(FUZZ_FOR))"; \
+	  go test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZ_FOR) $${t%%:*} || exit 1; \
+	done
+
 .PHONY: test
-test: deps console ## Unit tests, store suite on both emulators, handlers, cfn-lint, end to end.
+test: test-deps console ## Unit tests, fuzz targets briefly, store suite on both emulators, handlers, cfn-lint, end to end.
 	@echo "== console unit tests (vitest)"
 	cd $(CONSOLE_DIR) && npx --no-install vitest run
 	@echo "== unit and handler tests"
 	go test -count=1 $$(go list ./... | grep -v -e /pkg/storage/dynamo -e /pkg/keys/kmskeys -e /pkg/platform/secretbox -e /test/)
 	@echo "== store suite (dynalite, moto), KMS signer and secret box (local-kms)"
 	go test -count=1 $(EMULATOR_PKGS)
+	@echo "== fuzz targets, $(FUZZTIME_TEST) each"
+	@$(MAKE) fuzz-run FUZZ_FOR=$(FUZZTIME_TEST)
 	@echo "== template"
 	cfn-lint template.yaml
 	@echo "== Lambda replay (aws-lambda-rie) and end to end through the local server"

@@ -101,7 +101,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: httpx.Middleware(log, nil, mux), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: httpx.HSTS(issuer, httpx.Middleware(log, nil, mux)), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	printWelcome(os.Stderr, issuer, demo, st.localFile)

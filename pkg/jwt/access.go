@@ -23,8 +23,10 @@ type AccessClaims struct {
 	Audience josejwt.Audience     `json:"aud"`
 	Expiry   *josejwt.NumericDate `json:"exp"`
 	IssuedAt *josejwt.NumericDate `json:"iat"`
-	ID       string               `json:"jti"`
-	ClientID string               `json:"client_id"`
+	// NotBefore is never set by orgauth; a token that has one is checked.
+	NotBefore *josejwt.NumericDate `json:"nbf,omitempty"`
+	ID        string               `json:"jti"`
+	ClientID  string               `json:"client_id"`
 	// Scope is space-separated, RFC 9068 §2.2.3; omitted when empty.
 	Scope string `json:"scope,omitempty"`
 	OrgID string `json:"org_id"`

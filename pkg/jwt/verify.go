@@ -40,8 +40,12 @@ func NewVerifier(issuer string, keys PublishedKeys, now func() time.Time) *Verif
 	return &Verifier{issuer: issuer, keys: keys, now: now}
 }
 
-// VerifyAccessToken checks the signature, typ (RFC 9068 §4), iss, aud and
-// exp of raw, and returns its claims.
+// Leeway is the clock skew allowed when checking iat and nbf: a token
+// issued, or valid from, up to this far in the future is accepted.
+const Leeway = 60 * time.Second
+
+// VerifyAccessToken checks the signature, typ (RFC 9068 §4), iss, aud, exp,
+// iat and nbf of raw, and returns its claims.
 func (v *Verifier) VerifyAccessToken(ctx context.Context, raw, audience string) (AccessClaims, error) {
 	var c AccessClaims
 	if err := v.verify(ctx, raw, true, &c); err != nil {
@@ -55,6 +59,15 @@ func (v *Verifier) VerifyAccessToken(ctx context.Context, raw, audience string) 
 	}
 	if c.Expiry == nil || !v.now().Before(c.Expiry.Time()) {
 		return AccessClaims{}, fmt.Errorf("%w: expired", ErrInvalidToken)
+	}
+	// RFC 9068 §2.2: iat is required. RFC 7519 §4.1.5: a token "MUST NOT
+	// be accepted for processing" before nbf. Either in the future, beyond
+	// the leeway, is a token that is not valid yet.
+	if c.IssuedAt == nil || c.IssuedAt.Time().After(v.now().Add(Leeway)) {
+		return AccessClaims{}, fmt.Errorf("%w: iat missing or in the future", ErrInvalidToken)
+	}
+	if c.NotBefore != nil && c.NotBefore.Time().After(v.now().Add(Leeway)) {
+		return AccessClaims{}, fmt.Errorf("%w: not valid yet (nbf)", ErrInvalidToken)
 	}
 	if c.Subject == "" || c.ClientID == "" || c.OrgID == "" {
 		return AccessClaims{}, fmt.Errorf("%w: missing claims", ErrInvalidToken)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"orgauth/pkg/platform/httpx"
+	"orgauth/pkg/platform/unavailable"
 )
 
 // Error is an OAuth error response, RFC 6749 §5.2.
@@ -55,6 +56,16 @@ func InvalidTarget(desc string) *Error {
 	return newError("invalid_target", http.StatusBadRequest, desc)
 }
 
+// TemporarilyUnavailable is RFC 6749 §4.1.2.1's temporarily_unavailable:
+// "the authorization server is currently unable to handle the request due
+// to a temporary overloading or maintenance". Here a dependency (DynamoDB,
+// KMS) is down, slow or throttling: 503 with Retry-After.
+func TemporarilyUnavailable() *Error {
+	e := newError("temporarily_unavailable", http.StatusServiceUnavailable, "the service is temporarily unavailable; retry shortly")
+	e.RetryAfter = unavailable.RetryAfter
+	return e
+}
+
 // TooManyRequests is a 429 refusal. RFC 6749 registers no code for it; the
 // client is refused as it would be for bad credentials.
 func TooManyRequests(desc string) *Error {
@@ -80,13 +91,19 @@ type errorBody struct {
 	ErrorDescription string `json:"error_description,omitempty"`
 }
 
-// WriteError writes err as an RFC 6749 §5.2 JSON error. Anything that is not
-// an *Error is logged with the request id and answered as a bare 500
-// server_error.
+// WriteError writes err as an RFC 6749 §5.2 JSON error. A dependency that is
+// down, slow or throttling (unavailable.Is) is a 503 temporarily_unavailable
+// with Retry-After. Anything else that is not an *Error is logged with the
+// request id and answered as a bare 500 server_error.
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	NoStore(w)
 	var oe *Error
-	if !errors.As(err, &oe) {
+	isOAuth := errors.As(err, &oe)
+	if (!isOAuth || oe.Status >= 500) && unavailable.Is(err) {
+		oe = TemporarilyUnavailable().WithCause(err)
+		isOAuth = true
+	}
+	if !isOAuth {
 		log.ErrorContext(r.Context(), "internal error", "request_id", httpx.RequestID(r.Context()), "error", err.Error())
 		httpx.WriteJSON(w, http.StatusInternalServerError, errorBody{Error: "server_error", ErrorDescription: "internal error; request id " + httpx.RequestID(r.Context())})
 		return

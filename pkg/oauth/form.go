@@ -25,6 +25,15 @@ type Form map[string]string
 // Get returns a parameter, "" when absent.
 func (f Form) Get(name string) string { return f[name] }
 
+// knownParameters are the parameters of the token, revocation and
+// introspection endpoints (RFC 6749 §4, §6; RFC 7009 §2.1; RFC 7662 §2.1;
+// RFC 7636 §4.5; RFC 8707 §2), the only names an error may repeat back.
+var knownParameters = map[string]bool{
+	"grant_type": true, "code": true, "redirect_uri": true, "code_verifier": true, "refresh_token": true,
+	"scope": true, "audience": true, "resource": true, "client_id": true, "client_secret": true,
+	"token": true, "token_type_hint": true,
+}
+
 // ParseForm reads a POSTed application/x-www-form-urlencoded body strictly:
 // wrong method is the caller's to check; wrong content type, a body over
 // MaxFormBytes, parameters in the query string, malformed encoding or a
@@ -85,7 +94,12 @@ func readFormBody(r *http.Request) (map[string]string, error) {
 	out := make(map[string]string, len(values))
 	for name, vs := range values {
 		if len(vs) > 1 {
-			return nil, InvalidRequest("parameter " + name + " is repeated")
+			// Name the parameter only when it is one of ours: a name
+			// chosen by the sender is never shown back.
+			if knownParameters[name] {
+				return nil, InvalidRequest("parameter " + name + " is repeated")
+			}
+			return nil, InvalidRequest("a parameter is repeated")
 		}
 		out[name] = vs[0]
 	}

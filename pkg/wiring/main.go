@@ -29,7 +29,7 @@ func LambdaMain(build Constructor) {
 		log.Error("startup failed", "error", err.Error())
 		os.Exit(1)
 	}
-	lambdahttp.Start(h, st.Log)
+	lambdahttp.Start(h, st.Log, st.Cfg.Issuer)
 }
 
 // FromEnv builds the stage of a Lambda function: the configuration from

@@ -110,8 +110,10 @@ func LambdaAWS(cfg config.Config) aws.Config {
 }
 
 // Clients builds the DynamoDB and KMS clients, pointed at the emulators'
-// endpoints when cfg names them.
+// endpoints when cfg names them, each call bounded by cfg's AWS deadlines
+// (see deadlines.go).
 func Clients(awsCfg aws.Config, cfg config.Config) (*dynamodb.Client, *kms.Client) {
+	awsCfg = withDeadlines(awsCfg, cfg.AWSDeadlines())
 	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
 		if cfg.DynamoDBEndpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.DynamoDBEndpoint)

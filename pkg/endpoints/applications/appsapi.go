@@ -124,14 +124,13 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	switch {
 	case errors.As(err, &fe):
 		httpx.WriteProblem(w, r, httpx.Problem{Status: http.StatusBadRequest, Title: "Invalid request", Detail: fe.Error(), Field: fe.Field})
-	case errors.As(err, &ae):
+	case errors.As(err, &ae) && (ae.problem.Status < 500 || ae.cause == nil):
 		if ae.cause != nil {
 			h.log.ErrorContext(r.Context(), "request failed", "request_id", httpx.RequestID(r.Context()), "error", ae.cause.Error())
 		}
 		httpx.WriteProblem(w, r, ae.problem)
 	default:
-		h.log.ErrorContext(r.Context(), "internal error", "request_id", httpx.RequestID(r.Context()), "error", err.Error())
-		httpx.WriteProblem(w, r, httpx.Problem{Status: http.StatusInternalServerError, Detail: "internal error; quote the request id to support"})
+		httpx.WriteErrorProblem(w, r, h.log, err)
 	}
 }
 
@@ -198,7 +197,7 @@ func (h *Handler) writeApp(w http.ResponseWriter, status int, a domain.Applicati
 func (h *Handler) load(ctx context.Context, c caller, id string) (domain.Application, error) {
 	a, err := h.store.GetApplication(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) || (err == nil && a.OrganizationID != c.OrgID) {
-		return domain.Application{}, problem(http.StatusNotFound, "no application "+id+" in your organization")
+		return domain.Application{}, problem(http.StatusNotFound, "no such application in your organization")
 	}
 	return a, err
 }
@@ -216,7 +215,7 @@ func (h *Handler) loadForChange(ctx context.Context, c caller, id string) (domai
 func updateError(err error, id string) error {
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
-		return problem(http.StatusNotFound, "no application "+id+" in your organization")
+		return problem(http.StatusNotFound, "no such application in your organization")
 	case errors.Is(err, domain.ErrConflict):
 		return problem(http.StatusConflict, "the application is being changed concurrently; retry")
 	}

@@ -303,7 +303,7 @@ func TestValidation(t *testing.T) {
 	cases := []struct {
 		name, body, field string
 	}{
-		{"unknown field", `{"name":"a","type":"spa","colour":"red"}`, "colour"},
+		{"unknown field", `{"name":"a","type":"spa","colour":"red"}`, "body"}, // a name the sender chose is never shown back
 		{"wrong type for name", `{"name":5,"type":"spa"}`, "name"},
 		{"missing name", `{"type":"spa"}`, "name"},
 		{"missing type", `{"name":"a"}`, "type"},

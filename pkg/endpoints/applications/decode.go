@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"orgauth/pkg/domain"
@@ -52,7 +53,7 @@ func decodeObject(r *http.Request) (object, error) {
 			return nil, problem(http.StatusBadRequest, "malformed JSON")
 		}
 		if _, dup := obj[key]; dup {
-			return nil, invalid(key, "appears twice")
+			return nil, invalid(knownField(key), "appears twice")
 		}
 		obj[key] = raw
 	}
@@ -83,6 +84,15 @@ func (o object) require(fields ...string) error {
 	return nil
 }
 
+// knownField is key when it names a field of the API, or "body": a name
+// chosen by the sender is never shown back.
+func knownField(key string) string {
+	if key == "type" || key == "grace_period" || slices.Contains(settable, key) {
+		return key
+	}
+	return "body"
+}
+
 // settable are the fields a client may send, besides type on create.
 var settable = []string{"name", "description", "callback_urls", "allowed_origins", "logout_urls", "scopes", "access_token_lifetime"}
 
@@ -105,7 +115,7 @@ func (o object) apply(a *domain.Application, create bool) error {
 		case k == "client_id", k == "organization_id", k == "created_by", k == "created_at", k == "updated_at", k == "previous_secret_expires_at":
 			return invalid(k, "is read-only")
 		case !slices.Contains(settable, k):
-			return invalid(k, "is not a field of an application")
+			return invalid("body", "has a member that is not a field of an application (they are %s)", strings.Join(settable, ", "))
 		}
 	}
 	for _, k := range o.keys() {
@@ -146,7 +156,7 @@ func (o object) apply(a *domain.Application, create bool) error {
 func (o object) gracePeriod() (time.Duration, error) {
 	for _, k := range o.keys() {
 		if k != "grace_period" {
-			return 0, invalid(k, "is not a parameter of rotate-secret (only grace_period)")
+			return 0, invalid("body", "has a member that is not a parameter of rotate-secret (only grace_period)")
 		}
 	}
 	raw, ok := o["grace_period"]

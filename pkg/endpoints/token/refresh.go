@@ -73,8 +73,8 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 	var narrowed []string
 	if s := req.form.Get("scope"); s != "" {
 		scope := oauth.ParseScope(s)
-		if sc, ok := scope.NotIn(rt.Scopes); ok {
-			return nil, oauth.InvalidScope("scope " + sc + " was not granted to this refresh token")
+		if _, ok := scope.NotIn(rt.Scopes); ok {
+			return nil, oauth.InvalidScope("a requested scope was not granted to this refresh token")
 		}
 		narrowed = append([]string{}, scope...)
 	}

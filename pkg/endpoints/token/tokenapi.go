@@ -361,8 +361,8 @@ func grantScopes(requested string, allowed []string) ([]string, error) {
 		return slices.Clone(allowed), nil
 	}
 	scope := oauth.ParseScope(requested)
-	if s, ok := scope.NotIn(allowed); ok {
-		return nil, oauth.InvalidScope("scope " + s + " is not allowed for this application")
+	if _, ok := scope.NotIn(allowed); ok {
+		return nil, oauth.InvalidScope("a requested scope is not allowed for this application")
 	}
 	return scope, nil
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,41 @@ type Config struct {
 	ConsoleClientID     string        // CONSOLE_CLIENT_ID: the developer console's SPA application; empty turns it off
 	SSOKeyID            string        // SSO_KEY_ID: the symmetric KMS key of organizations' upstream client secrets
 	UpstreamTimeout     time.Duration // UPSTREAM_TIMEOUT (default 5s): each call to an organization's identity provider
+	// The deadlines of every DynamoDB and KMS call, all well under the
+	// function's 10 s timeout: a dependency that is down or slow is a 503,
+	// never a hang.
+	AWSAttemptTimeout time.Duration // AWS_ATTEMPT_TIMEOUT (default 1.5s): one HTTP attempt
+	AWSCallTimeout    time.Duration // AWS_CALL_TIMEOUT (default 3s): one call, all its attempts and backoffs
+	AWSMaxAttempts    int           // AWS_MAX_ATTEMPTS (default 3, at most 10): attempts per call
+	AWSMaxBackoff     time.Duration // AWS_MAX_BACKOFF (default 200ms): the longest wait between attempts
+}
+
+// The defaults of the AWS call deadlines. The worst case of one call is
+// DefaultAWSCallTimeout, so a request that makes two slow calls in a row
+// still answers within the function's 10 s timeout.
+const (
+	DefaultAWSAttemptTimeout = 1500 * time.Millisecond
+	DefaultAWSCallTimeout    = 3 * time.Second
+	DefaultAWSMaxAttempts    = 3
+	DefaultAWSMaxBackoff     = 200 * time.Millisecond
+)
+
+// AWSDeadlines returns c with every unset AWS deadline at its default, for
+// a Config built without FromEnv.
+func (c Config) AWSDeadlines() Config {
+	if c.AWSAttemptTimeout <= 0 {
+		c.AWSAttemptTimeout = DefaultAWSAttemptTimeout
+	}
+	if c.AWSCallTimeout <= 0 {
+		c.AWSCallTimeout = DefaultAWSCallTimeout
+	}
+	if c.AWSMaxAttempts <= 0 {
+		c.AWSMaxAttempts = DefaultAWSMaxAttempts
+	}
+	if c.AWSMaxBackoff <= 0 {
+		c.AWSMaxBackoff = DefaultAWSMaxBackoff
+	}
+	return c
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
@@ -64,6 +100,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		{"REFRESH_TOKEN_LIFETIME", &c.RefreshLifetime, 30 * 24 * time.Hour},
 		{"REFRESH_TOKEN_IDLE_TIMEOUT", &c.RefreshIdleTimeout, 7 * 24 * time.Hour},
 		{"UPSTREAM_TIMEOUT", &c.UpstreamTimeout, 5 * time.Second},
+		{"AWS_ATTEMPT_TIMEOUT", &c.AWSAttemptTimeout, DefaultAWSAttemptTimeout},
+		{"AWS_CALL_TIMEOUT", &c.AWSCallTimeout, DefaultAWSCallTimeout},
+		{"AWS_MAX_BACKOFF", &c.AWSMaxBackoff, DefaultAWSMaxBackoff},
 	}
 	for _, d := range durations {
 		*d.dst = d.def
@@ -75,6 +114,18 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			}
 			*d.dst = x
 		}
+	}
+	c.AWSMaxAttempts = DefaultAWSMaxAttempts
+	if v := getenv("AWS_MAX_ATTEMPTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10 {
+			errs = append(errs, fmt.Errorf("AWS_MAX_ATTEMPTS: want a whole number from 1 to 10, got %q", v))
+		} else {
+			c.AWSMaxAttempts = n
+		}
+	}
+	if c.AWSAttemptTimeout == 0 || c.AWSCallTimeout == 0 {
+		errs = append(errs, errors.New("AWS_ATTEMPT_TIMEOUT, AWS_CALL_TIMEOUT: a deadline of zero would wait forever"))
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(or(getenv("LOG_LEVEL"), "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %v", err))

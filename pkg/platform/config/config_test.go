@@ -46,3 +46,28 @@ func TestCheckIssuer(t *testing.T) {
 		}
 	}
 }
+
+// The AWS deadlines default to a budget well under the function's 10 s
+// timeout, and a zero deadline (which would wait forever) is refused.
+func TestAWSDeadlines(t *testing.T) {
+	base := map[string]string{"ISSUER": "https://auth.example.com", "TABLE_NAME": "t", "SIGNING_KEY_IDS": "alias/a"}
+	c, err := FromEnv(env(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AWSAttemptTimeout <= 0 || c.AWSCallTimeout <= 0 || c.AWSCallTimeout > 5*time.Second || c.AWSMaxAttempts < 1 {
+		t.Fatalf("defaults %+v", c)
+	}
+	if z := (Config{}).AWSDeadlines(); z.AWSCallTimeout != c.AWSCallTimeout || z.AWSMaxAttempts != c.AWSMaxAttempts {
+		t.Errorf("AWSDeadlines on a zero Config: %+v", z)
+	}
+	for k, v := range map[string]string{"AWS_CALL_TIMEOUT": "0s", "AWS_MAX_ATTEMPTS": "0", "AWS_ATTEMPT_TIMEOUT": "soon"} {
+		bad := map[string]string{k: v}
+		for bk, bv := range base {
+			bad[bk] = bv
+		}
+		if _, err := FromEnv(env(bad)); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: %v", k, v, err)
+		}
+	}
+}

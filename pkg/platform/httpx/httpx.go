@@ -9,7 +9,10 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
+
+	"orgauth/pkg/platform/unavailable"
 )
 
 type ctxKey int
@@ -132,13 +135,49 @@ type Problem struct {
 	RequestID string `json:"request_id,omitempty"`
 }
 
-// WriteProblem writes p as application/problem+json (RFC 9457 §3).
+// WriteProblem writes p as application/problem+json (RFC 9457 §3). A 503
+// carries Retry-After (RFC 9110 §10.2.3).
 func WriteProblem(w http.ResponseWriter, r *http.Request, p Problem) {
+	if p.Status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", strconv.Itoa(unavailable.RetryAfter))
+	}
 	if p.Title == "" {
 		p.Title = http.StatusText(p.Status)
 	}
 	p.RequestID = RequestID(r.Context())
 	writeJSONType(w, "application/problem+json", p.Status, p)
+}
+
+// WriteErrorProblem answers an unexpected error as a problem: a dependency
+// that is down, slow or throttling (unavailable.Is) is a 503 with
+// Retry-After; anything else a bare 500. Either is logged with the request
+// id, and neither shows the error.
+func WriteErrorProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	ctx := r.Context()
+	if unavailable.Is(err) {
+		log.WarnContext(ctx, "dependency unavailable", "request_id", RequestID(ctx), "error", err.Error())
+		WriteProblem(w, r, Problem{Status: http.StatusServiceUnavailable, Detail: "a service orgauth depends on is unavailable; retry shortly"})
+		return
+	}
+	log.ErrorContext(ctx, "internal error", "request_id", RequestID(ctx), "error", err.Error())
+	WriteProblem(w, r, Problem{Status: http.StatusInternalServerError, Detail: "internal error; quote the request id to support"})
+}
+
+// HSTSValue is the Strict-Transport-Security of an https issuer (RFC 6797):
+// two years, subdomains included.
+const HSTSValue = "max-age=63072000; includeSubDomains"
+
+// HSTS sends Strict-Transport-Security on every response when issuer is
+// https. An http issuer (allowed on loopback only) gets none: HSTS is
+// ignored over http, and localhost must stay reachable over it.
+func HSTS(issuer string, next http.Handler) http.Handler {
+	if !strings.HasPrefix(issuer, "https://") {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", HSTSValue)
+		next.ServeHTTP(w, r)
+	})
 }
 
 // MethodNotAllowed answers 405 with the Allow header.

@@ -11,15 +11,15 @@ import (
 	"orgauth/pkg/platform/httpx"
 )
 
-// Handler wraps h with the shared middleware and the payload-2.0 adapter.
-// The request id is the one API Gateway assigned.
-func Handler(h http.Handler, log *slog.Logger) *httpadapter.HandlerAdapterV2 {
-	return httpadapter.NewV2(httpx.Middleware(log, gatewayRequestID, h))
+// Handler wraps h with the shared middleware, HSTS for an https issuer, and
+// the payload-2.0 adapter. The request id is the one API Gateway assigned.
+func Handler(h http.Handler, log *slog.Logger, issuer string) *httpadapter.HandlerAdapterV2 {
+	return httpadapter.NewV2(httpx.HSTS(issuer, httpx.Middleware(log, gatewayRequestID, h)))
 }
 
 // Start serves h until the Lambda runtime stops the process.
-func Start(h http.Handler, log *slog.Logger) {
-	lambda.Start(Handler(h, log).ProxyWithContext)
+func Start(h http.Handler, log *slog.Logger, issuer string) {
+	lambda.Start(Handler(h, log, issuer).ProxyWithContext)
 }
 
 func gatewayRequestID(r *http.Request) string {

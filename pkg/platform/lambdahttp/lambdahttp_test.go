@@ -44,7 +44,7 @@ func TestBridgeCarriesTheRequestAndTheAnswer(t *testing.T) {
 		_, _ = w.Write([]byte(`{"ok":true}`))
 	})
 	var logs bytes.Buffer
-	resp, err := lambdahttp.Handler(h, slog.New(slog.NewJSONHandler(&logs, nil))).ProxyWithContext(context.Background(), ev)
+	resp, err := lambdahttp.Handler(h, slog.New(slog.NewJSONHandler(&logs, nil)), "https://auth.example.com").ProxyWithContext(context.Background(), ev)
 	if err != nil {
 		t.Fatal(err)
 	}
