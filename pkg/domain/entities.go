@@ -107,6 +107,9 @@ type Application struct {
 	// AccessTokenLifetime is the lifetime of the access tokens it gets; zero
 	// means the stage default.
 	AccessTokenLifetime time.Duration
+	// TokenReuseOff opts an M2M application out of server-side token reuse:
+	// every request is answered with a freshly signed token.
+	TokenReuseOff bool
 
 	// SecretHash is SHA-256 of the current client secret (M2M only).
 	SecretHash []byte

@@ -148,6 +148,7 @@ type view struct {
 	LogoutURLs              []string   `json:"logout_urls"`
 	Scopes                  []string   `json:"scopes"`
 	AccessTokenLifetime     int64      `json:"access_token_lifetime"`
+	TokenReuse              bool       `json:"token_reuse"` // M2M: a still-valid token may be answered again
 	CreatedBy               string     `json:"created_by"`
 	CreatedAt               time.Time  `json:"created_at"`
 	UpdatedAt               time.Time  `json:"updated_at"`
@@ -165,7 +166,8 @@ func (h *Handler) view(a domain.Application) view {
 		ClientID: a.ClientID, OrganizationID: a.OrganizationID, Name: a.Name, Description: a.Description,
 		Type: string(a.Type), CallbackURLs: nonNil(a.CallbackURLs), AllowedOrigins: nonNil(a.AllowedOrigins),
 		LogoutURLs: nonNil(a.LogoutURLs), Scopes: nonNil(a.Scopes), AccessTokenLifetime: int64(lifetime / time.Second),
-		CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(),
+		TokenReuse: !a.TokenReuseOff,
+		CreatedBy:  a.CreatedBy, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(),
 	}
 	if len(a.PreviousSecretHash) > 0 && h.now().Before(a.PreviousSecretExpiresAt) {
 		t := a.PreviousSecretExpiresAt.UTC()

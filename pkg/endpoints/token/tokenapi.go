@@ -33,6 +33,8 @@ type Organizations interface {
 // Issuer mints access tokens.
 type Issuer interface {
 	AccessToken(ctx context.Context, r jwt.AccessRequest) (string, jwt.AccessClaims, error)
+	// ActiveKeyID is the kid of the next signature, read without signing.
+	ActiveKeyID(ctx context.Context) (string, error)
 }
 
 // Store is what the token endpoint reads and writes.
@@ -95,6 +97,10 @@ type Config struct {
 	IDTokenLifetime time.Duration
 	// Throttle bounds failed client authentications.
 	Throttle ThrottleConfig
+	// DisableTokenReuse turns off server-side reuse of client_credentials
+	// tokens (reuse.go); ReuseEntries bounds its LRU (default 10,000).
+	DisableTokenReuse bool
+	ReuseEntries      int
 }
 
 func (c *Config) defaults() {
@@ -110,6 +116,9 @@ func (c *Config) defaults() {
 	if c.Throttle.PerIP <= 0 {
 		c.Throttle.PerIP = 100
 	}
+	if c.ReuseEntries <= 0 {
+		c.ReuseEntries = 10000
+	}
 }
 
 func setDefault(d *time.Duration, def time.Duration) {
@@ -120,16 +129,17 @@ func setDefault(d *time.Duration, def time.Duration) {
 
 // Handler serves the token, revocation and introspection endpoints.
 type Handler struct {
-	store    Store
-	orgs     *orgCache
-	tokens   Tokens
-	verifier AccessTokens
-	cfg      Config
-	log      *slog.Logger
-	now      func() time.Time
-	throttle *throttle
-	cors     *cors.Policy
-	metrics  Metrics
+	store      Store
+	orgs       *orgCache
+	tokens     Tokens
+	verifier   AccessTokens
+	cfg        Config
+	log        *slog.Logger
+	now        func() time.Time
+	throttle   *throttle
+	cors       *cors.Policy
+	metrics    Metrics
+	reuseCache *reuseCache // nil when reuse is off
 }
 
 // New returns the token endpoint handler, or an error naming the first
@@ -142,7 +152,11 @@ func New(d Deps, cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	cfg.defaults()
-	return &Handler{
+	var reuse *reuseCache
+	if !cfg.DisableTokenReuse {
+		reuse = newReuseCache(cfg.ReuseEntries)
+	}
+	return &Handler{reuseCache: reuse,
 		store: d.Store, orgs: newOrgCache(d.Store, cfg.OrganizationCacheTTL, d.Now), tokens: d.Tokens, verifier: d.Verifier,
 		cfg: cfg, log: d.Log, now: d.Now, cors: d.CORS, metrics: d.Metrics,
 		throttle: &throttle{store: d.Store, cfg: cfg.Throttle, blocked: map[string]time.Time{}},
@@ -176,6 +190,8 @@ type request struct {
 	form   oauth.Form
 	creds  oauth.ClientCredentials
 	client domain.Application
+	// reused is set when the answer is a token handed out before.
+	reused bool
 }
 
 // ServeHTTP runs the pipeline: parse, authenticate, grant, issue, write.
@@ -193,7 +209,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		oauth.WriteError(w, r, h.log, err)
 		return
 	}
-	h.metrics.Count(metrics.TokensIssued, metrics.Dim{Name: "GrantType", Value: req.form.Get("grant_type")},
+	name := metrics.TokensIssued
+	if req.reused {
+		name = metrics.TokensReused
+	}
+	h.metrics.Count(name, metrics.Dim{Name: "GrantType", Value: req.form.Get("grant_type")},
 		metrics.Dim{Name: "ClientType", Value: string(req.client.Type)})
 	oauth.NoStore(w)
 	httpx.WriteJSON(w, http.StatusOK, resp)
@@ -334,6 +354,28 @@ func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenRe
 	if lifetime <= 0 {
 		lifetime = h.cfg.DefaultAccessTokenLifetime
 	}
+	cache := h.reuseCache
+	if app.TokenReuseOff {
+		cache = nil
+	}
+	var key reuseKey
+	if cache != nil {
+		kid, err := h.tokens.ActiveKeyID(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("active key: %w", err)
+		}
+		key = newReuseKey(app, audience, scopes, kid, lifetime)
+		now := h.now()
+		if r, ok := cache.get(key, now); ok {
+			req.reused = true
+			return &tokenResponse{
+				AccessToken: r.raw,
+				TokenType:   "Bearer",
+				ExpiresIn:   int64(r.expires.Sub(now) / time.Second),
+				Scope:       r.scope,
+			}, nil
+		}
+	}
 	raw, claims, err := h.tokens.AccessToken(ctx, jwt.AccessRequest{
 		Subject:  app.ClientID,
 		ClientID: app.ClientID,
@@ -347,6 +389,7 @@ func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenRe
 	}
 	h.log.InfoContext(ctx, "token issued", "event", "token_issued", "request_id", httpx.RequestID(ctx),
 		"grant_type", "client_credentials", "client_type", string(app.Type), "client_id", app.ClientID, "jti", claims.ID)
+	cache.put(reusable{key: key, raw: raw, scope: claims.Scope, issuedAt: claims.IssuedAt.Time(), expires: claims.Expiry.Time()})
 	return &tokenResponse{
 		AccessToken: raw,
 		TokenType:   "Bearer",

@@ -33,6 +33,7 @@ type Config struct {
 	ConsoleClientID     string        // CONSOLE_CLIENT_ID: the developer console's SPA application; empty turns it off
 	SSOKeyID            string        // SSO_KEY_ID: the symmetric KMS key of organizations' upstream client secrets
 	UpstreamTimeout     time.Duration // UPSTREAM_TIMEOUT (default 5s): each call to an organization's identity provider
+	TokenReuse          bool          // TOKEN_REUSE: on (default) or off: server-side reuse of client_credentials tokens
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
@@ -74,6 +75,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			}
 			*d.dst = x
 		}
+	}
+	switch v := strings.ToLower(getenv("TOKEN_REUSE")); v {
+	case "", "on", "true", "1":
+		c.TokenReuse = true
+	case "off", "false", "0":
+	default:
+		errs = append(errs, fmt.Errorf("TOKEN_REUSE: want on or off, got %q", v))
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(or(getenv("LOG_LEVEL"), "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %v", err))

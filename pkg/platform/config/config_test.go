@@ -57,3 +57,18 @@ func TestIsLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestTokenReuseSetting(t *testing.T) {
+	base := map[string]string{"ISSUER": "https://auth.example.com", "TABLE_NAME": "t", "SIGNING_KEY_IDS": "k"}
+	for v, want := range map[string]bool{"": true, "on": true, "off": false, "OFF": false} {
+		base["TOKEN_REUSE"] = v
+		c, err := FromEnv(env(base))
+		if err != nil || c.TokenReuse != want {
+			t.Errorf("TOKEN_REUSE=%q: %v, %v", v, c.TokenReuse, err)
+		}
+	}
+	base["TOKEN_REUSE"] = "maybe"
+	if _, err := FromEnv(env(base)); err == nil || !strings.Contains(err.Error(), "TOKEN_REUSE") {
+		t.Errorf("TOKEN_REUSE=maybe: %v", err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 // Names of the metrics orgauth emits.
 const (
 	TokensIssued       = "TokensIssued"       // dimensions: GrantType, ClientType
+	TokensReused       = "TokensReused"       // a client_credentials token answered again without signing; dimensions as TokensIssued
 	ClientAuthFailures = "ClientAuthFailures" // dimensions: none (the alarm watches the total)
 	AWSLatency         = "AWSLatency"         // dimensions: Service, Operation
 )

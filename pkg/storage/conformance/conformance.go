@@ -85,6 +85,7 @@ func newApp(orgID, clientID string, n int) domain.Application {
 		LogoutURLs:              []string{"https://a.example/bye"},
 		Scopes:                  []string{"read", "write"},
 		AccessTokenLifetime:     15 * time.Minute,
+		TokenReuseOff:           n%2 == 1,
 		SecretHash:              domain.HashSecret("current-" + clientID),
 		PreviousSecretHash:      domain.HashSecret("previous-" + clientID),
 		PreviousSecretExpiresAt: at.Add(24*time.Hour + 987654321),

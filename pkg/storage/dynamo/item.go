@@ -263,6 +263,9 @@ func appItem(a domain.Application) map[string]types.AttributeValue {
 	if s := int64(a.AccessTokenLifetime / time.Second); s != 0 {
 		e.int(attrLifetime, s)
 	}
+	if a.TokenReuseOff {
+		e.bool("token_reuse_off", true)
+	}
 	e.bytes("secret_hash", a.SecretHash)
 	e.bytes("previous_secret_hash", a.PreviousSecretHash)
 	e.time("previous_secret_expires_at", a.PreviousSecretExpiresAt)
@@ -286,6 +289,7 @@ func appFromItem(item map[string]types.AttributeValue) (domain.Application, erro
 		LogoutURLs:              d.list("logout_urls"),
 		Scopes:                  d.list("scopes"),
 		AccessTokenLifetime:     time.Duration(d.int(attrLifetime)) * time.Second,
+		TokenReuseOff:           d.bool("token_reuse_off"),
 		SecretHash:              d.bytes("secret_hash"),
 		PreviousSecretHash:      d.bytes("previous_secret_hash"),
 		PreviousSecretExpiresAt: d.time("previous_secret_expires_at"),

@@ -23,6 +23,7 @@ func New(st wiring.Stage) (http.Handler, error) {
 		OrganizationCacheTTL:       st.Cfg.OrgCacheTTL,
 		RefreshTokenLifetime:       st.Cfg.RefreshLifetime,
 		RefreshIdleTimeout:         st.Cfg.RefreshIdleTimeout,
+		DisableTokenReuse:          !st.Cfg.TokenReuse,
 	})
 	if err != nil {
 		return nil, err

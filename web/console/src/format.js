@@ -104,6 +104,7 @@ export function applicationBody(values, { type, create }) {
   if (values.scopes !== undefined) body.scopes = words(values.scopes);
   const lifetime = String(values.access_token_lifetime ?? '').trim();
   if (lifetime !== '') body.access_token_lifetime = /^\d+$/.test(lifetime) ? Number(lifetime) : lifetime;
+  if (type === 'm2m' && values.token_reuse !== undefined) body.token_reuse = values.token_reuse !== 'off';
   return body;
 }
 

@@ -36,6 +36,9 @@ describe('format', () => {
     expect(m2m).toEqual({ name: 'Shop', description: '', scopes: ['read', 'write'] });
     // A lifetime that is not a number goes to the API as typed, which names the field.
     expect(f.applicationBody({ name: 'x', access_token_lifetime: 'soon' }, { type: 'm2m' }).access_token_lifetime).toBe('soon');
+    expect(f.applicationBody({ name: 'x', token_reuse: 'off' }, { type: 'm2m' }).token_reuse).toBe(false);
+    expect(f.applicationBody({ name: 'x', token_reuse: 'on' }, { type: 'm2m' }).token_reuse).toBe(true);
+    expect(f.applicationBody({ name: 'x', token_reuse: 'off' }, { type: 'spa' }).token_reuse).toBeUndefined();
   });
 
   it('labels durations, plans and types', () => {
