@@ -54,6 +54,9 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	t.Run("SSO", func(t *testing.T) {
 		run(t, ssoCases, func(t *testing.T) storage.SSO { return newStore(t) })
 	})
+	t.Run("Usage", func(t *testing.T) {
+		run(t, usageCases, func(t *testing.T) storage.Usage { return newStore(t) })
+	})
 }
 
 func run[S any](t *testing.T, cases []testCase[S], newStore func(t *testing.T) S) {
@@ -68,7 +71,7 @@ func run[S any](t *testing.T, cases []testCase[S], newStore func(t *testing.T) S
 // ---------------------------------------------------------------- fixtures
 
 func newOrg(id string) domain.Organization {
-	return domain.Organization{ID: id, Name: "Org " + id, Plan: domain.PlanTeam, CreatedAt: base, UpdatedAt: base}
+	return domain.Organization{ID: id, Name: "Org " + id, Plan: domain.PlanTeam, TokenQuota: 5000, CreatedAt: base, UpdatedAt: base}
 }
 
 // newApp returns a fully populated application created n minutes after base.
@@ -273,7 +276,7 @@ var organizationCases = []testCase[storage.Store]{
 		}
 		got, err := s.GetOrganization(t.Context(), "org-a")
 		must(t, err)
-		same(t, got, domain.Organization{ID: "org-a", Name: "Org org-a", Plan: domain.PlanTeam, CreatedAt: base, UpdatedAt: base, Version: 1})
+		same(t, got, domain.Organization{ID: "org-a", Name: "Org org-a", Plan: domain.PlanTeam, TokenQuota: 5000, CreatedAt: base, UpdatedAt: base, Version: 1})
 		if _, err := s.GetOrganization(t.Context(), "org-b"); !errors.Is(err, domain.ErrNotFound) {
 			t.Fatalf("org-b: %v", err)
 		}

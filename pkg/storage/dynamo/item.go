@@ -202,6 +202,9 @@ func orgItem(o domain.Organization) map[string]types.AttributeValue {
 	e.str("id", o.ID)
 	e.str("name", o.Name)
 	e.str("plan", string(o.Plan))
+	if o.TokenQuota != 0 {
+		e.int("token_quota", o.TokenQuota)
+	}
 	if sso := o.SSO; sso != nil {
 		e.str("sso_issuer", sso.Issuer)
 		e.str("sso_client_id", sso.ClientID)
@@ -222,12 +225,13 @@ func orgItem(o domain.Organization) map[string]types.AttributeValue {
 func orgFromItem(item map[string]types.AttributeValue) (domain.Organization, error) {
 	d := decoder{item: item}
 	o := domain.Organization{
-		ID:        d.str("id"),
-		Name:      d.str("name"),
-		Plan:      domain.Plan(d.str("plan")),
-		CreatedAt: d.time("created_at"),
-		UpdatedAt: d.time("updated_at"),
-		Version:   d.int(attrVersion),
+		ID:         d.str("id"),
+		Name:       d.str("name"),
+		Plan:       domain.Plan(d.str("plan")),
+		TokenQuota: d.int("token_quota"),
+		CreatedAt:  d.time("created_at"),
+		UpdatedAt:  d.time("updated_at"),
+		Version:    d.int(attrVersion),
 	}
 	if iss := d.str("sso_issuer"); iss != "" {
 		o.SSO = &domain.SSO{

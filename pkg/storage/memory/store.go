@@ -34,6 +34,7 @@ type Store struct {
 	sessions sessionState      // login transactions, sessions, counters (session.go)
 	sso      ssoState          // SSO transactions, upstream links (sso.go)
 	keySets  map[string]keys.Set
+	usage    map[string]map[int]usageShard // usage counters (usage.go)
 }
 
 // New returns an empty store.
