@@ -44,6 +44,7 @@ type Store interface {
 	Flows
 	Users
 	FailureCounter
+	Usage
 }
 
 // Tokens mints access and ID tokens.
@@ -101,6 +102,8 @@ type Config struct {
 	// tokens (reuse.go); ReuseEntries bounds its LRU (default 10,000).
 	DisableTokenReuse bool
 	ReuseEntries      int
+	// Quota is the monthly M2M token quota per organization (quota.go).
+	Quota QuotaConfig
 }
 
 func (c *Config) defaults() {
@@ -140,6 +143,7 @@ type Handler struct {
 	cors       *cors.Policy
 	metrics    Metrics
 	reuseCache *reuseCache // nil when reuse is off
+	meter      *meter
 }
 
 // New returns the token endpoint handler, or an error naming the first
@@ -156,7 +160,7 @@ func New(d Deps, cfg Config) (*Handler, error) {
 	if !cfg.DisableTokenReuse {
 		reuse = newReuseCache(cfg.ReuseEntries)
 	}
-	return &Handler{reuseCache: reuse,
+	return &Handler{reuseCache: reuse, meter: newMeter(d.Store, cfg.Quota, d.Log.WarnContext),
 		store: d.Store, orgs: newOrgCache(d.Store, cfg.OrganizationCacheTTL, d.Now), tokens: d.Tokens, verifier: d.Verifier,
 		cfg: cfg, log: d.Log, now: d.Now, cors: d.CORS, metrics: d.Metrics,
 		throttle: &throttle{store: d.Store, cfg: cfg.Throttle, blocked: map[string]time.Time{}},
@@ -192,6 +196,8 @@ type request struct {
 	client domain.Application
 	// reused is set when the answer is a token handed out before.
 	reused bool
+	// rateLimit is the organization's monthly quota (client_credentials).
+	rateLimit *rateLimit
 }
 
 // ServeHTTP runs the pipeline: parse, authenticate, grant, issue, write.
@@ -204,6 +210,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp, req, err := h.handle(r)
 	if req != nil {
 		cors.AllowListed(w, r, req.client.AllowedOrigins) // errors after authentication too: the SPA must read them
+		req.rateLimit.write(w)
 	}
 	if err != nil {
 		oauth.WriteError(w, r, h.log, err)
@@ -368,6 +375,7 @@ func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenRe
 		now := h.now()
 		if r, ok := cache.get(key, now); ok {
 			req.reused = true
+			req.rateLimit = h.meter.peek(ctx, org, now)
 			return &tokenResponse{
 				AccessToken: r.raw,
 				TokenType:   "Bearer",
@@ -375,6 +383,12 @@ func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenRe
 				Scope:       r.scope,
 			}, nil
 		}
+	}
+	rl, err := h.meter.take(ctx, org, h.now())
+	req.rateLimit = rl
+	if err != nil {
+		h.metrics.Count(metrics.QuotaRejections)
+		return nil, err
 	}
 	raw, claims, err := h.tokens.AccessToken(ctx, jwt.AccessRequest{
 		Subject:  app.ClientID,

@@ -4,11 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"orgauth/pkg/domain"
 )
 
 // Config is every setting of an orgauth process. Each handler's own Config
@@ -34,6 +38,16 @@ type Config struct {
 	SSOKeyID            string        // SSO_KEY_ID: the symmetric KMS key of organizations' upstream client secrets
 	UpstreamTimeout     time.Duration // UPSTREAM_TIMEOUT (default 5s): each call to an organization's identity provider
 	TokenReuse          bool          // TOKEN_REUSE: on (default) or off: server-side reuse of client_credentials tokens
+	// TOKEN_QUOTAS: plan=tokens pairs, comma-separated, over
+	// domain.DefaultTokenQuotas: each plan's monthly M2M token quota.
+	TokenQuotas domain.TokenQuotas
+	// QUOTA_SHARDS (default 10): the items one organization's monthly count
+	// is spread over. QUOTA_FLUSH_TOKENS (default 50) and
+	// QUOTA_FLUSH_INTERVAL (default 10s): a warm instance adds its count to
+	// the table every so many tokens or seconds, whichever comes first.
+	QuotaShards        int
+	QuotaFlushTokens   int
+	QuotaFlushInterval time.Duration
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
@@ -64,6 +78,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		{"REFRESH_TOKEN_LIFETIME", &c.RefreshLifetime, 30 * 24 * time.Hour},
 		{"REFRESH_TOKEN_IDLE_TIMEOUT", &c.RefreshIdleTimeout, 7 * 24 * time.Hour},
 		{"UPSTREAM_TIMEOUT", &c.UpstreamTimeout, 5 * time.Second},
+		{"QUOTA_FLUSH_INTERVAL", &c.QuotaFlushInterval, 10 * time.Second},
 	}
 	for _, d := range durations {
 		*d.dst = d.def
@@ -76,6 +91,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			*d.dst = x
 		}
 	}
+	errs = append(errs, c.readQuotas(getenv)...)
 	switch v := strings.ToLower(getenv("TOKEN_REUSE")); v {
 	case "", "on", "true", "1":
 		c.TokenReuse = true
@@ -96,6 +112,39 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, errors.New("SIGNING_KEY_IDS: at least one KMS key id, ARN or alias is required"))
 	}
 	return c, errors.Join(errs...)
+}
+
+// readQuotas reads TOKEN_QUOTAS, QUOTA_SHARDS and QUOTA_FLUSH_TOKENS.
+func (c *Config) readQuotas(getenv func(string) string) []error {
+	var errs []error
+	c.TokenQuotas = maps.Clone(domain.DefaultTokenQuotas)
+	for _, pair := range list(getenv("TOKEN_QUOTAS")) {
+		name, n, _ := strings.Cut(pair, "=")
+		plan, err := domain.ParsePlan(strings.TrimSpace(name))
+		q, nerr := strconv.ParseInt(strings.TrimSpace(n), 10, 64)
+		if err != nil || nerr != nil || q < 0 {
+			errs = append(errs, fmt.Errorf("TOKEN_QUOTAS: want plan=tokens pairs such as enterprise_large=1000000, got %q", pair))
+			continue
+		}
+		c.TokenQuotas[plan] = q
+	}
+	ints := []struct {
+		name     string
+		dst      *int
+		def, max int
+	}{{"QUOTA_SHARDS", &c.QuotaShards, 10, 100}, {"QUOTA_FLUSH_TOKENS", &c.QuotaFlushTokens, 50, 100000}}
+	for _, i := range ints {
+		*i.dst = i.def
+		if v := getenv(i.name); v != "" {
+			x, err := strconv.Atoi(v)
+			if err != nil || x < 1 || x > i.max {
+				errs = append(errs, fmt.Errorf("%s: want a whole number from 1 to %d, got %q", i.name, i.max, v))
+				continue
+			}
+			*i.dst = x
+		}
+	}
+	return errs
 }
 
 // DefaultAudience is the audience of a sign-in that names none: the first

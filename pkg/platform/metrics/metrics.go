@@ -15,6 +15,7 @@ const (
 	TokensIssued       = "TokensIssued"       // dimensions: GrantType, ClientType
 	TokensReused       = "TokensReused"       // a client_credentials token answered again without signing; dimensions as TokensIssued
 	ClientAuthFailures = "ClientAuthFailures" // dimensions: none (the alarm watches the total)
+	QuotaRejections    = "QuotaRejections"    // a token refused (429) because the organization's monthly quota is used up; no dimensions
 	AWSLatency         = "AWSLatency"         // dimensions: Service, Operation
 )
 
