@@ -27,6 +27,9 @@ type Store interface {
 	// IsJTIRevoked reports an access token revoked through /oauth/revoke
 	// or by a refresh-token reuse or code replay (pkg/endpoints/token).
 	IsJTIRevoked(ctx context.Context, jti string, now time.Time) (bool, error)
+	// UsageTotal reads a usage counter: the organization's M2M tokens of
+	// the month (storage.Usage).
+	UsageTotal(ctx context.Context, name string, now time.Time) (int64, error)
 }
 
 // TokenVerifier checks bearer access tokens.
@@ -45,6 +48,9 @@ type Config struct {
 	UserClientID string
 	// DefaultAccessTokenLifetime is shown for applications without their own.
 	DefaultAccessTokenLifetime time.Duration
+	// TokenQuotas is each plan's monthly M2M token quota (nil:
+	// domain.DefaultTokenQuotas), shown with this month's usage.
+	TokenQuotas domain.TokenQuotas
 }
 
 // Handler serves the applications API.

@@ -205,8 +205,13 @@ async function listPage(next = '', rows = []) {
     h('p', { class: 'lede' }, 'The OAuth clients of your organization. Every member sees them all; only the member who created one can change it.'),
   );
   focusMain();
+  const usage = h('p', { class: 'usage', role: 'status' });
   const body = h('div', {}, loading('Loading credentials…'));
-  main.append(body);
+  main.append(usage, body);
+  loadOrganization().then((o) => {
+    const text = f.tokenUsage(o);
+    if (text) usage.textContent = `${text}; the quota starts again on ${f.when(o.m2m_quota_resets_at)}.`;
+  }, () => {});
   let page;
   try {
     page = (await api('GET', `/applications?limit=50${next ? `&next=${encodeURIComponent(next)}` : ''}`)).data;
