@@ -171,8 +171,9 @@ verify: lint ## lint, and fail if go.mod/go.sum are untidy.
 	go mod tidy -diff
 
 .PHONY: bench
-bench: deps ## Benchmark the client_credentials path against its I/O floor; bootstrap sizes and cold starts.
+bench: deps ## Benchmark the client_credentials path against its I/O floor; a non-caching client (KMS Signs per 1,000 with reuse on/off); bootstrap sizes and cold starts.
 	go test -run '^$$' -bench ClientCredentials -benchtime 300x -count 1 ./test/bench/
+	go test -run '^$$' -bench NonCachingClient -benchtime 1x -count 1 ./test/bench/
 	go test -run '^$$' -bench Bootstrap -benchtime 50x -count 1 ./test/bench/
 
 .PHONY: clean

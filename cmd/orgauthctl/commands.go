@@ -7,11 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/ops"
 	"orgauth/pkg/password"
 )
 
@@ -29,6 +31,7 @@ var groups = map[string][]command{
 		{"create", "--name NAME --plan PLAN", "Create an organization.", orgsCreate},
 		{"list", "", "List every organization.", orgsList},
 		{"set-plan", "--org ID --plan PLAN", "Move an organization to another plan.", orgsSetPlan},
+		{"set-quota", "--org ID --tokens N", "Override the organization's monthly M2M token quota (0: back to its plan's).", orgsSetQuota},
 	},
 	"users": {
 		{"create", "--org ID --email EMAIL [--name NAME] [--role member|admin] [--password-stdin | --generate-password]",
@@ -135,6 +138,29 @@ func orgsSetPlan(fs *flag.FlagSet) func(*invocation) error {
 			return err
 		}
 		o, err := a.SetPlan(inv.ctx, *org, domain.Plan(*plan))
+		if err != nil {
+			return err
+		}
+		return inv.print(orgView(o), orgTable([]domain.Organization{o}))
+	}
+}
+
+func orgsSetQuota(fs *flag.FlagSet) func(*invocation) error {
+	org := fs.String("org", "", "the organization's id")
+	tokens := fs.String("tokens", "", "M2M tokens per month; 0 for the plan's quota")
+	return func(inv *invocation) error {
+		if err := required(inv, [2]string{"org", *org}, [2]string{"tokens", *tokens}); err != nil {
+			return err
+		}
+		n, err := strconv.ParseInt(*tokens, 10, 64)
+		if err != nil {
+			return &ops.InvalidError{Field: "tokens", Reason: "must be a whole number"}
+		}
+		a, err := inv.admin()
+		if err != nil {
+			return err
+		}
+		o, err := a.SetTokenQuota(inv.ctx, *org, n)
 		if err != nil {
 			return err
 		}
@@ -312,15 +338,18 @@ func (inv *invocation) print(v any, table func(io.Writer)) error {
 // secret hash.
 
 type organization struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Plan      string    `json:"plan"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Plan string `json:"plan"`
+	// TokenQuota is the operator's override of the plan's monthly M2M
+	// token quota; absent when the plan's applies.
+	TokenQuota int64     `json:"token_quota,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 func orgView(o domain.Organization) organization {
-	return organization{ID: o.ID, Name: o.Name, Plan: string(o.Plan), CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
+	return organization{ID: o.ID, Name: o.Name, Plan: string(o.Plan), TokenQuota: o.TokenQuota, CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
 }
 
 type user struct {

@@ -142,7 +142,7 @@ func TestOrgauthctlAgainstDynalite(t *testing.T) {
 		"DYNAMODB_ENDPOINT="+p.Endpoint, "TABLE_NAME="+tableName, "ORGAUTH_DATA_DIR="+t.TempDir())}
 	defer func() {
 		// Every change an operator made is in the audit trail.
-		for _, want := range []string{"organization_created", "user_created", "user_disabled", "organization_plan_changed"} {
+		for _, want := range []string{"organization_created", "user_created", "user_disabled", "organization_plan_changed", "organization_token_quota_changed"} {
 			if !slices.Contains(audit, want) {
 				t.Errorf("no %s audit line among %v", want, audit)
 			}
@@ -242,6 +242,12 @@ func TestOrgauthctlAgainstDynalite(t *testing.T) {
 		t.Fatalf("orgs list: %+v", orgs)
 	}
 	c.fails(1, "organization nosuchorg does not exist", "", "orgs", "set-plan", "--org", "nosuchorg", "--plan", "free")
+	var quota organization
+	c.okJSON(&quota, "", "orgs", "set-quota", "--org", org.ID, "--tokens", "250000")
+	if quota.TokenQuota != 250000 {
+		t.Fatalf("set-quota: %+v", quota)
+	}
+	c.fails(2, "--tokens", "", "orgs", "set-quota", "--org", org.ID)
 
 	// Applications: none, then one with a secret whose hash is never shown.
 	var apps struct {

@@ -30,7 +30,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{nil, false, "missing command"},
 		{[]string{"frobnicate"}, false, `unknown command "frobnicate"`},
-		{[]string{"orgs"}, false, "orgs: missing command (one of create, list, set-plan)"},
+		{[]string{"orgs"}, false, "orgs: missing command (one of create, list, set-plan, set-quota)"},
 		{[]string{"orgs", "delete"}, false, `orgs: unknown command "delete"`},
 		{[]string{"orgs", "create", "--plan", "free"}, false, "--name is required"},
 		{[]string{"orgs", "create", "--name", "x", "--bogus"}, false, "flag provided but not defined: -bogus"},

@@ -49,9 +49,12 @@ type Organization struct {
 	Name string
 	Plan Plan
 	// SSO is the organization's own OpenID provider; nil when it has none.
-	SSO       *SSO
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	SSO *SSO
+	// TokenQuota, when positive, overrides the plan's monthly M2M token
+	// quota (set by an operator: orgauthctl orgs set-quota).
+	TokenQuota int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 	// Version is incremented by every successful update; stores use it for
 	// compare-and-swap.
 	Version int64
@@ -107,6 +110,9 @@ type Application struct {
 	// AccessTokenLifetime is the lifetime of the access tokens it gets; zero
 	// means the stage default.
 	AccessTokenLifetime time.Duration
+	// TokenReuseOff opts an M2M application out of server-side token reuse:
+	// every request is answered with a freshly signed token.
+	TokenReuseOff bool
 
 	// SecretHash is SHA-256 of the current client secret (M2M only).
 	SecretHash []byte

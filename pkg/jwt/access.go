@@ -149,3 +149,13 @@ func (s opaqueSigner) SignPayload(payload []byte, alg jose.SignatureAlgorithm) (
 	d := sha256.Sum256(payload)
 	return s.key.SignDigest(s.ctx, d[:])
 }
+
+// ActiveKeyID is the kid the next token will be signed with. It reads the
+// key set's cached active key and makes no signature.
+func (i *Issuer) ActiveKeyID(ctx context.Context) (string, error) {
+	key, err := i.keys.Active(ctx)
+	if err != nil {
+		return "", fmt.Errorf("token: active key: %w", err)
+	}
+	return key.Public().KeyID, nil
+}

@@ -146,6 +146,33 @@ func (a *Admin) SetPlan(ctx context.Context, orgID string, plan domain.Plan) (do
 	return o, nil
 }
 
+// SetTokenQuota overrides the organization's monthly M2M token quota
+// (tokens > 0), or goes back to its plan's (tokens == 0). The token
+// function sees it within ORG_CACHE_TTL.
+func (a *Admin) SetTokenQuota(ctx context.Context, orgID string, tokens int64) (domain.Organization, error) {
+	if tokens < 0 {
+		return domain.Organization{}, invalid("quota", "must be a number of tokens, or 0 for the plan's quota")
+	}
+	if err := checkOrgID(orgID); err != nil {
+		return domain.Organization{}, err
+	}
+	var from int64
+	o, err := a.store.UpdateOrganization(ctx, orgID, func(o domain.Organization) (domain.Organization, error) {
+		from = o.TokenQuota
+		if o.TokenQuota != tokens {
+			o.TokenQuota, o.UpdatedAt = tokens, a.timestamp()
+		}
+		return o, nil
+	})
+	if err != nil {
+		return domain.Organization{}, orgError(orgID, err)
+	}
+	if from != tokens {
+		a.audit.Event(ctx, "organization_token_quota_changed", "organization_id", o.ID, "from", from, "to", tokens)
+	}
+	return o, nil
+}
+
 // ---------------------------------------------------------------- users
 
 // CreateUser creates a user of organization orgID, which must exist. email

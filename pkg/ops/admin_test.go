@@ -96,6 +96,14 @@ func TestAdmin(t *testing.T) {
 	if stored, _ := st.GetOrganization(ctx, org.ID); stored.Plan != domain.PlanEnterpriseLarge {
 		t.Fatalf("stored plan %q", stored.Plan)
 	}
+	_, err = a.SetTokenQuota(ctx, org.ID, -1)
+	wantInvalid(t, err, "quota")
+	if got, err := a.SetTokenQuota(ctx, org.ID, 5000); err != nil || got.TokenQuota != 5000 {
+		t.Fatalf("SetTokenQuota = %+v, %v", got, err)
+	}
+	if stored, _ := st.GetOrganization(ctx, org.ID); stored.TokenQuota != 5000 {
+		t.Fatalf("stored quota %d", stored.TokenQuota)
+	}
 
 	// Users: validation.
 	for name, tc := range map[string]struct {

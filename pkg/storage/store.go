@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"orgauth/pkg/domain"
@@ -22,6 +24,7 @@ type Store interface {
 	SSO
 	APIs
 	Consents
+	Usage
 }
 
 // The contract shared by Organizations, Applications and Users:
@@ -175,6 +178,41 @@ type Codes interface {
 
 	RevokeJTI(ctx context.Context, jti string, expiresAt time.Time) error
 	IsJTIRevoked(ctx context.Context, jti string, now time.Time) (bool, error)
+}
+
+// Usage keeps sharded usage counters, such as an organization's M2M tokens
+// of one month. One counter is spread over up to MaxUsageShards items, so
+// that a burst of additions to one counter is not one hot item.
+//
+//   - AddUsage adds delta (> 0) to shard shard (0 <= shard <
+//     MaxUsageShards) of counter name, atomically (concurrent additions are
+//     never lost), and sets that shard's expiry to expiresAt, in whole
+//     seconds (the table's TTL).
+//   - UsageTotal is the sum of the counter's shards not expired at now (a
+//     shard is gone at its expiry: now >= expiresAt). A counter never added
+//     to is 0, not ErrNotFound.
+//   - A name is 1 to domain.MaxIDLength visible ASCII characters without
+//     spaces; any other name, shard or delta is refused (CheckUsage).
+type Usage interface {
+	AddUsage(ctx context.Context, name string, shard int, delta int64, expiresAt time.Time) error
+	UsageTotal(ctx context.Context, name string, now time.Time) (int64, error)
+}
+
+// MaxUsageShards bounds the shards of one usage counter.
+const MaxUsageShards = 100
+
+// CheckUsage validates the arguments of AddUsage, for every implementation.
+func CheckUsage(name string, shard int, delta int64) error {
+	if !domain.ValidID(name) || strings.ContainsRune(name, ' ') {
+		return fmt.Errorf("storage: usage counter name %q is not 1 to %d visible ASCII characters", name, domain.MaxIDLength)
+	}
+	if shard < 0 || shard >= MaxUsageShards {
+		return fmt.Errorf("storage: usage shard %d is not in [0, %d)", shard, MaxUsageShards)
+	}
+	if delta <= 0 {
+		return fmt.Errorf("storage: usage delta %d is not positive", delta)
+	}
+	return nil
 }
 
 // KeySets keeps the signing key set (pkg/keys): one item per stack.

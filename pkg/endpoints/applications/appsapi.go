@@ -28,6 +28,9 @@ type Store interface {
 	// IsJTIRevoked reports an access token revoked through /oauth/revoke
 	// or by a refresh-token reuse or code replay (pkg/endpoints/token).
 	IsJTIRevoked(ctx context.Context, jti string, now time.Time) (bool, error)
+	// UsageTotal reads a usage counter: the organization's M2M tokens of
+	// the month (storage.Usage).
+	UsageTotal(ctx context.Context, name string, now time.Time) (int64, error)
 }
 
 // TokenVerifier checks bearer access tokens.
@@ -46,6 +49,9 @@ type Config struct {
 	UserClientID string
 	// DefaultAccessTokenLifetime is shown for applications without their own.
 	DefaultAccessTokenLifetime time.Duration
+	// TokenQuotas is each plan's monthly M2M token quota (nil:
+	// domain.DefaultTokenQuotas), shown with this month's usage.
+	TokenQuotas domain.TokenQuotas
 }
 
 // Handler serves the applications API.
@@ -152,6 +158,7 @@ type view struct {
 	LogoutURLs              []string   `json:"logout_urls"`
 	Scopes                  []string   `json:"scopes"`
 	AccessTokenLifetime     int64      `json:"access_token_lifetime"`
+	TokenReuse              bool       `json:"token_reuse"` // M2M: a still-valid token may be answered again
 	CreatedBy               string     `json:"created_by"`
 	CreatedAt               time.Time  `json:"created_at"`
 	UpdatedAt               time.Time  `json:"updated_at"`
@@ -169,7 +176,8 @@ func (h *Handler) view(a domain.Application) view {
 		ClientID: a.ClientID, OrganizationID: a.OrganizationID, Name: a.Name, Description: a.Description,
 		Type: string(a.Type), CallbackURLs: nonNil(a.CallbackURLs), AllowedOrigins: nonNil(a.AllowedOrigins),
 		LogoutURLs: nonNil(a.LogoutURLs), Scopes: nonNil(a.Scopes), AccessTokenLifetime: int64(lifetime / time.Second),
-		CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(),
+		TokenReuse: !a.TokenReuseOff,
+		CreatedBy:  a.CreatedBy, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(),
 	}
 	if len(a.PreviousSecretHash) > 0 && h.now().Before(a.PreviousSecretExpiresAt) {
 		t := a.PreviousSecretExpiresAt.UTC()

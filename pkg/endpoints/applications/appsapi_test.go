@@ -389,7 +389,7 @@ func TestPatchConcurrency(t *testing.T) {
 	patches := []string{
 		`{"name":"Renamed"}`, `{"description":"set concurrently"}`, `{"scopes":["a","b"]}`,
 		`{"logout_urls":["https://app.example.com/bye"]}`, `{"access_token_lifetime":900}`,
-		`{"allowed_origins":["https://app.example.com","https://admin.example.com"]}`,
+		`{"allowed_origins":["https://app.example.com","https://admin.example.com"]}`, `{"token_reuse":false}`,
 	}
 	var wg sync.WaitGroup
 	statuses := make([]int, len(patches))
@@ -409,7 +409,7 @@ func TestPatchConcurrency(t *testing.T) {
 	g := e.do(t, "creator", "GET", "/applications/"+id, "")
 	want := map[string]string{"name": `"Renamed"`, "description": `"set concurrently"`, "scopes": `["a","b"]`,
 		"logout_urls": `["https://app.example.com/bye"]`, "access_token_lifetime": `900`,
-		"allowed_origins": `["https://app.example.com","https://admin.example.com"]`}
+		"allowed_origins": `["https://app.example.com","https://admin.example.com"]`, "token_reuse": `false`}
 	for k, v := range want {
 		b, _ := json.Marshal(g.body[k])
 		if string(b) != v {

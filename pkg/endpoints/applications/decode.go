@@ -94,7 +94,7 @@ func knownField(key string) string {
 }
 
 // settable are the fields a client may send, besides type on create.
-var settable = []string{"name", "description", "callback_urls", "allowed_origins", "logout_urls", "scopes", "access_token_lifetime"}
+var settable = []string{"name", "description", "callback_urls", "allowed_origins", "logout_urls", "scopes", "access_token_lifetime", "token_reuse"}
 
 // apply sets the fields of o on a. On create, type is required and taken; on
 // update it is immutable.
@@ -134,6 +134,11 @@ func (o object) apply(a *domain.Application, create bool) error {
 			err = strictList(k, raw, &a.LogoutURLs)
 		case "scopes":
 			err = strictList(k, raw, &a.Scopes)
+		case "token_reuse":
+			var on bool
+			if err = strictField(k, raw, &on, "true or false"); err == nil {
+				a.TokenReuseOff = !on
+			}
 		case "access_token_lifetime":
 			var secs *int64
 			if err = strictField(k, raw, &secs, "a whole number of seconds or null"); err == nil {

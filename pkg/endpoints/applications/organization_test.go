@@ -4,6 +4,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"orgauth/pkg/domain"
 )
 
 // GET /organization answers each caller with its own organization, and what
@@ -27,6 +30,16 @@ func TestOrganization(t *testing.T) {
 		if r.header.Get("Cache-Control") != "no-store" {
 			t.Errorf("%s: Cache-Control %q", c.actor, r.header.Get("Cache-Control"))
 		}
+	}
+	// This month's M2M tokens, as the token functions counted them, against
+	// the plan's quota.
+	counter, resets := domain.TokenUsage(e.org1, e.clock())
+	if err := e.st.Stage.Store.AddUsage(t.Context(), counter, 3, 1234, resets.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	r := e.do(t, "member", "GET", "/organization", "")
+	if r.body["m2m_token_quota"] != 1e6 || r.body["m2m_tokens_this_month"] != 1234.0 || r.body["m2m_quota_resets_at"] != resets.Format(time.RFC3339) {
+		t.Errorf("usage: %s", r.raw)
 	}
 	for _, actor := range []string{"none", "expired", "wrong-aud", "garbage", "other-issuer"} {
 		if r := e.do(t, actor, "GET", "/organization", ""); r.status != 401 {

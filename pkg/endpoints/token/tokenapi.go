@@ -32,6 +32,8 @@ type Organizations interface {
 // Issuer mints access tokens.
 type Issuer interface {
 	AccessToken(ctx context.Context, r jwt.AccessRequest) (string, jwt.AccessClaims, error)
+	// ActiveKeyID is the kid of the next signature, read without signing.
+	ActiveKeyID(ctx context.Context) (string, error)
 }
 
 // Store is what the token endpoint reads and writes.
@@ -41,6 +43,7 @@ type Store interface {
 	Flows
 	Users
 	FailureCounter
+	Usage
 }
 
 // Tokens mints access and ID tokens.
@@ -94,6 +97,12 @@ type Config struct {
 	IDTokenLifetime time.Duration
 	// Throttle bounds failed client authentications.
 	Throttle ThrottleConfig
+	// DisableTokenReuse turns off server-side reuse of client_credentials
+	// tokens (reuse.go); ReuseEntries bounds its LRU (default 10,000).
+	DisableTokenReuse bool
+	ReuseEntries      int
+	// Quota is the monthly M2M token quota per organization (quota.go).
+	Quota QuotaConfig
 }
 
 func (c *Config) defaults() {
@@ -109,6 +118,9 @@ func (c *Config) defaults() {
 	if c.Throttle.PerIP <= 0 {
 		c.Throttle.PerIP = 100
 	}
+	if c.ReuseEntries <= 0 {
+		c.ReuseEntries = 10000
+	}
 }
 
 func setDefault(d *time.Duration, def time.Duration) {
@@ -119,16 +131,18 @@ func setDefault(d *time.Duration, def time.Duration) {
 
 // Handler serves the token, revocation and introspection endpoints.
 type Handler struct {
-	store    Store
-	orgs     *orgCache
-	tokens   Tokens
-	verifier AccessTokens
-	cfg      Config
-	log      *slog.Logger
-	now      func() time.Time
-	throttle *throttle
-	cors     *cors.Policy
-	metrics  Metrics
+	store      Store
+	orgs       *orgCache
+	tokens     Tokens
+	verifier   AccessTokens
+	cfg        Config
+	log        *slog.Logger
+	now        func() time.Time
+	throttle   *throttle
+	cors       *cors.Policy
+	metrics    Metrics
+	reuseCache *reuseCache // nil when reuse is off
+	meter      *meter
 }
 
 // New returns the token endpoint handler, or an error naming the first
@@ -141,7 +155,11 @@ func New(d Deps, cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	cfg.defaults()
-	return &Handler{
+	var reuse *reuseCache
+	if !cfg.DisableTokenReuse {
+		reuse = newReuseCache(cfg.ReuseEntries)
+	}
+	return &Handler{reuseCache: reuse, meter: newMeter(d.Store, cfg.Quota, d.Log.WarnContext),
 		store: d.Store, orgs: newOrgCache(d.Store, cfg.OrganizationCacheTTL, d.Now), tokens: d.Tokens, verifier: d.Verifier,
 		cfg: cfg, log: d.Log, now: d.Now, cors: d.CORS, metrics: d.Metrics,
 		throttle: &throttle{store: d.Store, cfg: cfg.Throttle, blocked: map[string]time.Time{}},
@@ -175,6 +193,10 @@ type request struct {
 	form   oauth.Form
 	creds  oauth.ClientCredentials
 	client domain.Application
+	// reused is set when the answer is a token handed out before.
+	reused bool
+	// rateLimit is the organization's monthly quota (client_credentials).
+	rateLimit *rateLimit
 }
 
 // ServeHTTP runs the pipeline: parse, authenticate, grant, issue, write.
@@ -187,12 +209,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp, req, err := h.handle(r)
 	if req != nil {
 		cors.AllowListed(w, r, req.client.AllowedOrigins) // errors after authentication too: the SPA must read them
+		req.rateLimit.write(w)
 	}
 	if err != nil {
 		oauth.WriteError(w, r, h.log, err)
 		return
 	}
-	h.metrics.Count(metrics.TokensIssued, metrics.Dim{Name: "GrantType", Value: req.form.Get("grant_type")},
+	name := metrics.TokensIssued
+	if req.reused {
+		name = metrics.TokensReused
+	}
+	h.metrics.Count(name, metrics.Dim{Name: "GrantType", Value: req.form.Get("grant_type")},
 		metrics.Dim{Name: "ClientType", Value: string(req.client.Type)})
 	oauth.NoStore(w)
 	httpx.WriteJSON(w, http.StatusOK, resp)
@@ -333,6 +360,35 @@ func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenRe
 	if lifetime <= 0 {
 		lifetime = h.cfg.DefaultAccessTokenLifetime
 	}
+	cache := h.reuseCache
+	if app.TokenReuseOff {
+		cache = nil
+	}
+	var key reuseKey
+	if cache != nil {
+		kid, err := h.tokens.ActiveKeyID(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("active key: %w", err)
+		}
+		key = newReuseKey(app, audience, scopes, kid, lifetime)
+		now := h.now()
+		if r, ok := cache.get(key, now); ok {
+			req.reused = true
+			req.rateLimit = h.meter.peek(ctx, org, now)
+			return &tokenResponse{
+				AccessToken: r.raw,
+				TokenType:   "Bearer",
+				ExpiresIn:   int64(r.expires.Sub(now) / time.Second),
+				Scope:       r.scope,
+			}, nil
+		}
+	}
+	rl, err := h.meter.take(ctx, org, h.now())
+	req.rateLimit = rl
+	if err != nil {
+		h.metrics.Count(metrics.QuotaRejections)
+		return nil, err
+	}
 	raw, claims, err := h.tokens.AccessToken(ctx, jwt.AccessRequest{
 		Subject:  app.ClientID,
 		ClientID: app.ClientID,
@@ -346,6 +402,7 @@ func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenRe
 	}
 	h.log.InfoContext(ctx, "token issued", "event", "token_issued", "request_id", httpx.RequestID(ctx),
 		"grant_type", "client_credentials", "client_type", string(app.Type), "client_id", app.ClientID, "jti", claims.ID)
+	cache.put(reusable{key: key, raw: raw, scope: claims.Scope, issuedAt: claims.IssuedAt.Time(), expires: claims.Expiry.Time()})
 	return &tokenResponse{
 		AccessToken: raw,
 		TokenType:   "Bearer",

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -35,6 +36,17 @@ type Config struct {
 	ConsoleClientID     string        // CONSOLE_CLIENT_ID: the developer console's SPA application; empty turns it off
 	SSOKeyID            string        // SSO_KEY_ID: the symmetric KMS key of organizations' upstream client secrets
 	UpstreamTimeout     time.Duration // UPSTREAM_TIMEOUT (default 5s): each call to an organization's identity provider
+	TokenReuse          bool          // TOKEN_REUSE: on (default) or off: server-side reuse of client_credentials tokens
+	// TOKEN_QUOTAS: plan=tokens pairs, comma-separated, over
+	// domain.DefaultTokenQuotas: each plan's monthly M2M token quota.
+	TokenQuotas domain.TokenQuotas
+	// QUOTA_SHARDS (default 10): the items one organization's monthly count
+	// is spread over. QUOTA_FLUSH_TOKENS (default 50) and
+	// QUOTA_FLUSH_INTERVAL (default 10s): a warm instance adds its count to
+	// the table every so many tokens or seconds, whichever comes first.
+	QuotaShards        int
+	QuotaFlushTokens   int
+	QuotaFlushInterval time.Duration
 	// The deadlines of every DynamoDB and KMS call, all well under the
 	// function's 10 s timeout: a dependency that is down or slow is a 503,
 	// never a hang.
@@ -100,6 +112,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		{"REFRESH_TOKEN_LIFETIME", &c.RefreshLifetime, 30 * 24 * time.Hour},
 		{"REFRESH_TOKEN_IDLE_TIMEOUT", &c.RefreshIdleTimeout, 7 * 24 * time.Hour},
 		{"UPSTREAM_TIMEOUT", &c.UpstreamTimeout, 5 * time.Second},
+		{"QUOTA_FLUSH_INTERVAL", &c.QuotaFlushInterval, 10 * time.Second},
 		{"AWS_ATTEMPT_TIMEOUT", &c.AWSAttemptTimeout, DefaultAWSAttemptTimeout},
 		{"AWS_CALL_TIMEOUT", &c.AWSCallTimeout, DefaultAWSCallTimeout},
 		{"AWS_MAX_BACKOFF", &c.AWSMaxBackoff, DefaultAWSMaxBackoff},
@@ -127,6 +140,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.AWSAttemptTimeout == 0 || c.AWSCallTimeout == 0 {
 		errs = append(errs, errors.New("AWS_ATTEMPT_TIMEOUT, AWS_CALL_TIMEOUT: a deadline of zero would wait forever"))
 	}
+	errs = append(errs, c.readQuotas(getenv)...)
+	switch v := strings.ToLower(getenv("TOKEN_REUSE")); v {
+	case "", "on", "true", "1":
+		c.TokenReuse = true
+	case "off", "false", "0":
+	default:
+		errs = append(errs, fmt.Errorf("TOKEN_REUSE: want on or off, got %q", v))
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(or(getenv("LOG_LEVEL"), "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %v", err))
 	}
@@ -140,6 +161,39 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, errors.New("SIGNING_KEY_IDS: at least one KMS key id, ARN or alias is required"))
 	}
 	return c, errors.Join(errs...)
+}
+
+// readQuotas reads TOKEN_QUOTAS, QUOTA_SHARDS and QUOTA_FLUSH_TOKENS.
+func (c *Config) readQuotas(getenv func(string) string) []error {
+	var errs []error
+	c.TokenQuotas = maps.Clone(domain.DefaultTokenQuotas)
+	for _, pair := range list(getenv("TOKEN_QUOTAS")) {
+		name, n, _ := strings.Cut(pair, "=")
+		plan, err := domain.ParsePlan(strings.TrimSpace(name))
+		q, nerr := strconv.ParseInt(strings.TrimSpace(n), 10, 64)
+		if err != nil || nerr != nil || q < 0 {
+			errs = append(errs, fmt.Errorf("TOKEN_QUOTAS: want plan=tokens pairs such as enterprise_large=1000000, got %q", pair))
+			continue
+		}
+		c.TokenQuotas[plan] = q
+	}
+	ints := []struct {
+		name     string
+		dst      *int
+		def, max int
+	}{{"QUOTA_SHARDS", &c.QuotaShards, 10, 100}, {"QUOTA_FLUSH_TOKENS", &c.QuotaFlushTokens, 50, 100000}}
+	for _, i := range ints {
+		*i.dst = i.def
+		if v := getenv(i.name); v != "" {
+			x, err := strconv.Atoi(v)
+			if err != nil || x < 1 || x > i.max {
+				errs = append(errs, fmt.Errorf("%s: want a whole number from 1 to %d, got %q", i.name, i.max, v))
+				continue
+			}
+			*i.dst = x
+		}
+	}
+	return errs
 }
 
 // DefaultAudience is the audience of a sign-in that names none: the first

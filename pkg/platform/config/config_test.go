@@ -71,3 +71,39 @@ func TestAWSDeadlines(t *testing.T) {
 		}
 	}
 }
+
+func TestTokenReuseSetting(t *testing.T) {
+	base := map[string]string{"ISSUER": "https://auth.example.com", "TABLE_NAME": "t", "SIGNING_KEY_IDS": "k"}
+	for v, want := range map[string]bool{"": true, "on": true, "off": false, "OFF": false} {
+		base["TOKEN_REUSE"] = v
+		c, err := FromEnv(env(base))
+		if err != nil || c.TokenReuse != want {
+			t.Errorf("TOKEN_REUSE=%q: %v, %v", v, c.TokenReuse, err)
+		}
+	}
+	base["TOKEN_REUSE"] = "maybe"
+	if _, err := FromEnv(env(base)); err == nil || !strings.Contains(err.Error(), "TOKEN_REUSE") {
+		t.Errorf("TOKEN_REUSE=maybe: %v", err)
+	}
+}
+
+func TestTokenQuotas(t *testing.T) {
+	base := map[string]string{"ISSUER": "https://auth.example.com", "TABLE_NAME": "t", "SIGNING_KEY_IDS": "k",
+		"TOKEN_QUOTAS": "enterprise_large=5000, team=10", "QUOTA_SHARDS": "4"}
+	c, err := FromEnv(env(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TokenQuotas["enterprise_large"] != 5000 || c.TokenQuotas["team"] != 10 || c.TokenQuotas["enterprise_unlimited"] != 100_000_000 {
+		t.Errorf("TokenQuotas = %v", c.TokenQuotas)
+	}
+	if c.QuotaShards != 4 || c.QuotaFlushTokens != 50 || c.QuotaFlushInterval != 10*time.Second {
+		t.Errorf("shards %d, flush every %d tokens or %v", c.QuotaShards, c.QuotaFlushTokens, c.QuotaFlushInterval)
+	}
+	for k, v := range map[string]string{"TOKEN_QUOTAS": "gold=5", "QUOTA_SHARDS": "0", "QUOTA_FLUSH_TOKENS": "x"} {
+		bad := map[string]string{"ISSUER": "https://auth.example.com", "TABLE_NAME": "t", "SIGNING_KEY_IDS": "k", k: v}
+		if _, err := FromEnv(env(bad)); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: %v", k, v, err)
+		}
+	}
+}

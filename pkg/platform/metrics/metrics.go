@@ -13,7 +13,9 @@ import (
 // Names of the metrics orgauth emits.
 const (
 	TokensIssued       = "TokensIssued"       // dimensions: GrantType, ClientType
+	TokensReused       = "TokensReused"       // a client_credentials token answered again without signing; dimensions as TokensIssued
 	ClientAuthFailures = "ClientAuthFailures" // dimensions: none (the alarm watches the total)
+	QuotaRejections    = "QuotaRejections"    // a token refused (429) because the organization's monthly quota is used up; no dimensions
 	AWSLatency         = "AWSLatency"         // dimensions: Service, Operation
 )
 

@@ -64,6 +64,9 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		run(t, holdingCases, func(t *testing.T) storage.Store { return newStore(t) })
 		run(t, transferCases, func(t *testing.T) storage.Store { return newStore(t) })
 	})
+	t.Run("Usage", func(t *testing.T) {
+		run(t, usageCases, func(t *testing.T) storage.Usage { return newStore(t) })
+	})
 }
 
 func run[S any](t *testing.T, cases []testCase[S], newStore func(t *testing.T) S) {
@@ -78,7 +81,7 @@ func run[S any](t *testing.T, cases []testCase[S], newStore func(t *testing.T) S
 // ---------------------------------------------------------------- fixtures
 
 func newOrg(id string) domain.Organization {
-	return domain.Organization{ID: id, Name: "Org " + id, Plan: domain.PlanTeam, CreatedAt: base, UpdatedAt: base}
+	return domain.Organization{ID: id, Name: "Org " + id, Plan: domain.PlanTeam, TokenQuota: 5000, CreatedAt: base, UpdatedAt: base}
 }
 
 // newApp returns a fully populated application created n minutes after base.
@@ -95,6 +98,7 @@ func newApp(orgID, clientID string, n int) domain.Application {
 		LogoutURLs:              []string{"https://a.example/bye"},
 		Scopes:                  []string{"read", "write"},
 		AccessTokenLifetime:     15 * time.Minute,
+		TokenReuseOff:           n%2 == 1,
 		SecretHash:              domain.HashSecret("current-" + clientID),
 		PreviousSecretHash:      domain.HashSecret("previous-" + clientID),
 		PreviousSecretExpiresAt: at.Add(24*time.Hour + 987654321),
@@ -282,7 +286,7 @@ var organizationCases = []testCase[storage.Store]{
 		}
 		got, err := s.GetOrganization(t.Context(), "org-a")
 		must(t, err)
-		same(t, got, domain.Organization{ID: "org-a", Name: "Org org-a", Plan: domain.PlanTeam, CreatedAt: base, UpdatedAt: base, Version: 1})
+		same(t, got, domain.Organization{ID: "org-a", Name: "Org org-a", Plan: domain.PlanTeam, TokenQuota: 5000, CreatedAt: base, UpdatedAt: base, Version: 1})
 		if _, err := s.GetOrganization(t.Context(), "org-b"); !errors.Is(err, domain.ErrNotFound) {
 			t.Fatalf("org-b: %v", err)
 		}

@@ -202,6 +202,9 @@ func orgItem(o domain.Organization) map[string]types.AttributeValue {
 	e.str("id", o.ID)
 	e.str("name", o.Name)
 	e.str("plan", string(o.Plan))
+	if o.TokenQuota != 0 {
+		e.int("token_quota", o.TokenQuota)
+	}
 	if sso := o.SSO; sso != nil {
 		e.str("sso_issuer", sso.Issuer)
 		e.str("sso_client_id", sso.ClientID)
@@ -222,12 +225,13 @@ func orgItem(o domain.Organization) map[string]types.AttributeValue {
 func orgFromItem(item map[string]types.AttributeValue) (domain.Organization, error) {
 	d := decoder{item: item}
 	o := domain.Organization{
-		ID:        d.str("id"),
-		Name:      d.str("name"),
-		Plan:      domain.Plan(d.str("plan")),
-		CreatedAt: d.time("created_at"),
-		UpdatedAt: d.time("updated_at"),
-		Version:   d.int(attrVersion),
+		ID:         d.str("id"),
+		Name:       d.str("name"),
+		Plan:       domain.Plan(d.str("plan")),
+		TokenQuota: d.int("token_quota"),
+		CreatedAt:  d.time("created_at"),
+		UpdatedAt:  d.time("updated_at"),
+		Version:    d.int(attrVersion),
 	}
 	if iss := d.str("sso_issuer"); iss != "" {
 		o.SSO = &domain.SSO{
@@ -263,6 +267,9 @@ func appItem(a domain.Application) map[string]types.AttributeValue {
 	if s := int64(a.AccessTokenLifetime / time.Second); s != 0 {
 		e.int(attrLifetime, s)
 	}
+	if a.TokenReuseOff {
+		e.bool("token_reuse_off", true)
+	}
 	e.bytes("secret_hash", a.SecretHash)
 	e.bytes("previous_secret_hash", a.PreviousSecretHash)
 	e.time("previous_secret_expires_at", a.PreviousSecretExpiresAt)
@@ -286,6 +293,7 @@ func appFromItem(item map[string]types.AttributeValue) (domain.Application, erro
 		LogoutURLs:              d.list("logout_urls"),
 		Scopes:                  d.list("scopes"),
 		AccessTokenLifetime:     time.Duration(d.int(attrLifetime)) * time.Second,
+		TokenReuseOff:           d.bool("token_reuse_off"),
 		SecretHash:              d.bytes("secret_hash"),
 		PreviousSecretHash:      d.bytes("previous_secret_hash"),
 		PreviousSecretExpiresAt: d.time("previous_secret_expires_at"),

@@ -36,6 +36,7 @@ type Store struct {
 	keySets  map[string]keys.Set
 	apis     map[string]domain.API // by audience (authz.go)
 	consents map[consentKey]domain.Consent
+	usage    map[string]map[int]usageShard // usage counters (usage.go)
 }
 
 // New returns an empty store.

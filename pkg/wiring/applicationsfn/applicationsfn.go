@@ -17,5 +17,6 @@ func New(st wiring.Stage) (http.Handler, error) {
 		Audience:                   st.Cfg.ManagementAudience,
 		UserClientID:               st.Cfg.ConsoleClientID,
 		DefaultAccessTokenLifetime: st.Cfg.AccessTokenLifetime,
+		TokenQuotas:                st.Cfg.TokenQuotas,
 	}, st.Log, st.Now, storage.ErrInvalidCursor).Routes(), nil
 }

@@ -23,6 +23,9 @@ func New(st wiring.Stage) (http.Handler, error) {
 		OrganizationCacheTTL:       st.Cfg.OrgCacheTTL,
 		RefreshTokenLifetime:       st.Cfg.RefreshLifetime,
 		RefreshIdleTimeout:         st.Cfg.RefreshIdleTimeout,
+		DisableTokenReuse:          !st.Cfg.TokenReuse,
+		Quota: token.QuotaConfig{Plans: st.Cfg.TokenQuotas, Shards: st.Cfg.QuotaShards,
+			FlushTokens: st.Cfg.QuotaFlushTokens, FlushInterval: st.Cfg.QuotaFlushInterval},
 	})
 	if err != nil {
 		return nil, err

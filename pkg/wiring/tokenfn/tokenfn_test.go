@@ -68,6 +68,13 @@ func TestTokenFunctionEmitsItsMetrics(t *testing.T) {
 	if issued[0]["GrantType"] != "client_credentials" || issued[0]["ClientType"] != "m2m" {
 		t.Errorf("TokensIssued dimensions: %v", issued[0])
 	}
+	// Asking again is answered with the same token, unsigned: TokensReused.
+	if code := post(st.ClientSecret); code != 200 {
+		t.Fatalf("second request answered %d", code)
+	}
+	if n, r := len(emfLines(t, &out, metrics.TokensIssued)), emfLines(t, &out, metrics.TokensReused); n != 1 || len(r) != 1 || r[0]["ClientType"] != "m2m" {
+		t.Errorf("after a reuse: %d TokensIssued lines, TokensReused %v", n, r)
+	}
 	if n := len(emfLines(t, &out, metrics.ClientAuthFailures)); n != 1 {
 		t.Errorf("ClientAuthFailures lines: %d, want still 1", n)
 	}

@@ -62,6 +62,19 @@ export function planLabel(plan) {
   return planLabels[plan] ?? plan;
 }
 
+/**
+ * This month's M2M token usage against the quota, from GET /organization:
+ * "1,234 of 1,000,000 M2M tokens this month (0.1%)"; null without a quota.
+ */
+export function tokenUsage(o) {
+  const quota = Number(o?.m2m_token_quota ?? 0);
+  if (!quota) return null;
+  const used = Number(o.m2m_tokens_this_month ?? 0);
+  const pct = Math.min(100, (100 * used) / quota);
+  const n = (x) => x.toLocaleString('en-US');
+  return `${n(used)} of ${n(quota)} M2M tokens this month (${pct < 10 ? pct.toFixed(1) : Math.round(pct)}%)`;
+}
+
 /** Seconds as a short duration: "1 hour", "90 seconds", "7 days". */
 export function duration(seconds) {
   const n = Number(seconds);
@@ -104,6 +117,7 @@ export function applicationBody(values, { type, create }) {
   if (values.scopes !== undefined) body.scopes = words(values.scopes);
   const lifetime = String(values.access_token_lifetime ?? '').trim();
   if (lifetime !== '') body.access_token_lifetime = /^\d+$/.test(lifetime) ? Number(lifetime) : lifetime;
+  if (type === 'm2m' && values.token_reuse !== undefined) body.token_reuse = values.token_reuse !== 'off';
   return body;
 }
 

@@ -36,6 +36,12 @@ describe('format', () => {
     expect(m2m).toEqual({ name: 'Shop', description: '', scopes: ['read', 'write'] });
     // A lifetime that is not a number goes to the API as typed, which names the field.
     expect(f.applicationBody({ name: 'x', access_token_lifetime: 'soon' }, { type: 'm2m' }).access_token_lifetime).toBe('soon');
+    expect(f.applicationBody({ name: 'x', token_reuse: 'off' }, { type: 'm2m' }).token_reuse).toBe(false);
+    expect(f.tokenUsage({ m2m_token_quota: 1000000, m2m_tokens_this_month: 1234 })).toBe('1,234 of 1,000,000 M2M tokens this month (0.1%)');
+    expect(f.tokenUsage({ m2m_token_quota: 100, m2m_tokens_this_month: 150 })).toBe('150 of 100 M2M tokens this month (100%)');
+    expect(f.tokenUsage({ m2m_token_quota: 0 })).toBeNull();
+    expect(f.applicationBody({ name: 'x', token_reuse: 'on' }, { type: 'm2m' }).token_reuse).toBe(true);
+    expect(f.applicationBody({ name: 'x', token_reuse: 'off' }, { type: 'spa' }).token_reuse).toBeUndefined();
   });
 
   it('labels durations, plans and types', () => {

@@ -205,8 +205,13 @@ async function listPage(next = '', rows = []) {
     h('p', { class: 'lede' }, 'The OAuth clients of your organization. Every member sees them all; only the member who created one can change it.'),
   );
   focusMain();
+  const usage = h('p', { class: 'usage', role: 'status' });
   const body = h('div', {}, loading('Loading credentials…'));
-  main.append(body);
+  main.append(usage, body);
+  loadOrganization().then((o) => {
+    const text = f.tokenUsage(o);
+    if (text) usage.textContent = `${text}; the quota starts again on ${f.when(o.m2m_quota_resets_at)}.`;
+  }, () => {});
   let page;
   try {
     page = (await api('GET', `/applications?limit=50${next ? `&next=${encodeURIComponent(next)}` : ''}`)).data;
@@ -336,6 +341,15 @@ function settingsFields(type, app = {}) {
       hint: `${lifetimeRange} seconds. Leave empty for the default of one hour.`,
     }),
   );
+  if (type === 'm2m') {
+    const id = uid('token_reuse');
+    const select = h('select', { id, name: 'token_reuse', 'aria-describedby': `${id}-hint` },
+      h('option', { value: 'on' }, 'On: answer a repeated request with the still-valid token'),
+      h('option', { value: 'off' }, 'Off: sign a new token for every request'));
+    select.value = app.token_reuse === false ? 'off' : 'on';
+    nodes.push(h('div', { class: 'field', 'data-field': 'token_reuse' }, h('label', { for: id }, 'Token reuse'), select,
+      h('p', { class: 'hint', id: `${id}-hint` }, 'A client that asks again while its token has at least half its lifetime left gets the same token back, without counting against the quota.')));
+  }
   nodes.push(
     field({
       name: 'scopes', label: 'Scopes', value: (app.scopes ?? []).join(' '),
@@ -603,6 +617,7 @@ async function detailsPage(id) {
               ]
             : null,
           h('dt', {}, 'Access token lifetime'), h('dd', {}, f.duration(app.access_token_lifetime)),
+          app.type === 'm2m' ? [h('dt', {}, 'Token reuse'), h('dd', {}, app.token_reuse === false ? 'Off' : 'On')] : null,
           h('dt', {}, 'Scopes'), h('dd', {}, app.scopes.length ? app.scopes.join(' ') : h('span', { class: 'none' }, 'None')),
         ),
       ),

@@ -1,0 +1,94 @@
+package conformance
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"orgauth/pkg/storage"
+)
+
+// usageCases check storage.Usage: sharded counters summed on read.
+var usageCases = []testCase[storage.Usage]{
+	{"an unknown counter is zero", func(t *testing.T, s storage.Usage) {
+		if n, err := s.UsageTotal(context.Background(), "m2m/nobody/2031-03", base); err != nil || n != 0 {
+			t.Fatalf("UsageTotal = %d, %v; want 0, nil", n, err)
+		}
+	}},
+	{"shards add up; counters are independent", func(t *testing.T, s storage.Usage) {
+		ctx := context.Background()
+		end := base.Add(time.Hour).Truncate(time.Second)
+		for _, a := range []struct {
+			name         string
+			shard, delta int
+		}{{"c/org1", 0, 5}, {"c/org1", 3, 7}, {"c/org1", 3, 1}, {"c/org1", storage.MaxUsageShards - 1, 100}, {"c/org10", 0, 2}} {
+			if err := s.AddUsage(ctx, a.name, a.shard, int64(a.delta), end); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := s.UsageTotal(ctx, "c/org1", base); err != nil || n != 113 {
+			t.Errorf("c/org1 = %d, %v; want 113", n, err)
+		}
+		if n, err := s.UsageTotal(ctx, "c/org10", base); err != nil || n != 2 {
+			t.Errorf("c/org10 = %d, %v; want 2", n, err)
+		}
+	}},
+	{"concurrent additions are never lost", func(t *testing.T, s storage.Usage) {
+		ctx := context.Background()
+		end := base.Add(time.Hour)
+		var wg sync.WaitGroup
+		errs := make(chan error, 40)
+		for i := range 40 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := s.AddUsage(ctx, "c/busy", i%4, 3, end); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if n, err := s.UsageTotal(ctx, "c/busy", base); err != nil || n != 120 {
+			t.Fatalf("after 40 concurrent additions of 3: %d, %v", n, err)
+		}
+	}},
+	{"a shard is gone at its expiry", func(t *testing.T, s storage.Usage) {
+		ctx := context.Background()
+		end := base.Add(time.Hour).Truncate(time.Second)
+		if err := s.AddUsage(ctx, "c/month", 1, 4, end); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddUsage(ctx, "c/month", 2, 6, end.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			at   time.Time
+			want int64
+		}{{end.Add(-time.Second), 10}, {end, 6}, {end.Add(time.Hour), 0}} {
+			if n, err := s.UsageTotal(ctx, "c/month", c.at); err != nil || n != c.want {
+				t.Errorf("at %v: %d, %v; want %d", c.at, n, err, c.want)
+			}
+		}
+	}},
+	{"bad arguments are refused", func(t *testing.T, s storage.Usage) {
+		ctx := context.Background()
+		end := base.Add(time.Hour)
+		for _, a := range []struct {
+			name         string
+			shard, delta int
+		}{{"", 0, 1}, {strings.Repeat("x", 300), 0, 1}, {"has space", 0, 1}, {"c", -1, 1}, {"c", storage.MaxUsageShards, 1}, {"c", 0, 0}, {"c", 0, -5}} {
+			if err := s.AddUsage(ctx, a.name, a.shard, int64(a.delta), end); err == nil {
+				t.Errorf("AddUsage(%q, %d, %d) accepted", a.name, a.shard, a.delta)
+			}
+		}
+		if n, err := s.UsageTotal(ctx, "c", base); err != nil || n != 0 {
+			t.Errorf("a refused addition counted: %d, %v", n, err)
+		}
+	}},
+}

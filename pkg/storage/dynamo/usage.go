@@ -1,0 +1,79 @@
+package dynamo
+
+// Usage counters: one item per shard, under the counter's partition, so an
+// addition is one UpdateItem ADD on one of the shards and a total is one
+// Query of at most storage.MaxUsageShards small items.
+//
+//	entity  pk              sk           expires_at
+//	usage   USAGE#<name>    SHARD#<nn>   the counter's end (TTL)
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"orgauth/pkg/storage"
+)
+
+func usagePK(name string) string { return "USAGE#" + name }
+
+// AddUsage adds delta to one shard of a usage counter: ADD is atomic, so
+// concurrent additions are never lost.
+func (s *Store) AddUsage(ctx context.Context, name string, shard int, delta int64, expiresAt time.Time) error {
+	if err := storage.CheckUsage(name, shard, delta); err != nil {
+		return err
+	}
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table,
+		Key: map[string]types.AttributeValue{
+			attrPK: &types.AttributeValueMemberS{Value: usagePK(name)},
+			attrSK: &types.AttributeValueMemberS{Value: fmt.Sprintf("SHARD#%02d", shard)},
+		},
+		UpdateExpression:         aws.String("ADD #count :delta SET expires_at = :end, #entity = :entity"),
+		ExpressionAttributeNames: map[string]string{"#count": attrCount, "#entity": attrEntity},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":delta":  &types.AttributeValueMemberN{Value: strconv.FormatInt(delta, 10)},
+			":end":    ttl(expiresAt),
+			":entity": &types.AttributeValueMemberS{Value: "usage"},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("dynamo: add usage: %w", err)
+	}
+	return nil
+}
+
+// UsageTotal sums the live shards of a usage counter.
+func (s *Store) UsageTotal(ctx context.Context, name string, now time.Time) (int64, error) {
+	if err := storage.CheckUsage(name, 0, 1); err != nil {
+		return 0, err
+	}
+	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": attrPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: usagePK(name)}},
+		ConsistentRead:            aws.Bool(true),
+		Limit:                     aws.Int32(storage.MaxUsageShards),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("dynamo: usage total: %w", err)
+	}
+	var total int64
+	for _, item := range out.Items {
+		d := decoder{item: item}
+		n, end := d.int(attrCount), d.int(attrExpiresAt)
+		if d.err != nil {
+			return 0, fmt.Errorf("dynamo: usage total: %w", d.err)
+		}
+		if now.Unix() < end {
+			total += n
+		}
+	}
+	return total, nil
+}

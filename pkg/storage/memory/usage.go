@@ -1,0 +1,51 @@
+package memory
+
+import (
+	"context"
+	"time"
+
+	"orgauth/pkg/storage"
+)
+
+type usageShard struct {
+	n         int64
+	expiresAt time.Time
+}
+
+// AddUsage adds delta to one shard of a usage counter.
+func (s *Store) AddUsage(_ context.Context, name string, shard int, delta int64, expiresAt time.Time) error {
+	if err := storage.CheckUsage(name, shard, delta); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.usage == nil {
+		s.usage = map[string]map[int]usageShard{}
+	}
+	shards := s.usage[name]
+	if shards == nil {
+		shards = map[int]usageShard{}
+		s.usage[name] = shards
+	}
+	sh := shards[shard]
+	sh.n += delta
+	sh.expiresAt = expiresAt.Truncate(time.Second)
+	if !expiresAt.Equal(sh.expiresAt) {
+		sh.expiresAt = sh.expiresAt.Add(time.Second) // whole seconds, rounded up, as the TTL is
+	}
+	shards[shard] = sh
+	return nil
+}
+
+// UsageTotal sums a usage counter's live shards.
+func (s *Store) UsageTotal(_ context.Context, name string, now time.Time) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var total int64
+	for _, sh := range s.usage[name] {
+		if now.Before(sh.expiresAt) {
+			total += sh.n
+		}
+	}
+	return total, nil
+}
