@@ -3,7 +3,6 @@ package domain
 import (
 	"errors"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -21,7 +20,7 @@ type SSO struct {
 	ClientSecretCiphertext []byte
 	// Scopes are asked for besides openid (which is always asked for).
 	Scopes []string
-	// Domains are the email domains (lower-case) that belong to the
+	// Domains are the email domains (NormalizeDomain's form) that belong to the
 	// provider: home-realm discovery sends them upstream, and an upstream
 	// email outside them is refused.
 	Domains []string
@@ -43,13 +42,14 @@ func (s *SSO) AppliesTo(clientID string) bool {
 	return s != nil && (len(s.Applications) == 0 || slices.Contains(s.Applications, clientID))
 }
 
-// HasDomain reports whether email's domain belongs to the provider.
+// HasDomain reports whether email is a valid address (NormalizeEmail)
+// whose domain belongs to the provider.
 func (s *SSO) HasDomain(email string) bool {
 	if s == nil {
 		return false
 	}
-	at := strings.LastIndexByte(email, '@')
-	return at > 0 && slices.Contains(s.Domains, strings.ToLower(email[at+1:]))
+	e, err := NormalizeEmail(email)
+	return err == nil && slices.Contains(s.Domains, EmailDomain(e))
 }
 
 // SSOTransaction is one sign-in sent upstream: what GET /callback needs to

@@ -329,10 +329,18 @@ func checkDomains(in []string) ([]string, error) {
 	return out, nil
 }
 
-// checkDomain requires a DNS name with at least one dot, in ASCII
-// (internationalized names in their xn-- form), and returns it lower-cased.
+// checkDomain requires a DNS name with at least one dot and returns it in
+// domain.NormalizeDomain's form: ASCII lower-cased, internationalized
+// names converted to their xn-- form.
 func checkDomain(d string) (string, error) {
-	d = strings.ToLower(strings.TrimSpace(d))
+	d = strings.TrimSpace(d)
+	if d != "" && !strings.ContainsAny(d, "@*") && !strings.HasSuffix(d, ".") {
+		n, err := domain.NormalizeDomain(d)
+		if err != nil {
+			return "", invalid("domains", "%q: %v", d, err)
+		}
+		d = n
+	}
 	switch {
 	case d == "":
 		return "", invalid("domains", "an empty domain")

@@ -287,8 +287,15 @@ func (c *Client) Exchange(ctx context.Context, sso *domain.SSO, secret, redirect
 		return domain.UpstreamIdentity{}, fmt.Errorf("%w: ID token claims: %v", domain.ErrUpstreamRejected, err)
 	}
 	verified := claims.EmailVerified == true || claims.EmailVerified == "true"
+	email := ""
+	if claims.Email != "" {
+		// Only a strictly valid address is ever compared or asserted.
+		if email, err = domain.NormalizeEmail(claims.Email); err != nil {
+			return domain.UpstreamIdentity{}, fmt.Errorf("%w: ID token email: %v", domain.ErrUpstreamRejected, err)
+		}
+	}
 	return domain.UpstreamIdentity{
-		Issuer: idt.Issuer, Subject: idt.Subject, Email: strings.ToLower(strings.TrimSpace(claims.Email)),
+		Issuer: idt.Issuer, Subject: idt.Subject, Email: email,
 		EmailVerified: verified, Name: claims.Name,
 	}, nil
 }

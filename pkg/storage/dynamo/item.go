@@ -3,7 +3,6 @@ package dynamo
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -30,7 +29,7 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z"
 func orgKey(id string) (pk, sk string)       { return "ORG#" + id, "ORG" }
 func appKey(clientID string) (pk, sk string) { return "APP#" + clientID, "APP" }
 func userKey(id string) (pk, sk string)      { return "USER#" + id, "USER" }
-func emailKey(email string) (pk, sk string)  { return "EMAIL#" + strings.ToLower(email), "EMAIL" }
+func emailKey(email string) (pk, sk string)  { return "EMAIL#" + domain.LowerASCII(email), "EMAIL" }
 func orgAppsPK(orgID string) string          { return "ORG#" + orgID + "#APPS" }
 func orgUsersPK(orgID string) string         { return "ORG#" + orgID + "#USERS" }
 
@@ -300,7 +299,7 @@ func appFromItem(item map[string]types.AttributeValue) (domain.Application, erro
 func userItem(u domain.User) map[string]types.AttributeValue {
 	e := encoder{}
 	pk, sk := userKey(u.ID)
-	email := strings.ToLower(u.Email)
+	email := domain.LowerASCII(u.Email)
 	e.keys(pk, sk, orgUsersPK(u.OrganizationID), email, "user")
 	e.str("id", u.ID)
 	e.str("org_id", u.OrganizationID)
