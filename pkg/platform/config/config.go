@@ -35,6 +35,9 @@ type Config struct {
 	UpstreamTimeout     time.Duration // UPSTREAM_TIMEOUT (default 5s): each call to an organization's identity provider
 }
 
+// MaxAccessTokenLifetime bounds ACCESS_TOKEN_LIFETIME.
+const MaxAccessTokenLifetime = 24 * time.Hour
+
 // FromEnv reads the configuration through getenv (os.Getenv in main).
 func FromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
@@ -74,6 +77,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			}
 			*d.dst = x
 		}
+	}
+	// Signing-key rotation waits for the longest token to expire
+	// (pkg/keys): an unbounded lifetime would make that wait unbounded.
+	if c.AccessTokenLifetime < time.Minute || c.AccessTokenLifetime > MaxAccessTokenLifetime {
+		errs = append(errs, fmt.Errorf("ACCESS_TOKEN_LIFETIME: must be 1m to %s, got %s", MaxAccessTokenLifetime, c.AccessTokenLifetime))
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(or(getenv("LOG_LEVEL"), "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %v", err))
