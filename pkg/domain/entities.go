@@ -49,9 +49,11 @@ type Organization struct {
 	Name string
 	Plan Plan
 	// SSO is the organization's own OpenID provider; nil when it has none.
-	SSO       *SSO
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	SSO *SSO
+	// DomainClaims are the email domains it claims, pending or verified.
+	DomainClaims []DomainClaim
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 	// Version is incremented by every successful update; stores use it for
 	// compare-and-swap.
 	Version int64

@@ -159,6 +159,9 @@ func (a *Admin) CreateUser(ctx context.Context, orgID, email, name string, role 
 	if _, err := a.store.GetOrganization(ctx, orgID); err != nil {
 		return domain.User{}, orgError(orgID, err)
 	}
+	if err := a.CheckUserDomain(ctx, orgID, email); err != nil {
+		return domain.User{}, err
+	}
 	hash, err := password.Hash(pw)
 	if err != nil {
 		return domain.User{}, err

@@ -394,15 +394,23 @@ func checkAppIDs(in []string) ([]string, error) {
 	return out, nil
 }
 
-// checkDomainsFree refuses a domain another organization's SSO has: an
-// email domain belongs to one provider.
+// checkDomainsFree refuses a domain another organization's SSO has, or
+// another organization verified: an email domain belongs to one provider.
 func (a *Admin) checkDomainsFree(ctx context.Context, orgID string, domains []string) error {
 	orgs, err := a.store.ListOrganizations(ctx)
 	if err != nil {
 		return fmt.Errorf("list organizations: %w", err)
 	}
 	for _, o := range orgs {
-		if o.ID == orgID || o.SSO == nil {
+		if o.ID == orgID {
+			continue
+		}
+		for _, d := range domains {
+			if o.VerifiedDomain(d) {
+				return invalid("domains", "%s is verified by organization %s", d, o.ID)
+			}
+		}
+		if o.SSO == nil {
 			continue
 		}
 		for _, d := range domains {

@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -212,6 +213,10 @@ func orgItem(o domain.Organization) map[string]types.AttributeValue {
 		e.str("sso_provision_role", string(sso.ProvisionRole))
 		e.list("sso_applications", sso.Applications)
 	}
+	if len(o.DomainClaims) > 0 {
+		b, _ := json.Marshal(o.DomainClaims) // strings and times: cannot fail
+		e.str("domain_claims", string(b))
+	}
 	e.time("created_at", o.CreatedAt)
 	e.time("updated_at", o.UpdatedAt)
 	e.int(attrVersion, o.Version)
@@ -239,6 +244,11 @@ func orgFromItem(item map[string]types.AttributeValue) (domain.Organization, err
 			Provision:              d.bool("sso_provision"),
 			ProvisionRole:          domain.Role(d.str("sso_provision_role")),
 			Applications:           d.list("sso_applications"),
+		}
+	}
+	if s := d.str("domain_claims"); s != "" {
+		if err := json.Unmarshal([]byte(s), &o.DomainClaims); err != nil && d.err == nil {
+			d.err = fmt.Errorf("dynamo: organization %s: domain_claims: %w", o.ID, err)
 		}
 	}
 	return o, d.err
