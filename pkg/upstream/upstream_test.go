@@ -74,7 +74,7 @@ func TestDiscoveryIsCachedPerIssuer(t *testing.T) {
 	defer hang.Close()
 	slow := upstream.New(upstream.Config{Timeout: 200 * time.Millisecond}, nil)
 	_, err := slow.AuthCodeURL(ctx, &domain.SSO{Issuer: hang.URL, ClientID: "x"}, "https://auth.example.com/callback", "s", "n", "v", "")
-	if !errors.Is(err, domain.ErrUpstreamUnavailable) || !strings.Contains(err.Error(), "timeout") {
+	if !errors.Is(err, domain.ErrUpstreamUnavailable) || !strings.Contains(strings.ToLower(err.Error()), "timeout") {
 		t.Fatalf("hanging provider: %v, want unavailable by the client's timeout", err)
 	}
 }
