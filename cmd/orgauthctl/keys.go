@@ -46,6 +46,7 @@ type keyFlags struct {
 	kmsEndpoint string
 	fromKeys    string
 	bounds      []*bound
+	unsafe      bool // --unsafe-skip-waits (rotate only)
 }
 
 // bound is one policy duration: a flag, else the variable the functions
@@ -116,6 +117,9 @@ type keysEnv struct {
 	svc    *rotation.Service
 	policy keys.Policy
 	flags  *keyFlags
+	// unsafeWaits are the bounds below the safe minimum that
+	// --unsafe-skip-waits accepted.
+	unsafeWaits []string
 }
 
 // kmsError marks a KMS failure, so that explain words it for KMS.
@@ -172,6 +176,53 @@ func (inv *invocation) keys(kf *keyFlags) (*keysEnv, error) {
 		return nil, err
 	}
 	return &keysEnv{inv: inv, svc: svc, policy: policy, flags: kf}, nil
+}
+
+// stage reads the settings of the stack's functions that the waits must
+// cover, from the same variables and with the same defaults as they do.
+func (k *keysEnv) stageSettings() (keys.Stage, error) {
+	st := keys.Stage{KMSEmulator: k.inv.conn.kmsEndpoint != ""}
+	for _, v := range []struct {
+		env string
+		dst *time.Duration
+		def time.Duration
+	}{
+		{"JWKS_MAX_AGE", &st.JWKSMaxAge, 5 * time.Minute},
+		{"KEYSET_REFRESH", &st.Refresh, time.Minute},
+		{"ACCESS_TOKEN_LIFETIME", &st.AccessTokenLifetime, time.Hour},
+	} {
+		*v.dst = v.def
+		if s := k.inv.env.getenv(v.env); s != "" {
+			d, err := time.ParseDuration(s)
+			if err != nil || d < 0 {
+				return st, usagef("%s: want a duration such as 5m or 24h, got %q", v.env, s)
+			}
+			*v.dst = d
+		}
+	}
+	return st, nil
+}
+
+// checkWaits refuses bounds below the safe minimum of the stage's settings
+// (keys.Stage.SafeMinimum): a zero wait would act as a silent force. With
+// --unsafe-skip-waits they are accepted, and the audit trail says so
+// before the step they let through.
+func (k *keysEnv) checkWaits() error {
+	st, err := k.stageSettings()
+	if err != nil {
+		return err
+	}
+	below := k.policy.BelowMinimum(st.SafeMinimum())
+	if len(below) == 0 {
+		return nil
+	}
+	if !k.flags.unsafe {
+		return usagef("%s: below the safe minimum of the stage's settings: %s; tokens still valid would be "+
+			"refused, or new ones name a key verifiers do not know yet. Pass --unsafe-skip-waits to do it anyway",
+			k.inv.name, strings.Join(below, ", "))
+	}
+	k.unsafeWaits = below // audited with the step it lets through (present)
+	return nil
 }
 
 // currentKeys are the keys the stack signs with before any set is stored.
@@ -410,6 +461,9 @@ func keysRotate(fs *flag.FlagSet) func(*invocation) error {
 	window := fs.Int("deletion-window-days", rotation.DefaultRetireWindowDays, "KMS pending window before a retired key is deleted (7 to 30 days)")
 	jwksURL := fs.String("jwks-url", "", "before promoting, check that this JWKS (the stack's JwksUrl output) serves the upcoming key\n(default $JWKS_URL; no check when empty)")
 	kf := declareKeyFlags(fs)
+	fs.BoolVar(&kf.unsafe, "unsafe-skip-waits", false, "accept bounds below the safe minimum the stage's settings give (JWKS_MAX_AGE,\n"+
+		"KEYSET_REFRESH, ACCESS_TOKEN_LIFETIME, and 24h tokens of applications): verifiers may reject\n"+
+		"valid tokens or not know the new key yet. It is written to the audit trail")
 	return func(inv *invocation) error {
 		if !rotation.ValidSpec(*spec) {
 			return usagef("%s: --spec must be %s or %s, not %q", inv.name, kmskeys.SpecRSA2048, kmskeys.SpecECCNistP256, *spec)
@@ -419,6 +473,9 @@ func keysRotate(fs *flag.FlagSet) func(*invocation) error {
 		}
 		k, err := inv.keys(kf)
 		if err != nil {
+			return err
+		}
+		if err := k.checkWaits(); err != nil {
 			return err
 		}
 		if *jwksURL == "" {
@@ -437,6 +494,9 @@ func keysRotate(fs *flag.FlagSet) func(*invocation) error {
 func (k *keysEnv) present(out rotation.Outcome, audit bool) error {
 	inv := k.inv
 	if audit && out.Action != keys.ActionWait {
+		if len(k.unsafeWaits) > 0 {
+			inv.auditor().Event(inv.ctx, "signing_key_unsafe_waits", "below", k.unsafeWaits, "key_id", out.KeyID, "step", string(out.Action))
+		}
 		inv.auditor().Event(inv.ctx, "signing_key_"+strings.ReplaceAll(string(out.Action), "-", "_"), "key_id", out.KeyID, "kid", out.Kid)
 	}
 	res := rotateResult{Action: string(out.Action), KeyID: out.KeyID, Kid: out.Kid, Next: stepOf(out.Next),

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -65,13 +66,15 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 	}
 	// Bounds of a stack with a 1 s max-age and refresh and 2 s tokens:
 	// promotion 2 s after publication, retirement 3 s after promotion.
+	// Tokens of 2 s are below the safe minimum (applications' 24 h), so
+	// every rotation says --unsafe-skip-waits, and is audited.
 	base := keysEnviron("DYNAMODB_ENDPOINT="+ddb.Endpoint, "TABLE_NAME="+tableName, "KMS_ENDPOINT="+kmsp.Endpoint,
 		"JWKS_MAX_AGE=1s", "KEYSET_REFRESH=1s", "MAX_TOKEN_LIFETIME=2s", "CLOCK_SKEW=0s", "KEY_ACCESS_DELAY=0s")
 	var audit []string
 	c := ctl{t: t, bin: bin, audit: &audit, vars: append(slices.Clone(base), "ORGAUTH_STAGE=test", "SIGNING_KEY_IDS=alias/orgauth-test-signing")}
 	defer func() {
 		// Each step of the rotation is in the audit trail.
-		for _, want := range []string{"signing_key_publish", "signing_key_promote", "signing_key_retire"} {
+		for _, want := range []string{"signing_key_publish", "signing_key_promote", "signing_key_retire", "signing_key_unsafe_waits"} {
 			if !slices.Contains(audit, want) {
 				t.Errorf("no %s audit line among %v", want, audit)
 			}
@@ -128,7 +131,7 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 
 	// Step 1.
 	var res rotateResult
-	c.okJSON(&res, "", "keys", "rotate", "--spec", "ECC_NIST_P256")
+	c.okJSON(&res, "", "keys", "rotate", "--unsafe-skip-waits", "--spec", "ECC_NIST_P256")
 	if res.Action != "publish" || res.Kid == "" || !strings.HasPrefix(res.KeyID, "arn:") || res.Next.Action != "wait" || res.Next.KeyID != res.KeyID {
 		t.Fatalf("step 1: %+v", res)
 	}
@@ -147,12 +150,12 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 
 	// Promotion cannot be forced: not right away, and not by passing
 	// smaller bounds now (the one stored at publication is a floor).
-	out := c.ok("", "keys", "rotate")
+	out := c.ok("", "keys", "rotate", "--unsafe-skip-waits")
 	t.Logf("early rotate:\n%s", out)
 	if !strings.Contains(out, "Nothing is due yet") || !strings.Contains(out, "cannot be forced") {
 		t.Fatalf("early rotate printed:\n%s", out)
 	}
-	c.okJSON(&res, "", "keys", "rotate", "--jwks-max-age", "0s", "--refresh", "1ms", "--clock-skew", "0s", "--key-access", "0s")
+	c.okJSON(&res, "", "keys", "rotate", "--unsafe-skip-waits", "--jwks-max-age", "0s", "--refresh", "1ms", "--clock-skew", "0s", "--key-access", "0s")
 	if res.Action != "wait" {
 		t.Fatalf("smaller bounds promoted early: %+v", res)
 	}
@@ -177,7 +180,7 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 		_, _ = w.Write([]byte(`{"keys":[]}`))
 	}))
 	defer stale.Close()
-	c.fails(1, "does not serve kid "+kid2+" yet: not promoting", "", "keys", "rotate", "--jwks-url", stale.URL)
+	c.fails(1, "does not serve kid "+kid2+" yet: not promoting", "", "keys", "rotate", "--unsafe-skip-waits", "--jwks-url", stale.URL)
 	// With one that does (what the wellknown function would serve), it goes ahead.
 	live := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		set, err := jwks.Published(r.Context())
@@ -188,7 +191,7 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(set)
 	}))
 	defer live.Close()
-	c.okJSON(&res, "", "keys", "rotate", "--jwks-url", live.URL)
+	c.okJSON(&res, "", "keys", "rotate", "--unsafe-skip-waits", "--jwks-url", live.URL)
 	if res.Action != "promote" || res.KeyID != k2 || res.Next.Action != "wait" || res.Next.KeyID != k1Info.ARN {
 		t.Fatalf("step 2: %+v", res)
 	}
@@ -205,14 +208,14 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 	if err := verify(during); err != nil {
 		t.Fatalf("token from during the overlap: %v", err)
 	}
-	c.okJSON(&res, "", "keys", "rotate")
+	c.okJSON(&res, "", "keys", "rotate", "--unsafe-skip-waits")
 	if res.Action != "wait" || res.KeyID != k1Info.ARN {
 		t.Fatalf("early retire: %+v", res)
 	}
 
 	// Step 3.
 	waitUntil(t, retireAt)
-	c.okJSON(&res, "", "keys", "rotate")
+	c.okJSON(&res, "", "keys", "rotate", "--unsafe-skip-waits")
 	if res.Action != "retire" || res.KeyID != k1Info.ARN || res.Next.Action != "publish" {
 		t.Fatalf("step 3: %+v", res)
 	}
@@ -249,7 +252,7 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 
 	// Rolling back an upcoming key.
 	c.fails(1, "there is no upcoming key to withdraw", "", "keys", "withdraw")
-	c.okJSON(&res, "", "keys", "rotate")
+	c.okJSON(&res, "", "keys", "rotate", "--unsafe-skip-waits")
 	k3 := res.KeyID
 	c.okJSON(&res, "", "keys", "withdraw")
 	if res.Action != "withdraw" || res.KeyID != k3 || res.Next.Action != "publish" {
@@ -260,7 +263,7 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 	}
 
 	// Errors: one line, non-zero exit.
-	c.fails(2, "--spec must be RSA_2048 or ECC_NIST_P256", "", "keys", "rotate", "--spec", "RSA_4096")
+	c.fails(2, "--spec must be RSA_2048 or ECC_NIST_P256", "", "keys", "rotate", "--unsafe-skip-waits", "--spec", "RSA_4096")
 	down := ctl{t: t, bin: bin, vars: append(slices.Clone(base), "KMS_ENDPOINT=http://127.0.0.1:1")}
 	down.fails(1, "cannot reach KMS at http://127.0.0.1:1", "", "keys", "list")
 	fresh := "orgauthctl-keys-fresh"
@@ -268,9 +271,9 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	nokeys := ctl{t: t, bin: bin, vars: append(slices.Clone(base), "TABLE_NAME="+fresh)}
-	nokeys.fails(2, "no key set is stored yet: pass --from-keys", "", "keys", "rotate")
+	nokeys.fails(2, "no key set is stored yet: pass --from-keys", "", "keys", "rotate", "--unsafe-skip-waits")
 	nostage := ctl{t: t, bin: bin, vars: append(slices.Clone(base), "TABLE_NAME="+fresh, "SIGNING_KEY_IDS="+k2)}
-	nostage.fails(2, "--stage is required", "", "keys", "rotate")
+	nostage.fails(2, "--stage is required", "", "keys", "rotate", "--unsafe-skip-waits")
 
 	// local.json from make run: the KMS endpoint and the current keys come
 	// from there, and new keys are tagged for the local stage.
@@ -312,6 +315,33 @@ func TestKeysBadBound(t *testing.T) {
 	_, stderr, code = runInProcess(t, "", false, map[string]string{"TABLE_NAME": "t"}, "keys", "rotate", "--refresh", "0s")
 	if code != 2 || !strings.Contains(stderr, "refresh interval must be positive") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestKeysRefusesUnsafeWaits: bounds below what the stage's settings need
+// act as a silent force, so they are refused unless --unsafe-skip-waits.
+func TestKeysRefusesUnsafeWaits(t *testing.T) {
+	env := map[string]string{"TABLE_NAME": "t", "AWS_REGION": "us-east-1"}
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		want []string
+	}{
+		{[]string{"--key-access", "0s", "--jwks-max-age", "0s"}, nil, []string{"key-access 0s < 5m0s", "jwks-max-age 0s < 5m0s"}},
+		{[]string{"--refresh", "1s", "--max-token-lifetime", "1h"}, nil, []string{"refresh 1s < 1m0s", "max-token-lifetime 1h0m0s < 24h0m0s"}},
+		{[]string{"--jwks-max-age", "5m"}, map[string]string{"JWKS_MAX_AGE": "10m"}, []string{"jwks-max-age 5m0s < 10m0s"}},
+	} {
+		e := maps.Clone(env)
+		maps.Copy(e, c.env)
+		_, stderr, code := runInProcess(t, "", false, e, append([]string{"keys", "rotate"}, c.args...)...)
+		if code != 2 || !strings.Contains(stderr, "--unsafe-skip-waits") {
+			t.Fatalf("%v: exit %d, stderr %q", c.args, code, stderr)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%v: stderr %q lacks %q", c.args, stderr, w)
+			}
+		}
 	}
 }
 

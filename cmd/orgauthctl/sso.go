@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -29,6 +30,12 @@ var ssoCommands = []command{
 			"secret is read as one line from standard input and stored encrypted with the KMS key\n" +
 			"SSO_KEY_ID (or local.json's sso_key_id); without it the configured secret is kept, for the\n" +
 			"same issuer and client id. The secret is never printed.", ssoSet},
+	{"verify-domain", "--org ID --domain DOMAIN [--override --reason TEXT]",
+		"Prove the organization holds an email domain. The first run prints a DNS TXT record to publish\n" +
+			"at _orgauth.DOMAIN; run it again once the record is there. A verified domain is the\n" +
+			"organization's alone: no other organization may create users in it or use it for SSO, and its\n" +
+			"SSO signs in addresses there only once verified. --override verifies without DNS: an\n" +
+			"operator's decision, written to the audit trail with --reason.", ssoVerifyDomain},
 	{"show", "--org ID", "Show the organization's SSO settings. The client secret shows only as set.", ssoShow},
 	{"remove", "--org ID", "Remove the organization's SSO settings and client secret: its users sign in with\n" +
 		"passwords again.", ssoRemove},
@@ -81,6 +88,49 @@ func ssoSet(fs *flag.FlagSet) func(*invocation) error {
 		v := ssoView(o)
 		return inv.print(v, ssoTable(v))
 	}
+}
+
+func ssoVerifyDomain(fs *flag.FlagSet) func(*invocation) error {
+	org := fs.String("org", "", "the organization's id")
+	d := fs.String("domain", "", "the email domain, such as example.com")
+	override := fs.Bool("override", false, "verify without DNS (audited; needs --reason)")
+	reason := fs.String("reason", "", "with --override: why, for the audit trail")
+	return func(inv *invocation) error {
+		if err := required(inv, [2]string{"org", *org}, [2]string{"domain", *d}); err != nil {
+			return err
+		}
+		if *reason != "" && !*override {
+			return usagef("%s: --reason applies only with --override", inv.name)
+		}
+		a, err := inv.admin()
+		if err != nil {
+			return err
+		}
+		v, err := a.VerifyDomain(inv.ctx, net.DefaultResolver, *org, *d, *override, *reason)
+		if err != nil {
+			return err
+		}
+		view := domainView{OrganizationID: *org, Domain: v.Claim.Domain, Verified: v.Verified, Method: v.Claim.Method,
+			TXTName: v.TXTName, TXTValue: v.TXTValue}
+		return inv.print(view, func(w io.Writer) {
+			if v.Verified {
+				fmt.Fprintf(w, "%s is verified for organization %s (%s).\n", view.Domain, view.OrganizationID, view.Method)
+				return
+			}
+			fmt.Fprintf(w, "%s is not verified yet. Publish this DNS TXT record, then run this command again:\n  %s TXT %q\n",
+				view.Domain, view.TXTName, view.TXTValue)
+		})
+	}
+}
+
+// domainView is what verify-domain prints.
+type domainView struct {
+	OrganizationID string `json:"organization_id"`
+	Domain         string `json:"domain"`
+	Verified       bool   `json:"verified"`
+	Method         string `json:"method,omitempty"`
+	TXTName        string `json:"txt_name"`
+	TXTValue       string `json:"txt_value"`
 }
 
 func ssoShow(fs *flag.FlagSet) func(*invocation) error { return ssoOfOrg(fs, (*ops.Admin).SSO) }

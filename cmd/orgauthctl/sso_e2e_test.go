@@ -272,6 +272,24 @@ func TestSSOEndToEnd(t *testing.T) {
 	set(c, secret2+"\n", "--org", org2.ID, "--issuer", "http://127.0.0.1:9000", "--client-id", "g", "--domains", "acme.example",
 		"--client-secret-stdin")
 
+	// Domain verification: a TXT record to publish first; an override
+	// needs a reason; then the domain is org's, and org2 may not use it.
+	var dv domainView
+	c.okJSON(&dv, "", "sso", "verify-domain", "--org", org.ID, "--domain", "globex.example")
+	if dv.Verified || dv.TXTName != "_orgauth.globex.example" || !strings.HasPrefix(dv.TXTValue, "orgauth-domain-verification=") {
+		t.Fatalf("verify-domain: %+v", dv)
+	}
+	c.fails(1, "invalid reason", "", "sso", "verify-domain", "--org", org.ID, "--domain", "globex.example", "--override")
+	c.okJSON(&dv, "", "sso", "verify-domain", "--org", org.ID, "--domain", "globex.example", "--override", "--reason", "ticket 7")
+	if !dv.Verified || dv.Method != "override" {
+		t.Fatalf("verify-domain --override: %+v", dv)
+	}
+	c.fails(1, "globex.example is verified by organization "+org.ID, "", "sso", "set", "--org", org2.ID, "--issuer", "http://127.0.0.1:9000",
+		"--client-id", "g", "--domains", "globex.example")
+	if !slices.Contains(audit, "organization_domain_verified") {
+		t.Fatalf("audit events %v: want organization_domain_verified", audit)
+	}
+
 	removals := 0
 	for _, e := range audit {
 		if e == "organization_sso_removed" {

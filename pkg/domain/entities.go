@@ -53,8 +53,10 @@ type Organization struct {
 	// TokenQuota, when positive, overrides the plan's monthly M2M token
 	// quota (set by an operator: orgauthctl orgs set-quota).
 	TokenQuota int64
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// DomainClaims are the email domains it claims, pending or verified.
+	DomainClaims []DomainClaim
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 	// Version is incremented by every successful update; stores use it for
 	// compare-and-swap.
 	Version int64

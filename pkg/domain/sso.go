@@ -2,8 +2,8 @@ package domain
 
 import (
 	"errors"
+	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -21,7 +21,7 @@ type SSO struct {
 	ClientSecretCiphertext []byte
 	// Scopes are asked for besides openid (which is always asked for).
 	Scopes []string
-	// Domains are the email domains (lower-case) that belong to the
+	// Domains are the email domains (NormalizeDomain's form) that belong to the
 	// provider: home-realm discovery sends them upstream, and an upstream
 	// email outside them is refused.
 	Domains []string
@@ -43,13 +43,73 @@ func (s *SSO) AppliesTo(clientID string) bool {
 	return s != nil && (len(s.Applications) == 0 || slices.Contains(s.Applications, clientID))
 }
 
-// HasDomain reports whether email's domain belongs to the provider.
+// HasDomain reports whether email is a valid address (NormalizeEmail)
+// whose domain belongs to the provider.
 func (s *SSO) HasDomain(email string) bool {
 	if s == nil {
 		return false
 	}
-	at := strings.LastIndexByte(email, '@')
-	return at > 0 && slices.Contains(s.Domains, strings.ToLower(email[at+1:]))
+	e, err := NormalizeEmail(email)
+	return err == nil && slices.Contains(s.Domains, EmailDomain(e))
+}
+
+// DomainClaim is an organization's claim on an email domain. Until it is
+// verified (by a DNS TXT record, or an operator's audited override) the
+// domain is not the organization's: its SSO does not sign in addresses
+// there. Once verified, no other organization may create or provision
+// users in it.
+type DomainClaim struct {
+	Domain     string // NormalizeDomain's form
+	Token      string // the TXT record's value is DomainVerificationPrefix + Token
+	VerifiedAt time.Time
+	// Method is how it was verified: "dns" or "override"; "" while pending.
+	Method string
+}
+
+// Verified reports whether the claim was proven.
+func (c DomainClaim) Verified() bool { return !c.VerifiedAt.IsZero() }
+
+// DomainVerificationPrefix starts the TXT record that proves a claim, found
+// at DomainVerificationName(domain).
+const DomainVerificationPrefix = "orgauth-domain-verification="
+
+// DomainVerificationName is where the TXT record of domain's claim lives.
+func DomainVerificationName(d string) string { return "_orgauth." + d }
+
+// VerifiedDomain reports whether the organization proved it holds d.
+func (o Organization) VerifiedDomain(d string) bool {
+	for _, c := range o.DomainClaims {
+		if c.Domain == d && c.Verified() {
+			return true
+		}
+	}
+	return false
+}
+
+// SSODomain reports whether email is an address the organization's SSO
+// may sign in: valid (NormalizeEmail), in one of the SSO's domains, and
+// that domain verified by the organization. The sign-in code calls it
+// where it checks an upstream email's domain.
+func (o Organization) SSODomain(email string) bool {
+	e, err := NormalizeEmail(email)
+	return err == nil && o.SSO.HasDomain(e) && o.VerifiedDomain(EmailDomain(e))
+}
+
+// ErrDomainClaimed: the email's domain was verified by another
+// organization, which alone may create or provision users in it.
+var ErrDomainClaimed = errors.New("the email domain belongs to another organization")
+
+// CheckUserDomain refuses to let organization orgID create or provision a
+// user with email (in normal form) when another organization among orgs
+// verified its domain.
+func CheckUserDomain(orgs []Organization, orgID, email string) error {
+	d := EmailDomain(email)
+	for _, o := range orgs {
+		if o.ID != orgID && o.VerifiedDomain(d) {
+			return fmt.Errorf("%w: %s is verified by organization %s", ErrDomainClaimed, d, o.ID)
+		}
+	}
+	return nil
 }
 
 // SSOTransaction is one sign-in sent upstream: what GET /callback needs to

@@ -196,6 +196,61 @@ func DefaultPolicy() Policy {
 		ClockSkew: 5 * time.Minute, KeyAccess: 5 * time.Minute}
 }
 
+// LongestApplicationTokenLifetime is the longest access-token lifetime an
+// application may be given (applications.MaxM2MAccessTokenLifetime): a
+// rotation must wait for such a token to expire, whatever the stage's
+// default lifetime.
+const LongestApplicationTokenLifetime = 24 * time.Hour
+
+// MinKeyAccess is how long AWS KMS may take to authorize a new key by its
+// tag (AWS documents up to five minutes).
+const MinKeyAccess = 5 * time.Minute
+
+// Stage is what a deployed stack's functions read that a rotation's waits
+// must cover.
+type Stage struct {
+	JWKSMaxAge          time.Duration // JWKS_MAX_AGE
+	Refresh             time.Duration // KEYSET_REFRESH
+	AccessTokenLifetime time.Duration // ACCESS_TOKEN_LIFETIME
+	// KMSEmulator: the keys live in a local emulator, which authorizes a
+	// new key at once.
+	KMSEmulator bool
+}
+
+// SafeMinimum is the least policy that keeps the stage's tokens and caches
+// valid through a rotation: verifiers keep the JWKS for its max-age,
+// functions keep the key set for its refresh, a token lives up to the
+// longest lifetime the stage or an application gives it, and AWS KMS takes
+// up to five minutes to authorize a key. Clock skew has no floor beyond
+// zero.
+func (s Stage) SafeMinimum() Policy {
+	p := Policy{JWKSMaxAge: s.JWKSMaxAge, Refresh: s.Refresh,
+		MaxTokenLifetime: max(s.AccessTokenLifetime, LongestApplicationTokenLifetime), KeyAccess: MinKeyAccess}
+	if s.KMSEmulator {
+		p.KeyAccess = 0
+	}
+	return p
+}
+
+// BelowMinimum lists each bound of p below min's, such as
+// "jwks-max-age 0s < 5m0s"; none when p is safe.
+func (p Policy) BelowMinimum(min Policy) []string {
+	var out []string
+	for _, b := range []struct {
+		name     string
+		got, min time.Duration
+	}{
+		{"jwks-max-age", p.JWKSMaxAge, min.JWKSMaxAge}, {"refresh", p.Refresh, min.Refresh},
+		{"max-token-lifetime", p.MaxTokenLifetime, min.MaxTokenLifetime}, {"clock-skew", p.ClockSkew, min.ClockSkew},
+		{"key-access", p.KeyAccess, min.KeyAccess},
+	} {
+		if b.got < b.min {
+			out = append(out, fmt.Sprintf("%s %s < %s", b.name, b.got, b.min))
+		}
+	}
+	return out
+}
+
 // Validate rejects a policy whose bounds cannot be right.
 func (p Policy) Validate() error {
 	switch {

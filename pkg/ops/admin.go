@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
 	"unicode"
@@ -199,6 +198,9 @@ func (a *Admin) CreateUser(ctx context.Context, orgID, email, name string, role 
 	if _, err := a.store.GetOrganization(ctx, orgID); err != nil {
 		return domain.User{}, orgError(orgID, err)
 	}
+	if err := a.CheckUserDomain(ctx, orgID, email); err != nil {
+		return domain.User{}, err
+	}
 	hash, err := password.Hash(pw)
 	if err != nil {
 		return domain.User{}, err
@@ -242,7 +244,11 @@ func (a *Admin) DisableUser(ctx context.Context, idOrEmail string) (domain.User,
 		err error
 	)
 	if strings.Contains(idOrEmail, "@") {
-		u, err = a.store.GetUserByEmail(ctx, strings.ToLower(idOrEmail))
+		email, cerr := CheckEmail(idOrEmail)
+		if cerr != nil {
+			return domain.User{}, cerr
+		}
+		u, err = a.store.GetUserByEmail(ctx, email)
 	} else {
 		u, err = a.store.GetUser(ctx, idOrEmail)
 	}
@@ -346,9 +352,10 @@ func (a *Admin) ListApplications(ctx context.Context, orgID string) ([]domain.Ap
 
 // ---------------------------------------------------------------- validation
 
-// CheckEmail validates an email address as operators and users type it: a
-// bare address per RFC 5322 (net/mail), no display name or angle brackets,
-// at most 254 characters. It returns the address lower-cased.
+// CheckEmail validates an email address as operators type it: surrounding
+// spaces trimmed, then domain.NormalizeEmail (one @, no quoted local part,
+// the domain in its IDNA ASCII form, ASCII lower-cased). It returns the
+// normal form, which is what is stored and compared.
 func CheckEmail(email string) (string, error) {
 	email = strings.TrimSpace(email)
 	if email == "" {
@@ -357,14 +364,11 @@ func CheckEmail(email string) (string, error) {
 	if len(email) > MaxEmailLength {
 		return "", invalid("email", "longer than %d characters", MaxEmailLength)
 	}
-	addr, err := mail.ParseAddress(email)
+	e, err := domain.NormalizeEmail(email)
 	if err != nil {
-		return "", invalid("email", "%q is not an email address", email)
+		return "", invalid("email", "%q is not a bare address such as alice@example.com: %v", email, err)
 	}
-	if addr.Name != "" || addr.Address != email {
-		return "", invalid("email", "%q is not a bare address such as alice@example.com", email)
-	}
-	return strings.ToLower(addr.Address), nil
+	return e, nil
 }
 
 // checkName trims s and requires at most MaxNameLength characters of

@@ -224,13 +224,15 @@ func TestCheckEmail(t *testing.T) {
 		"alice@example.com":       "alice@example.com",
 		" Alice@Example.COM ":     "alice@example.com",
 		"a.b+tag@sub.example.org": "a.b+tag@sub.example.org",
+		"ada@Bücher.example":      "ada@xn--bcher-kva.example",
 	} {
 		if got, err := ops.CheckEmail(in); err != nil || got != want {
 			t.Errorf("CheckEmail(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"", "alice", "@example.com", "alice@", "Alice <alice@example.com>",
-		"<alice@example.com>", "a@example.com, b@example.com", `"a b"@example.com`, "alice@example.com (Alice)"} {
+		"<alice@example.com>", "a@example.com, b@example.com", `"a b"@example.com`, "alice@example.com (Alice)",
+		"alice@acme.example@evil.example", `"alice@acme.example"@evil.example`, "alice@\u212Aacme.example", "alice@\u0130nc.example"} {
 		if got, err := ops.CheckEmail(in); err == nil {
 			t.Errorf("CheckEmail(%q) = %q, want an error", in, got)
 		}

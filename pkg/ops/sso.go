@@ -327,10 +327,18 @@ func checkDomains(in []string) ([]string, error) {
 	return out, nil
 }
 
-// checkDomain requires a DNS name with at least one dot, in ASCII
-// (internationalized names in their xn-- form), and returns it lower-cased.
+// checkDomain requires a DNS name with at least one dot and returns it in
+// domain.NormalizeDomain's form: ASCII lower-cased, internationalized
+// names converted to their xn-- form.
 func checkDomain(d string) (string, error) {
-	d = strings.ToLower(strings.TrimSpace(d))
+	d = strings.TrimSpace(d)
+	if d != "" && !strings.ContainsAny(d, "@*") && !strings.HasSuffix(d, ".") {
+		n, err := domain.NormalizeDomain(d)
+		if err != nil {
+			return "", invalid("domains", "%q: %v", d, err)
+		}
+		d = n
+	}
 	switch {
 	case d == "":
 		return "", invalid("domains", "an empty domain")
@@ -384,15 +392,23 @@ func checkAppIDs(in []string) ([]string, error) {
 	return out, nil
 }
 
-// checkDomainsFree refuses a domain another organization's SSO has: an
-// email domain belongs to one provider.
+// checkDomainsFree refuses a domain another organization's SSO has, or
+// another organization verified: an email domain belongs to one provider.
 func (a *Admin) checkDomainsFree(ctx context.Context, orgID string, domains []string) error {
 	orgs, err := a.store.ListOrganizations(ctx)
 	if err != nil {
 		return fmt.Errorf("list organizations: %w", err)
 	}
 	for _, o := range orgs {
-		if o.ID == orgID || o.SSO == nil {
+		if o.ID == orgID {
+			continue
+		}
+		for _, d := range domains {
+			if o.VerifiedDomain(d) {
+				return invalid("domains", "%s is verified by organization %s", d, o.ID)
+			}
+		}
+		if o.SSO == nil {
 			continue
 		}
 		for _, d := range domains {

@@ -143,7 +143,8 @@ func TestSSO(t *testing.T) {
 		"empty label":         {org.ID, func(in *ops.SSOInput) { in.Domains = []string{"acme..example"} }, "domains"},
 		"underscore":          {org.ID, func(in *ops.SSOInput) { in.Domains = []string{"a_b.example"} }, "domains"},
 		"hyphen label":        {org.ID, func(in *ops.SSOInput) { in.Domains = []string{"-acme.example"} }, "domains"},
-		"unicode domain":      {org.ID, func(in *ops.SSOInput) { in.Domains = []string{"bücher.example"} }, "domains"},
+		"kelvin domain":       {org.ID, func(in *ops.SSOInput) { in.Domains = []string{"\u212Aacme.example"} }, "domains"},
+		"dotted I domain":     {org.ID, func(in *ops.SSOInput) { in.Domains = []string{"\u0130nc.example"} }, "domains"},
 		"ip address":          {org.ID, func(in *ops.SSOInput) { in.Domains = []string{"192.0.2.1"} }, "domains"},
 		"long label":          {org.ID, func(in *ops.SSOInput) { in.Domains = []string{long(64) + ".example"} }, "domains"},
 		"long domain": {org.ID, func(in *ops.SSOInput) {

@@ -12,23 +12,40 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 
 	"orgauth/pkg/domain"
 )
 
 // Client talks to upstream providers.
 type Client struct {
-	http *http.Client
-	ttl  time.Duration
-	now  func() time.Time
+	public, loopback *http.Client // by the issuer's reach (guard.go)
+	ttl, failureTTL  time.Duration
+	timeout          time.Duration
+	now              func() time.Time
 
+	group     singleflight.Group // one discovery per issuer at a time
 	mu        sync.Mutex
 	providers map[string]cached
 }
 
+// cached is the outcome of an issuer's last discovery: its provider, or the
+// error it failed with (kept for FailureTTL).
 type cached struct {
 	p       *oidc.Provider
+	meta    Metadata
+	err     error
 	fetched time.Time
+}
+
+// Metadata is what orgauth reads of a provider's discovery document beyond
+// what go-oidc keeps.
+type Metadata struct {
+	AuthorizationEndpoint string
+	// IssParameterSupported: the provider advertises
+	// authorization_response_iss_parameter_supported (RFC 9207 §3), so its
+	// authorization responses carry iss, and one without it is refused.
+	IssParameterSupported bool
 }
 
 // Config bounds the client.
@@ -41,6 +58,13 @@ type Config struct {
 	// its keys are refreshed by go-oidc when a token names an unknown key.
 	// Default 1 h.
 	CacheTTL time.Duration
+	// FailureTTL is how long a failed discovery is remembered: requests
+	// meanwhile fail at once instead of each waiting for the provider.
+	// Default 30 s.
+	FailureTTL time.Duration
+	// Resolver resolves providers' host names; nil is net.DefaultResolver.
+	// Whatever it answers is checked when connecting (guard.go).
+	Resolver Resolver
 }
 
 // New returns a client. now may be nil.
@@ -51,38 +75,124 @@ func New(cfg Config, now func() time.Time) *Client {
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = time.Hour
 	}
+	if cfg.FailureTTL <= 0 {
+		cfg.FailureTTL = 30 * time.Second
+	}
+	if cfg.Resolver == nil {
+		cfg.Resolver = net.DefaultResolver
+	}
 	if now == nil {
 		now = time.Now
 	}
 	return &Client{
-		http: &http.Client{Timeout: cfg.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse // a provider's endpoints answer directly
-		}},
-		ttl: cfg.CacheTTL, now: now, providers: map[string]cached{},
+		public:   newHTTPClient(reachPublic, cfg.Resolver, cfg.Timeout),
+		loopback: newHTTPClient(reachLoopback, cfg.Resolver, cfg.Timeout),
+		ttl:      cfg.CacheTTL, failureTTL: cfg.FailureTTL, timeout: cfg.Timeout, now: now,
+		providers: map[string]cached{},
 	}
 }
 
-// provider returns the issuer's provider, from the cache or by discovery.
-// The discovery is done under the issuer's own context, so that a request
-// that is cancelled does not poison the cached key set's fetches.
-func (c *Client) provider(ctx context.Context, issuer string) (*oidc.Provider, error) {
+// httpFor is the HTTP client for the issuer's reach.
+func (c *Client) httpFor(issuer string) *http.Client {
+	if reachOf(issuer) == reachLoopback {
+		return c.loopback
+	}
+	return c.public
+}
+
+// lookup returns the issuer's cache entry and whether it is still fresh.
+func (c *Client) lookup(issuer string) (cached, bool) {
 	c.mu.Lock()
 	e, ok := c.providers[issuer]
 	c.mu.Unlock()
-	if ok && c.now().Sub(e.fetched) < c.ttl {
-		return e.p, nil
+	if !ok {
+		return e, false
 	}
-	p, err := oidc.NewProvider(oidc.ClientContext(ctx, c.http), issuer)
+	ttl := c.ttl
+	if e.err != nil {
+		ttl = c.failureTTL
+	}
+	return e, c.now().Sub(e.fetched) < ttl
+}
+
+// provider returns the issuer's provider, from the cache or by discovery.
+// Concurrent discoveries of one issuer are one fetch, whose outcome, a
+// failure too, is cached. The fetch runs under its own deadline, not the
+// request's: a request that is cancelled must not fail the others waiting
+// on the same fetch.
+func (c *Client) provider(ctx context.Context, issuer string) (*oidc.Provider, error) {
+	if e, fresh := c.lookup(issuer); fresh {
+		return e.p, e.err
+	}
+	ch := c.group.DoChan(issuer, func() (any, error) {
+		if e, fresh := c.lookup(issuer); fresh { // another fetch just finished
+			return e, nil
+		}
+		e := c.discover(issuer)
+		c.mu.Lock()
+		if len(c.providers) > 1000 {
+			clear(c.providers)
+		}
+		c.providers[issuer] = e
+		c.mu.Unlock()
+		return e, nil
+	})
+	select {
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: discovery of %s: %v", domain.ErrUpstreamUnavailable, issuer, ctx.Err())
+	case r := <-ch:
+		e := r.Val.(cached)
+		return e.p, e.err
+	}
+}
+
+// discover fetches and checks the issuer's discovery document: every
+// endpoint it names must be https, unless the issuer is loopback
+// (checkEndpoint).
+func (c *Client) discover(issuer string) cached {
+	now := c.now()
+	fail := func(format string, args ...any) cached {
+		return cached{err: fmt.Errorf("%w: discovery of %s: %s", domain.ErrUpstreamUnavailable, issuer, fmt.Sprintf(format, args...)), fetched: now}
+	}
+	r := reachOf(issuer)
+	if err := checkEndpoint(r, "issuer", issuer); err != nil {
+		return fail("%v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	p, err := oidc.NewProvider(oidc.ClientContext(ctx, c.httpFor(issuer)), issuer)
 	if err != nil {
-		return nil, fmt.Errorf("%w: discovery of %s: %v", domain.ErrUpstreamUnavailable, issuer, err)
+		return fail("%v", err)
 	}
-	c.mu.Lock()
-	if len(c.providers) > 1000 {
-		clear(c.providers)
+	var doc struct {
+		JWKSURI      string `json:"jwks_uri"`
+		UserInfo     string `json:"userinfo_endpoint"`
+		IssSupported bool   `json:"authorization_response_iss_parameter_supported"`
 	}
-	c.providers[issuer] = cached{p: p, fetched: c.now()}
-	c.mu.Unlock()
-	return p, nil
+	if err := p.Claims(&doc); err != nil {
+		return fail("%v", err)
+	}
+	ep := p.Endpoint()
+	for _, u := range [][2]string{{"authorization_endpoint", ep.AuthURL}, {"token_endpoint", ep.TokenURL},
+		{"jwks_uri", doc.JWKSURI}, {"userinfo_endpoint", doc.UserInfo}} {
+		if err := checkEndpoint(r, u[0], u[1]); err != nil {
+			return fail("%v", err)
+		}
+	}
+	if ep.AuthURL == "" || ep.TokenURL == "" || doc.JWKSURI == "" {
+		return fail("the document lacks authorization_endpoint, token_endpoint or jwks_uri")
+	}
+	return cached{p: p, meta: Metadata{AuthorizationEndpoint: ep.AuthURL, IssParameterSupported: doc.IssSupported}, fetched: now}
+}
+
+// Metadata returns what the issuer's discovery document says (fetching it
+// if it is not cached; see provider).
+func (c *Client) Metadata(ctx context.Context, sso *domain.SSO) (Metadata, error) {
+	if _, err := c.provider(ctx, sso.Issuer); err != nil {
+		return Metadata{}, err
+	}
+	e, _ := c.lookup(sso.Issuer)
+	return e.meta, nil
 }
 
 func (c *Client) config(p *oidc.Provider, sso *domain.SSO, secret, redirectURL string) *oauth2.Config {
@@ -98,14 +208,27 @@ func (c *Client) config(p *oidc.Provider, sso *domain.SSO, secret, redirectURL s
 	return &oauth2.Config{ClientID: sso.ClientID, ClientSecret: secret, Endpoint: p.Endpoint(), RedirectURL: redirectURL, Scopes: scopes}
 }
 
+// ErrNotCached: the provider's discovery document is not in the cache (yet).
+var ErrNotCached = errors.New("the provider's discovery document is not cached yet")
+
 // AuthorizationEndpoint is where AuthCodeURL sends the browser: the login
-// page's form-action must allow its origin.
-func (c *Client) AuthorizationEndpoint(ctx context.Context, sso *domain.SSO) (string, error) {
-	p, err := c.provider(ctx, sso.Issuer)
-	if err != nil {
-		return "", err
+// page's form-action must allow its origin. It never waits on the provider,
+// for home-realm discovery must not: it answers from the cache, a stale
+// entry included, and otherwise fails with ErrNotCached (or the cached
+// failure). A missing or stale entry starts a discovery in the background,
+// for the next request.
+func (c *Client) AuthorizationEndpoint(_ context.Context, sso *domain.SSO) (string, error) {
+	e, fresh := c.lookup(sso.Issuer)
+	if !fresh {
+		go func() { _, _ = c.provider(context.Background(), sso.Issuer) }()
 	}
-	return p.Endpoint().AuthURL, nil
+	switch {
+	case e.p != nil:
+		return e.meta.AuthorizationEndpoint, nil
+	case e.err != nil:
+		return "", e.err
+	}
+	return "", fmt.Errorf("%w: %s", ErrNotCached, sso.Issuer)
 }
 
 // AuthCodeURL is the provider's authorization request: code flow, PKCE S256
@@ -131,7 +254,7 @@ func (c *Client) Exchange(ctx context.Context, sso *domain.SSO, secret, redirect
 	if err != nil {
 		return domain.UpstreamIdentity{}, err
 	}
-	ctx = oidc.ClientContext(ctx, c.http) // oauth2 reads the same context key
+	ctx = oidc.ClientContext(ctx, c.httpFor(sso.Issuer)) // oauth2 reads the same context key
 	tok, err := c.config(p, sso, secret, redirectURL).Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return domain.UpstreamIdentity{}, classify("token request", err)
@@ -164,8 +287,15 @@ func (c *Client) Exchange(ctx context.Context, sso *domain.SSO, secret, redirect
 		return domain.UpstreamIdentity{}, fmt.Errorf("%w: ID token claims: %v", domain.ErrUpstreamRejected, err)
 	}
 	verified := claims.EmailVerified == true || claims.EmailVerified == "true"
+	email := ""
+	if claims.Email != "" {
+		// Only a strictly valid address is ever compared or asserted.
+		if email, err = domain.NormalizeEmail(claims.Email); err != nil {
+			return domain.UpstreamIdentity{}, fmt.Errorf("%w: ID token email: %v", domain.ErrUpstreamRejected, err)
+		}
+	}
 	return domain.UpstreamIdentity{
-		Issuer: idt.Issuer, Subject: idt.Subject, Email: strings.ToLower(strings.TrimSpace(claims.Email)),
+		Issuer: idt.Issuer, Subject: idt.Subject, Email: email,
 		EmailVerified: verified, Name: claims.Name,
 	}, nil
 }

@@ -57,7 +57,7 @@ func TestDiscoveryIsCachedPerIssuer(t *testing.T) {
 		t.Fatalf("discovery fetched %d times, want once", n)
 	}
 	now = now.Add(time.Hour + time.Second)
-	if _, err := c.AuthorizationEndpoint(ctx, sso); err != nil {
+	if _, err := c.AuthCodeURL(ctx, sso, "https://auth.example.com/callback", "s", "n", "verifier-verifier-verifier-verifier-verifier", ""); err != nil {
 		t.Fatal(err)
 	}
 	if n := fetches.Load(); n != 2 {
@@ -73,8 +73,8 @@ func TestDiscoveryIsCachedPerIssuer(t *testing.T) {
 	}))
 	defer hang.Close()
 	slow := upstream.New(upstream.Config{Timeout: 200 * time.Millisecond}, nil)
-	_, err := slow.AuthorizationEndpoint(ctx, &domain.SSO{Issuer: hang.URL, ClientID: "x"})
-	if !errors.Is(err, domain.ErrUpstreamUnavailable) || !strings.Contains(err.Error(), "Timeout") {
+	_, err := slow.AuthCodeURL(ctx, &domain.SSO{Issuer: hang.URL, ClientID: "x"}, "https://auth.example.com/callback", "s", "n", "v", "")
+	if !errors.Is(err, domain.ErrUpstreamUnavailable) || !strings.Contains(strings.ToLower(err.Error()), "timeout") {
 		t.Fatalf("hanging provider: %v, want unavailable by the client's timeout", err)
 	}
 }

@@ -84,6 +84,9 @@ func (c Config) AWSDeadlines() Config {
 	return c
 }
 
+// MaxAccessTokenLifetime bounds ACCESS_TOKEN_LIFETIME.
+const MaxAccessTokenLifetime = 24 * time.Hour
+
 // FromEnv reads the configuration through getenv (os.Getenv in main).
 func FromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
@@ -147,6 +150,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	case "off", "false", "0":
 	default:
 		errs = append(errs, fmt.Errorf("TOKEN_REUSE: want on or off, got %q", v))
+	}
+	// Signing-key rotation waits for the longest token to expire
+	// (pkg/keys): an unbounded lifetime would make that wait unbounded.
+	if c.AccessTokenLifetime < time.Minute || c.AccessTokenLifetime > MaxAccessTokenLifetime {
+		errs = append(errs, fmt.Errorf("ACCESS_TOKEN_LIFETIME: must be 1m to %s, got %s", MaxAccessTokenLifetime, c.AccessTokenLifetime))
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(or(getenv("LOG_LEVEL"), "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %v", err))

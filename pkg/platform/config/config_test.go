@@ -36,6 +36,22 @@ func TestFromEnvErrors(t *testing.T) {
 	}
 }
 
+// ACCESS_TOKEN_LIFETIME is bounded: key rotation waits for the longest
+// token, so the lifetime cannot be unbounded.
+func TestAccessTokenLifetimeBounded(t *testing.T) {
+	base := map[string]string{"ISSUER": "https://auth.example.com", "TABLE_NAME": "t", "SIGNING_KEY_IDS": "k"}
+	for v, ok := range map[string]bool{"": true, "1m": true, "24h": true, "25h": false, "8760h": false, "0s": false, "30s": false} {
+		e := map[string]string{"ACCESS_TOKEN_LIFETIME": v}
+		for k, x := range base {
+			e[k] = x
+		}
+		_, err := FromEnv(env(e))
+		if (err == nil) != ok || (err != nil && !strings.Contains(err.Error(), "ACCESS_TOKEN_LIFETIME: must be 1m to 24h0m0s")) {
+			t.Errorf("ACCESS_TOKEN_LIFETIME=%q: %v", v, err)
+		}
+	}
+}
+
 func TestCheckIssuer(t *testing.T) {
 	for s, ok := range map[string]bool{
 		"https://auth.example.com": true, "http://127.0.0.1:3000": true, "http://localhost:3000": true,

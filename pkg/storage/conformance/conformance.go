@@ -621,6 +621,13 @@ var userCases = []testCase[storage.Store]{
 		}
 		_, err := s.GetUserByEmail(t.Context(), "carol@example.com")
 		wantErr(t, err, domain.ErrNotFound)
+		// Email keys are lower-cased in ASCII only: a Kelvin sign is not k,
+		// a dotted capital I is not i.
+		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-3", "kim@inc.example")))
+		for _, email := range []string{"\u212Aim@inc.example", "kim@\u0130nc.example"} {
+			_, err := s.GetUserByEmail(t.Context(), email)
+			wantErr(t, err, domain.ErrNotFound)
+		}
 	}},
 	{"GetMissing", func(t *testing.T, s storage.Store) {
 		_, err := s.GetUser(t.Context(), "nope")

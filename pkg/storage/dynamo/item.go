@@ -1,9 +1,9 @@
 package dynamo
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -30,7 +30,7 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z"
 func orgKey(id string) (pk, sk string)       { return "ORG#" + id, "ORG" }
 func appKey(clientID string) (pk, sk string) { return "APP#" + clientID, "APP" }
 func userKey(id string) (pk, sk string)      { return "USER#" + id, "USER" }
-func emailKey(email string) (pk, sk string)  { return "EMAIL#" + strings.ToLower(email), "EMAIL" }
+func emailKey(email string) (pk, sk string)  { return "EMAIL#" + domain.LowerASCII(email), "EMAIL" }
 func orgAppsPK(orgID string) string          { return "ORG#" + orgID + "#APPS" }
 func orgUsersPK(orgID string) string         { return "ORG#" + orgID + "#USERS" }
 
@@ -216,6 +216,10 @@ func orgItem(o domain.Organization) map[string]types.AttributeValue {
 		e.str("sso_provision_role", string(sso.ProvisionRole))
 		e.list("sso_applications", sso.Applications)
 	}
+	if len(o.DomainClaims) > 0 {
+		b, _ := json.Marshal(o.DomainClaims) // strings and times: cannot fail
+		e.str("domain_claims", string(b))
+	}
 	e.time("created_at", o.CreatedAt)
 	e.time("updated_at", o.UpdatedAt)
 	e.int(attrVersion, o.Version)
@@ -244,6 +248,11 @@ func orgFromItem(item map[string]types.AttributeValue) (domain.Organization, err
 			Provision:              d.bool("sso_provision"),
 			ProvisionRole:          domain.Role(d.str("sso_provision_role")),
 			Applications:           d.list("sso_applications"),
+		}
+	}
+	if s := d.str("domain_claims"); s != "" {
+		if err := json.Unmarshal([]byte(s), &o.DomainClaims); err != nil && d.err == nil {
+			d.err = fmt.Errorf("dynamo: organization %s: domain_claims: %w", o.ID, err)
 		}
 	}
 	return o, d.err
@@ -308,7 +317,7 @@ func appFromItem(item map[string]types.AttributeValue) (domain.Application, erro
 func userItem(u domain.User) map[string]types.AttributeValue {
 	e := encoder{}
 	pk, sk := userKey(u.ID)
-	email := strings.ToLower(u.Email)
+	email := domain.LowerASCII(u.Email)
 	e.keys(pk, sk, orgUsersPK(u.OrganizationID), email, "user")
 	e.str("id", u.ID)
 	e.str("org_id", u.OrganizationID)

@@ -229,7 +229,7 @@ func (s *Store) CreateUser(ctx context.Context, u domain.User) error {
 	if u.ID == "" || u.OrganizationID == "" || u.Email == "" {
 		return errors.New("dynamo: user id, organization id or email is empty")
 	}
-	u.Email = strings.ToLower(u.Email)
+	u.Email = domain.LowerASCII(u.Email)
 	u.Version = 1
 	if err := s.putNew(ctx, emailClaimItem(u.Email, u.ID)); err != nil {
 		return fmt.Errorf("dynamo: create user %q: claim email: %w", u.ID, err)
@@ -259,7 +259,7 @@ func (s *Store) GetUser(ctx context.Context, id string) (domain.User, error) {
 // GetUserByEmail follows the email claim to its user. A claim whose user
 // does not exist, or no longer has that email, counts as a miss.
 func (s *Store) GetUserByEmail(ctx context.Context, email string) (domain.User, error) {
-	email = strings.ToLower(email)
+	email = domain.LowerASCII(email)
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: &s.table, Key: key(emailKey(email)), ConsistentRead: aws.Bool(true),
 	})

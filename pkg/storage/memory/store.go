@@ -251,7 +251,7 @@ func (s *Store) GetUser(_ context.Context, id string) (domain.User, error) {
 
 func (s *Store) GetUserByEmail(ctx context.Context, email string) (domain.User, error) {
 	s.mu.Lock()
-	id, ok := s.emails[strings.ToLower(email)]
+	id, ok := s.emails[domain.LowerASCII(email)]
 	s.mu.Unlock()
 	if !ok {
 		return domain.User{}, fmt.Errorf("memory: user email: %w", domain.ErrNotFound)
@@ -391,7 +391,7 @@ func cleanApp(a domain.Application) domain.Application {
 }
 
 func cleanUser(u domain.User) domain.User {
-	u.Email = strings.ToLower(u.Email)
+	u.Email = domain.LowerASCII(u.Email)
 	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
 	return u
 }
