@@ -118,6 +118,11 @@ func checkOrigins(origins []string) error {
 		if strings.ToLower(s) != s {
 			return invalid(f, "must be lower case, as browsers send it")
 		}
+		// Browsers send an origin serialized: no percent-encoding in the
+		// host, nothing but scheme://host[:port].
+		if u.Scheme+"://"+u.Host != s || strings.Contains(u.Host, "%") {
+			return invalid(f, "must be an origin such as https://app.example.com")
+		}
 	}
 	return checkDuplicates(field, origins)
 }
@@ -131,7 +136,7 @@ func checkScheme(u *url.URL) error {
 	case u.Scheme == "http":
 		return fmt.Errorf("must use https (http only for loopback hosts)")
 	default:
-		return fmt.Errorf("must use https, not %s", u.Scheme)
+		return fmt.Errorf("must use https")
 	}
 }
 
