@@ -169,3 +169,254 @@ func TestSSOKeyRequiresTheOrganizationContext(t *testing.T) {
 		t.Fatal("the callback function's kms:Decrypt does not require an organization in the encryption context")
 	}
 }
+
+func resource(t *testing.T, id string) *yaml.Node {
+	t.Helper()
+	r := yamlPath(t, "Resources", id)
+	if r == nil {
+		t.Fatalf("no resource %s", id)
+	}
+	return r
+}
+
+func values(n *yaml.Node) []string {
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.ScalarNode {
+		return []string{n.Value}
+	}
+	var out []string
+	for _, c := range n.Content {
+		out = append(out, c.Value)
+	}
+	return out
+}
+
+// alarmMetrics is every metric an alarm watches: MetricName, or each
+// MetricStat of a metric-math alarm.
+func alarmMetrics(alarm *yaml.Node) []string {
+	p := mapValue(alarm, "Properties")
+	if m := mapValue(p, "MetricName"); m != nil {
+		return []string{mapValue(p, "Namespace").Value + " " + m.Value}
+	}
+	var out []string
+	for _, q := range mapValue(p, "Metrics").Content {
+		if m := mapValue(mapValue(mapValue(q, "MetricStat"), "Metric"), "MetricName"); m != nil {
+			out = append(out, mapValue(mapValue(mapValue(q, "MetricStat"), "Metric"), "Namespace").Value+" "+m.Value)
+		}
+	}
+	return out
+}
+
+// Every trouble the operator must hear of has an alarm on the right metric,
+// silent when there is no traffic, notifying the alarm topic.
+func TestTemplateAlarms(t *testing.T) {
+	want := map[string][]string{
+		"Api5xxAlarm":                        {"AWS/ApiGateway 5xx", "AWS/ApiGateway Count"},
+		"ApiLatencyAlarm":                    {"AWS/ApiGateway Latency"},
+		"TokenFunctionErrorsAlarm":           {"AWS/Lambda Errors"},
+		"TokenFunctionThrottlesAlarm":        {"AWS/Lambda Throttles"},
+		"TokenFunctionDurationAlarm":         {"AWS/Lambda Duration"},
+		"CallbackFunctionDurationAlarm":      {"AWS/Lambda Duration"},
+		"AuthorizeFunctionErrorsAlarm":       {"AWS/Lambda Errors"},
+		"WellKnownFunctionThrottlesAlarm":    {"AWS/Lambda Throttles"},
+		"ApplicationsFunctionErrorsAlarm":    {"AWS/Lambda Errors"},
+		"ConsoleFunctionErrorsAlarm":         {"AWS/Lambda Errors"},
+		"DynamoDBThrottlesAlarm":             {"AWS/DynamoDB ReadThrottleEvents", "AWS/DynamoDB WriteThrottleEvents"},
+		"KMSErrorsAlarm":                     {"orgauth/${Stage} KMSErrors"},
+		"KMSThrottlesAlarm":                  {"orgauth/${Stage} KMSThrottles"},
+		"KMSSignQuotaAlarm":                  {"AWS/Usage CallCount"},
+		"LoginFailuresAlarm":                 {"orgauth/${Stage} LoginFailures"},
+		"RefreshReuseAlarm":                  {"orgauth/${Stage} RefreshTokenReuse"},
+		"CodeReplayAlarm":                    {"orgauth/${Stage} CodeReplays"},
+		"ClientAuthFailuresAlarm":            {"orgauth/${Stage} ClientAuthFailures"},
+		"AuthorizeFunctionDurationAlarm":     {"AWS/Lambda Duration"},
+		"ApplicationsFunctionThrottlesAlarm": {"AWS/Lambda Throttles"},
+	}
+	for id, metrics := range want {
+		a := resource(t, id)
+		if got := alarmMetrics(a); !slices.Equal(got, metrics) {
+			t.Errorf("%s watches %v, want %v", id, got, metrics)
+		}
+		p := mapValue(a, "Properties")
+		if tmd := mapValue(p, "TreatMissingData"); tmd == nil || tmd.Value != "notBreaching" {
+			t.Errorf("%s: TreatMissingData is not notBreaching", id)
+		}
+		if act := mapValue(p, "AlarmActions"); act == nil || act.Tag != "!If" || !slices.Contains(values(act.Content[1]), "AlarmTopicArn") {
+			t.Errorf("%s does not notify AlarmTopicArn", id)
+		}
+	}
+	// 70% of each timeout: 10 s functions at 7000 ms, callback (20 s) at 14000.
+	for id, want := range map[string]string{"TokenFunctionDurationAlarm": "7000", "CallbackFunctionDurationAlarm": "14000"} {
+		if got := mapValue(mapValue(resource(t, id), "Properties"), "Threshold").Value; got != want {
+			t.Errorf("%s threshold %s, want %s", id, got, want)
+		}
+	}
+	// The audit filters count the audit events by their event field.
+	for id, event := range map[string]string{"LoginFailuresMetricFilter": "login_failed", "RefreshReuseMetricFilter": "refresh_reuse",
+		"CodeReplayMetricFilter": "code_replayed"} {
+		if got := mapValue(mapValue(resource(t, id), "Properties"), "FilterPattern").Value; got != `{ $.event = "`+event+`" }` {
+			t.Errorf("%s pattern %q", id, got)
+		}
+	}
+	events := values(mapValue(mapValue(mapValue(mapValue(resource(t, "KeyTamperingRule"), "Properties"), "EventPattern"), "detail"), "eventName"))
+	for _, e := range []string{"ScheduleKeyDeletion", "DisableKey"} {
+		if !slices.Contains(events, e) {
+			t.Errorf("KeyTamperingRule misses %s (has %v)", e, events)
+		}
+	}
+	if resource(t, "Dashboard").Content[1].Value != "AWS::CloudWatch::Dashboard" {
+		t.Error("Dashboard is not a dashboard")
+	}
+}
+
+// Prod refuses an empty issuer, the example audience, no alarm topic,
+// another account and a short log retention.
+func TestTemplateProdRules(t *testing.T) {
+	for _, rule := range []string{"ProdHasAPermanentIssuer", "ProdHasRealAudiences", "ProdHasAnAlarmTopic", "ProdIsInItsAccount", "ProdKeepsAuditLogsAYear"} {
+		r := yamlPath(t, "Rules", rule)
+		if r == nil {
+			t.Errorf("no rule %s", rule)
+			continue
+		}
+		cond := mapValue(r, "RuleCondition")
+		if cond == nil || cond.Tag != "!Equals" || cond.Content[0].Value != "Stage" || cond.Content[1].Value != "prod" {
+			t.Errorf("%s does not apply to prod", rule)
+		}
+	}
+	assert := func(rule string) *yaml.Node {
+		return mapValue(mapValue(yamlPath(t, "Rules", rule), "Assertions").Content[0], "Assert")
+	}
+	if a := assert("ProdHasAPermanentIssuer"); a.Tag != "!Not" || a.Content[0].Content[0].Value != "IssuerUrl" {
+		t.Error("ProdHasAPermanentIssuer does not refuse an empty IssuerUrl")
+	}
+	if a := assert("ProdHasRealAudiences"); a.Tag != "!Not" || a.Content[0].Content[1].Value != "https://api.example.com" {
+		t.Error("ProdHasRealAudiences does not refuse the example audience")
+	}
+	if a := assert("ProdHasAnAlarmTopic"); a.Tag != "!Not" || a.Content[0].Content[0].Value != "AlarmTopicArn" {
+		t.Error("ProdHasAnAlarmTopic does not refuse an empty AlarmTopicArn")
+	}
+	if a := assert("ProdIsInItsAccount"); a.Tag != "!Equals" || a.Content[0].Value != "AccountId" || a.Content[1].Value != "AWS::AccountId" {
+		t.Error("ProdIsInItsAccount does not compare AccountId with the account")
+	}
+}
+
+func denyStatement(t *testing.T, key, sid string) *yaml.Node {
+	t.Helper()
+	for _, st := range yamlPath(t, "Resources", key, "Properties", "KeyPolicy", "Statement").Content {
+		if mapValue(st, "Sid").Value == sid {
+			if mapValue(st, "Effect").Value != "Deny" || mapValue(st, "Principal").Value != "*" {
+				t.Fatalf("%s.%s is not a Deny for every principal", key, sid)
+			}
+			return st
+		}
+	}
+	t.Fatalf("%s has no statement %s", key, sid)
+	return nil
+}
+
+// Only the token function's role (and break-glass) signs; only break-glass
+// deletes or disables a key; only the callback role decrypts SSO secrets.
+func TestTemplateKeyPolicies(t *testing.T) {
+	exempt := func(st *yaml.Node) []string {
+		return values(mapValue(mapValue(mapValue(st, "Condition"), "ArnNotLike"), "aws:PrincipalArn"))
+	}
+	sign := denyStatement(t, "SigningKey", "OnlyTheTokenFunctionSigns")
+	if got := values(mapValue(sign, "Action")); !slices.Equal(got, []string{"kms:Sign"}) {
+		t.Errorf("OnlyTheTokenFunctionSigns denies %v", got)
+	}
+	if ex := exempt(sign); len(ex) != 2 || ex[0] != "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/orgauth-${Stage}-token/*" {
+		t.Errorf("Sign is exempted for %v", ex)
+	}
+	if rp := yamlPath(t, "Resources", "TokenFunction", "Properties", "RolePath"); rp == nil || rp.Value != "/orgauth-${Stage}-token/" {
+		t.Error("the token function's role is not on the path the key policy names")
+	}
+	for _, key := range []string{"SigningKey", "SSOSecretKey"} {
+		st := denyStatement(t, key, "OnlyBreakGlassDeletesOrDisables")
+		if got := values(mapValue(st, "Action")); !slices.Equal(got, []string{"kms:ScheduleKeyDeletion", "kms:DisableKey"}) {
+			t.Errorf("%s denies %v", key, got)
+		}
+		if n := mapValue(mapValue(mapValue(st, "Condition"), "ArnNotLike"), "aws:PrincipalArn"); n == nil || n.Tag != "!If" {
+			t.Errorf("%s: deletion is not exempted for the break-glass role only", key)
+		}
+	}
+	dec := denyStatement(t, "SSOSecretKey", "OnlyTheCallbackFunctionDecrypts")
+	if ex := exempt(dec); len(ex) != 2 || ex[0] != "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/orgauth-${Stage}-callback/*" {
+		t.Errorf("Decrypt is exempted for %v", ex)
+	}
+	if rp := yamlPath(t, "Resources", "CallbackFunction", "Properties", "RolePath"); rp == nil || rp.Value != "/orgauth-${Stage}-callback/" {
+		t.Error("the callback function's role is not on the path the key policy names")
+	}
+}
+
+// No function may write the key set: every function that writes the table
+// is denied writes whose leading key is KEYSET.
+func TestTemplateKeySetIsTheOperatorsOnly(t *testing.T) {
+	for id, acts := range functionActions(t) {
+		if !slices.Contains(acts, "dynamodb:PutItem") && !slices.Contains(acts, "dynamodb:UpdateItem") {
+			continue
+		}
+		found := false
+		for _, p := range yamlPath(t, "Resources", id, "Properties", "Policies").Content {
+			for _, st := range mapValue(p, "Statement").Content {
+				lk := mapValue(mapValue(mapValue(st, "Condition"), "ForAnyValue:StringEquals"), "dynamodb:LeadingKeys")
+				a := values(mapValue(st, "Action"))
+				if mapValue(st, "Effect").Value == "Deny" && slices.Equal(values(lk), []string{"KEYSET"}) &&
+					slices.Contains(a, "dynamodb:PutItem") && slices.Contains(a, "dynamodb:UpdateItem") && slices.Contains(a, "dynamodb:DeleteItem") {
+					found = true
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s writes the table but is not denied the KEYSET item", id)
+		}
+	}
+	if yamlPath(t, "Resources", "OperatorPolicy") == nil {
+		t.Error("no operator managed policy")
+	}
+}
+
+// Every function deploys through its live alias, shifted by DeploymentType
+// and rolled back by its own errors alarm and the API's 5xx alarm; the API
+// invokes the alias.
+func TestTemplateDeploymentPreferences(t *testing.T) {
+	if a := yamlPath(t, "Globals", "Function", "AutoPublishAlias"); a == nil || a.Value != "live" {
+		t.Fatal("no AutoPublishAlias live")
+	}
+	if ty := yamlPath(t, "Globals", "Function", "DeploymentPreference", "Type"); ty == nil || ty.Value != "DeploymentType" {
+		t.Fatal("no DeploymentPreference Type")
+	}
+	if d := yamlPath(t, "Parameters", "DeploymentType", "Default"); d == nil || d.Value != "Canary10Percent5Minutes" {
+		t.Error("the default deployment is not a canary")
+	}
+	for id := range functionActions(t) {
+		alarms := values(yamlPath(t, "Resources", id, "Properties", "DeploymentPreference", "Alarms"))
+		if !slices.Equal(alarms, []string{id + "ErrorsAlarm", "Api5xxAlarm"}) {
+			t.Errorf("%s rolls back on %v", id, alarms)
+		}
+	}
+}
+
+// Prod keeps its logs (the audit trail) when the stack goes, for the
+// retention the parameter sets.
+func TestTemplateLogRetention(t *testing.T) {
+	n := 0
+	for _, id := range []string{"AccessLogGroup", "TokenLogGroup", "AuthorizeLogGroup", "CallbackLogGroup", "WellKnownLogGroup", "ApplicationsLogGroup", "ConsoleLogGroup"} {
+		r := resource(t, id)
+		for _, attr := range []string{"DeletionPolicy", "UpdateReplacePolicy"} {
+			p := mapValue(r, attr)
+			if p == nil || p.Tag != "!If" || !slices.Equal(values(p), []string{"IsProd", "Retain", "Delete"}) {
+				t.Errorf("%s %s is not Retain in prod", id, attr)
+			}
+		}
+		if ret := mapValue(mapValue(r, "Properties"), "RetentionInDays"); ret == nil || ret.Value != "LogRetentionDays" {
+			t.Errorf("%s retention is not LogRetentionDays", id)
+		}
+		n++
+	}
+	a := mapValue(yamlPath(t, "Rules", "ProdKeepsAuditLogsAYear", "Assertions").Content[0], "Assert")
+	if a.Tag != "!Contains" || values(a.Content[0])[0] != "365" || a.Content[1].Value != "LogRetentionDays" {
+		t.Error("prod may keep its logs less than 365 days")
+	}
+}

@@ -140,6 +140,10 @@ type grant struct {
 	family *domain.RefreshFamily
 	// jti, when set, is the access token's id.
 	jti string
+	// commit, when set, runs after every token is signed and before the
+	// refresh token is stored: a refresh marks its token used there, so a
+	// signing failure (a KMS throttle) leaves the presented token usable.
+	commit func(context.Context) error
 }
 
 // newJTI is a 128-bit random access-token id.
@@ -172,6 +176,22 @@ func (h *Handler) issueUserTokens(ctx context.Context, g grant, now time.Time) (
 		return nil, jwt.AccessClaims{}, fmt.Errorf("issue access token: %w", err)
 	}
 	resp := &tokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(lifetime / time.Second), Scope: strings.Join(scopes, " ")}
+	if slices.Contains(scopes, "openid") {
+		idt, _, err := h.tokens.IDToken(ctx, jwt.IDRequest{
+			Subject: g.user.ID, ClientID: g.app.ClientID, OrgID: g.app.OrganizationID, AuthTime: g.authTime,
+			Nonce: g.nonce, AccessToken: access, Lifetime: h.cfg.IDTokenLifetime, Scopes: scopes,
+			User: jwt.UserClaims{Email: g.user.Email, Name: g.user.Name},
+		})
+		if err != nil {
+			return nil, jwt.AccessClaims{}, fmt.Errorf("issue ID token: %w", err)
+		}
+		resp.IDToken = idt
+	}
+	if g.commit != nil {
+		if err := g.commit(ctx); err != nil {
+			return nil, jwt.AccessClaims{}, err
+		}
+	}
 	if g.family != nil {
 		raw, hash := domain.NewSecret()
 		rt := domain.RefreshToken{
@@ -197,17 +217,6 @@ func (h *Handler) issueUserTokens(ctx context.Context, g grant, now time.Time) (
 			return nil, jwt.AccessClaims{}, oauth.InvalidGrant("the grant was revoked")
 		}
 		resp.RefreshToken = raw
-	}
-	if slices.Contains(scopes, "openid") {
-		idt, _, err := h.tokens.IDToken(ctx, jwt.IDRequest{
-			Subject: g.user.ID, ClientID: g.app.ClientID, OrgID: g.app.OrganizationID, AuthTime: g.authTime,
-			Nonce: g.nonce, AccessToken: access, Lifetime: h.cfg.IDTokenLifetime, Scopes: scopes,
-			User: jwt.UserClaims{Email: g.user.Email, Name: g.user.Name},
-		})
-		if err != nil {
-			return nil, jwt.AccessClaims{}, fmt.Errorf("issue ID token: %w", err)
-		}
-		resp.IDToken = idt
 	}
 	return resp, claims, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"orgauth/pkg/domain"
@@ -78,18 +79,32 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 		}
 		narrowed = append([]string{}, scope...)
 	}
-	rotated, err := h.store.RotateRefreshToken(ctx, hash, now)
-	switch {
-	case errors.Is(err, domain.ErrAlreadyUsed):
-		return nil, h.reuse(ctx, rotated, now) // lost the race to a concurrent use
-	case errors.Is(err, domain.ErrNotFound):
-		return nil, oauth.InvalidGrant("the refresh token is invalid or expired")
-	case err != nil:
-		return nil, fmt.Errorf("rotate refresh token: %w", err)
+	// The presented token is marked used only once the new tokens are
+	// signed (commit): a KMS throttle or failure answers 503 and leaves it
+	// usable, so the client's retry is not mistaken for reuse.
+	committed := false
+	commit := func(ctx context.Context) error {
+		committed = true
+		rotated, err := h.store.RotateRefreshToken(ctx, hash, now)
+		switch {
+		case errors.Is(err, domain.ErrAlreadyUsed):
+			return h.reuse(ctx, rotated, now) // lost the race to a concurrent use
+		case errors.Is(err, domain.ErrNotFound):
+			return oauth.InvalidGrant("the refresh token is invalid or expired")
+		case err != nil:
+			return fmt.Errorf("rotate refresh token: %w", err)
+		}
+		return nil
 	}
 	resp, claims, err := h.issueUserTokens(ctx, grant{
 		app: app, user: user, scopes: rt.Scopes, narrowed: narrowed, audience: rt.Audience, authTime: rt.AuthTime, family: &family,
+		commit: commit,
 	}, now)
+	var oe *oauth.Error
+	if err != nil && !committed && !errors.As(err, &oe) {
+		return nil, &oauth.Error{Code: "temporarily_unavailable", Status: http.StatusServiceUnavailable, RetryAfter: 1,
+			Description: "the token could not be issued right now; retry shortly with the same refresh token", Cause: err}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -92,7 +92,7 @@ func TestTemplateDefinitionBody(t *testing.T) {
 		want[r.Method+" "+r.Path] = r.Function
 	}
 
-	uriFunction := regexp.MustCompile(`:function:([^/]+)/invocations$`)
+	uriFunction := regexp.MustCompile(`:function:([^/:]+):live/invocations$`)
 	got := map[string]string{}
 	paths := get(t, get(t, get(t, get(t, resources, "HttpApi"), "Properties"), "DefinitionBody"), "paths")
 	for i := 0; i < len(paths.Content); i += 2 {
