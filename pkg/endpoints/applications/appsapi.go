@@ -28,6 +28,8 @@ type Store interface {
 	// IsJTIRevoked reports an access token revoked through /oauth/revoke
 	// or by a refresh-token reuse or code replay (pkg/endpoints/token).
 	IsJTIRevoked(ctx context.Context, jti string, now time.Time) (bool, error)
+
+	consentStore // consents.go
 }
 
 // TokenVerifier checks bearer access tokens.
@@ -81,6 +83,8 @@ func (h *Handler) Routes() http.Handler {
 	mux.Handle("DELETE /applications/{client_id}", h.authed(h.delete))
 	mux.Handle("POST /applications/{client_id}/rotate-secret", h.authed(h.rotate))
 	mux.Handle("GET /organization", h.authed(h.organization))
+	mux.Handle("GET /consents", h.authed(h.listConsents))
+	mux.Handle("DELETE /consents/{client_id}", h.authed(h.withdrawConsent))
 	return mux
 }
 
