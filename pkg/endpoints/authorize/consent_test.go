@@ -183,7 +183,10 @@ func TestConsent(t *testing.T) {
 		e.wantCode(t, b.signIn(t, authzQuery(own.ClientID, nil), email))
 		e.wantCode(t, b.do(t, "GET", authzQuery(own.ClientID, func(q url.Values) { q.Set("prompt", "none") }), nil))
 		// spa2 plays the console: the stack's own client.
-		console := authzQuery(e.spa2, func(q url.Values) { q.Set("redirect_uri", "https://other.example.com/cb"); q.Set("audience", e.mgmtAud) })
+		console := authzQuery(e.spa2, func(q url.Values) {
+			q.Set("redirect_uri", "https://other.example.com/cb")
+			q.Set("audience", e.mgmtAud)
+		})
 		e.wantRedirect(t, b.do(t, "GET", console, nil), "https://other.example.com/cb")
 		if _, err := e.st.Stage.Store.GetConsent(ctx, id, e.spa2); err == nil {
 			t.Fatal("a consent was stored for the console")
@@ -216,7 +219,9 @@ func TestConsent(t *testing.T) {
 		wantPage(t, post(b, approve(func(f url.Values) { f.Set("csrf_token", strings.Repeat("A", 43)) }), e.issuer), 403, "could not be verified")
 		wantPage(t, post(e.browser(), approve(nil), e.issuer), 403, "could not be verified")
 		// A login transaction is not a consent transaction.
-		wantPage(t, post(b, approve(func(f url.Values) { f.Set("transaction", b.loginForm(t, authzQuery(e.spa, func(q url.Values) { q.Set("prompt", "login") })).Get("transaction")) }), e.issuer), 400, "expired")
+		wantPage(t, post(b, approve(func(f url.Values) {
+			f.Set("transaction", b.loginForm(t, authzQuery(e.spa, func(q url.Values) { q.Set("prompt", "login") })).Get("transaction"))
+		}), e.issuer), 400, "expired")
 		// Neither approve nor deny.
 		wantPage(t, post(b, approve(func(f url.Values) { f.Set("decision", "maybe") }), e.issuer), 400, "could not be read")
 		// GET is not allowed.
