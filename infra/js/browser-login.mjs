@@ -44,17 +44,26 @@ try {
     page.waitForRequest((req) => req.url().startsWith(`${redirectUri}?`), { timeout: 10000 }),
     page.getByLabel('Password').press('Enter'),
   ]);
-  // A second application of the same organization: the session signs the
-  // user in without showing the form again.
+  // A second application of the same organization, which another member
+  // created: the session signs the user in without the form, but the
+  // consent page asks first, and nothing reaches the application until
+  // the user allows it.
   let second = '';
+  let consentTitle = '';
+  let earlySecond = '';
   if (secondAuthorizeUrl) {
+    page.on('request', (r) => {
+      if (!consentTitle && r.url().startsWith(`${secondRedirectUri}?`)) earlySecond = r.url();
+    });
+    await page.goto(secondAuthorizeUrl);
+    consentTitle = await page.title();
     const [req] = await Promise.all([
       page.waitForRequest((r) => r.url().startsWith(`${secondRedirectUri}?`), { timeout: 10000 }),
-      page.goto(secondAuthorizeUrl).catch(() => {}), // the application's address has no server
+      page.getByRole('button', { name: 'Allow' }).click(),
     ]);
     second = req.url();
   }
-  console.log(JSON.stringify({ status, title, errorLine, landed: callback.url(), second, console: console_ }));
+  console.log(JSON.stringify({ status, title, errorLine, landed: callback.url(), second, consentTitle, earlySecond, console: console_ }));
 } finally {
   await browser.close();
 }

@@ -46,8 +46,13 @@ try {
     ]);
     await page.waitForLoadState('domcontentloaded').catch(() => {});
   }
+  // orgauth's consent page: the provisioned user did not create the
+  // application, so it asks before any code leaves.
+  await page.waitForSelector('form[action="/consent"]', { timeout: 10000 });
+  const consentTitle = await page.title();
+  await page.getByRole('button', { name: 'Allow' }).click();
   const req = await landed;
-  console.log(JSON.stringify({ title, passwordFields, landed: req.url(), console: console_ }));
+  console.log(JSON.stringify({ title, passwordFields, consentTitle, landed: req.url(), console: console_ }));
 } finally {
   await browser.close();
 }

@@ -23,8 +23,11 @@ type LoginTransaction struct {
 	// form's token must hash to it.
 	CSRFHash       []byte
 	OrganizationID string // the application's organization
-	CreatedAt      time.Time
-	ExpiresAt      time.Time
+	// UserID is set on the consent step's transaction only: the signed-in
+	// user the consent page asks. A login form refuses such a transaction.
+	UserID    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 // Session is a signed-in browser: the single sign-on session behind the

@@ -53,7 +53,7 @@ func (s *Service) Authorize(ctx context.Context, rawQuery string, b Browser) (Re
 	}
 	if sess != nil && sess.OrganizationID == req.app.OrganizationID && req.prompt != "login" &&
 		(req.maxAge < 0 || now.Sub(sess.AuthTime) <= time.Duration(req.maxAge)*time.Second) {
-		return s.issueCode(ctx, b, req.grant(), *sess, user, now)
+		return s.signedIn(ctx, b, req.app, req.grant(), req.prompt, *sess, user, now)
 	}
 	// prompt=none: "The Authorization Server MUST NOT display any
 	// authentication or consent user interface pages. An error is returned

@@ -209,8 +209,8 @@ func (s *Service) finishSignIn(ctx context.Context, b Browser, txID string, app 
 	res.setCookie(SessionCookie, value, int(s.cfg.SessionLifetime/time.Second))
 	s.log.InfoContext(ctx, "login succeeded", "event", "login_succeeded", "request_id", b.RequestID,
 		"client_id", tx.ClientID, "user_id", user.ID, "session_id", sess.ID, "method", method)
-	code, err := s.issueCode(ctx, b, txGrant(tx), sess, user, now)
-	res.Outcome = code.Outcome
+	next, err := s.signedIn(ctx, b, app, txGrant(tx), tx.Prompt, sess, user, now)
+	res.Outcome, res.Cookies = next.Outcome, append(res.Cookies, next.Cookies...)
 	return res, err
 }
 

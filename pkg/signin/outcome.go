@@ -57,6 +57,7 @@ type Page struct {
 	Error   string
 	Message string
 	Login   *LoginForm
+	Consent *ConsentForm // the consent page (consent.go)
 	// FormTargets are where the form's POST may end up: the redirect_uri,
 	// and with SSO the provider's authorization endpoint.
 	FormTargets []string

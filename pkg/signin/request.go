@@ -159,13 +159,13 @@ func (s *Service) checkAuthorize(req *authzRequest, p map[string]string) error {
 	}
 	req.nonce = p["nonce"]
 	// OpenID Connect Core §3.1.2.1, prompt: "If this parameter contains
-	// none with any other value, an error is returned." select_account and
-	// consent are not offered: there is one account per browser session
-	// and no consent screen.
+	// none with any other value, an error is returned." select_account
+	// is not offered: there is one account per browser session. consent
+	// asks again even for what the user approved before (consent.go).
 	switch req.prompt = p["prompt"]; req.prompt {
-	case "", "none", "login":
+	case "", "none", "login", "consent":
 	default:
-		return invalidRequest("prompt must be none or login")
+		return invalidRequest("prompt must be none, login or consent")
 	}
 	if s, ok := p["max_age"]; ok {
 		n, err := strconv.ParseInt(s, 10, 64)

@@ -31,6 +31,8 @@ type Store interface {
 
 	CreateCode(ctx context.Context, c domain.AuthorizationCode) error
 
+	consentStore // consent.go
+
 	// Organization SSO (sso.go).
 	GetOrganization(ctx context.Context, id string) (domain.Organization, error)
 	CreateUser(ctx context.Context, u domain.User) error

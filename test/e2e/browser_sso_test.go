@@ -67,6 +67,7 @@ func TestOrganizationSSOInChromium(t *testing.T) {
 	var res struct {
 		Title          string   `json:"title"`
 		PasswordFields int      `json:"passwordFields"`
+		ConsentTitle   string   `json:"consentTitle"`
 		Landed         string   `json:"landed"`
 		Console        []string `json:"console"`
 	}
@@ -74,7 +75,7 @@ func TestOrganizationSSOInChromium(t *testing.T) {
 		t.Fatalf("output: %v\n%s", err, out)
 	}
 	landed, _ := url.Parse(res.Landed)
-	if res.Title != "Sign in" || res.PasswordFields != 0 || landed == nil || !strings.HasPrefix(res.Landed, spa.RedirectURI+"?") ||
+	if res.Title != "Sign in" || res.PasswordFields != 0 || res.ConsentTitle != "Allow access?" || landed == nil || !strings.HasPrefix(res.Landed, spa.RedirectURI+"?") ||
 		landed.Query().Get("code") == "" || landed.Query().Get("state") != "sso-browser-state" || landed.Query().Get("iss") != l.Issuer {
 		t.Fatalf("browser saw %s", out)
 	}

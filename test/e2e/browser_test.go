@@ -63,12 +63,16 @@ func TestLoginPageInChromium(t *testing.T) {
 		t.Fatalf("browser: %v\n%s\n%s", err, out, stderr.String())
 	}
 	var res struct {
-		Status    int      `json:"status"`
-		Title     string   `json:"title"`
-		ErrorLine string   `json:"errorLine"`
-		Landed    string   `json:"landed"`
-		Second    string   `json:"second"`
-		Console   []string `json:"console"`
+		Status    int    `json:"status"`
+		Title     string `json:"title"`
+		ErrorLine string `json:"errorLine"`
+		Landed    string `json:"landed"`
+		Second    string `json:"second"`
+		// The consent page's title, and any request that reached the
+		// second application before the user allowed it.
+		ConsentTitle string   `json:"consentTitle"`
+		EarlySecond  string   `json:"earlySecond"`
+		Console      []string `json:"console"`
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("output: %v\n%s", err, out)
@@ -82,7 +86,10 @@ func TestLoginPageInChromium(t *testing.T) {
 	l.Secret(landed.Query().Get("code"))
 	silent, _ := url.Parse(res.Second)
 	if silent == nil || !strings.HasPrefix(res.Second, second.CallbackURLs[0]+"?") || silent.Query().Get("code") == "" || silent.Query().Get("state") != "second-state" {
-		t.Fatalf("the second application did not sign in silently: %s", out)
+		t.Fatalf("the second application did not sign in after consent: %s", out)
+	}
+	if res.ConsentTitle != "Allow access?" || res.EarlySecond != "" {
+		t.Fatalf("the second application, another member's, was not preceded by the consent page: %s", out)
 	}
 	l.Secret(silent.Query().Get("code"))
 	if len(res.Console) != 0 {

@@ -101,6 +101,21 @@ func TestOrganizationSSOEndToEnd(t *testing.T) {
 		t.Fatalf("the provider sent the user to %s", back)
 	}
 	resp, page := get(b, back.String())
+	// Ada did not create the demo SPA: orgauth asks her consent first.
+	if resp.StatusCode != 200 || resp.Header.Get("Location") != "" || !strings.Contains(page, `action="/consent"`) {
+		t.Fatalf("callback: want the consent page, got %d %v\n%s", resp.StatusCode, resp.Header, page)
+	}
+	consent := url.Values{"decision": {"approve"}}
+	for _, m := range hiddenInput.FindAllStringSubmatch(page, -1) {
+		consent.Set(m[1], m[2])
+	}
+	req, _ := http.NewRequest("POST", l.Issuer+"/consent", strings.NewReader(consent.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", l.Issuer)
+	if resp, err = b.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 	loc, _ := url.Parse(resp.Header.Get("Location"))
 	if resp.StatusCode != http.StatusSeeOther || loc == nil || !strings.HasPrefix(loc.String(), spa.RedirectURI+"?") ||
 		loc.Query().Get("state") != "s-ada" || loc.Query().Get("iss") != l.Issuer || loc.Query().Get("code") == "" {

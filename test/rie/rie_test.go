@@ -22,6 +22,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"orgauth/pkg/domain"
 	"orgauth/pkg/endpoints/console"
 	"orgauth/pkg/jwt"
 	"orgauth/pkg/testkit/emulator"
@@ -72,6 +73,12 @@ func TestReplayEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	spa := st.AddSPA(t, st.OrgID, "https://spa.example.com/callback", "https://spa.example.com/")
+	// The owner approved the SPA: what GET /consents lists and DELETE
+	// /consents/{client_id} withdraws.
+	if _, err := st.Stage.Store.PutConsent(context.Background(), domain.Consent{UserID: st.OwnerID, ClientID: spa, OrganizationID: st.OrgID,
+		Scopes: domain.ConsentScopes(st.Audience, []string{"openid", "read"}), GrantedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
 	replace := strings.NewReplacer("SPA_CLIENT_ID", spa, "CLIENT_ID", st.ClientID, "CLIENT_SECRET", st.ClientSecret, "ACCESS_TOKEN", mgmt)
 
 	var env []string
@@ -200,6 +207,15 @@ var expectations = []expectation{
 		wantStatus(t, r, 400)
 		wantHTMLPage(t, r)
 	}},
+	{"authorize-consent", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		// A consent form posted without the issuer's Origin: refused
+		// before the form is read.
+		wantStatus(t, r, 403)
+		wantHTMLPage(t, r)
+		if !strings.Contains(r.Body, "another site") {
+			t.Fatalf("consent = %s", r.Body)
+		}
+	}},
 	{"wellknown-userinfo", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
 		wantStatus(t, r, 200)
 		var claims map[string]any
@@ -261,6 +277,18 @@ var expectations = []expectation{
 		wantStatus(t, r, 200)
 		if !strings.Contains(r.Body, "client_secret") || !strings.Contains(r.Body, "previous_secret_expires_at") {
 			t.Fatalf("rotate = %s", r.Body)
+		}
+	}},
+	{"applications-consents-list", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		wantStatus(t, r, 200)
+		if !strings.Contains(r.Body, `"application":"spa"`) || !strings.Contains(r.Body, `"scope":"read"`) {
+			t.Fatalf("consents = %s", r.Body)
+		}
+	}},
+	{"applications-consents-withdraw", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {
+		wantStatus(t, r, 204)
+		if cs, err := st.Stage.Store.ListConsents(context.Background(), st.OwnerID); err != nil || len(cs) != 0 {
+			t.Fatalf("consents after withdrawal: %v %v", cs, err)
 		}
 	}},
 	{"applications-delete", func(t *testing.T, st *testenv.Stack, r events.APIGatewayV2HTTPResponse) {

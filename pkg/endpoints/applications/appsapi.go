@@ -31,6 +31,8 @@ type Store interface {
 	// UsageTotal reads a usage counter: the organization's M2M tokens of
 	// the month (storage.Usage).
 	UsageTotal(ctx context.Context, name string, now time.Time) (int64, error)
+
+	consentStore // consents.go
 }
 
 // TokenVerifier checks bearer access tokens.
@@ -87,6 +89,8 @@ func (h *Handler) Routes() http.Handler {
 	mux.Handle("DELETE /applications/{client_id}", h.authed(h.delete))
 	mux.Handle("POST /applications/{client_id}/rotate-secret", h.authed(h.rotate))
 	mux.Handle("GET /organization", h.authed(h.organization))
+	mux.Handle("GET /consents", h.authed(h.listConsents))
+	mux.Handle("DELETE /consents/{client_id}", h.authed(h.withdrawConsent))
 	return mux
 }
 

@@ -9,7 +9,7 @@ import (
 	"orgauth/pkg/signin"
 )
 
-// Handler serves GET /authorize and POST /login.
+// Handler serves GET /authorize, POST /login and POST /consent.
 type Handler struct {
 	svc  *signin.Service
 	edge *signinhttp.Edge
@@ -24,10 +24,11 @@ func New(svc *signin.Service, edge *signinhttp.Edge) (*Handler, error) {
 	return &Handler{svc: svc, edge: edge}, nil
 }
 
-// Register mounts /authorize and /login on mux.
+// Register mounts /authorize, /login and /consent on mux.
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("/authorize", h.authorize)
 	mux.HandleFunc("/login", h.login)
+	mux.HandleFunc("/consent", h.consent) // consent.go
 }
 
 func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {

@@ -225,10 +225,17 @@ func wantPage(t *testing.T, resp *http.Response, status int, text string) string
 	return page
 }
 
+// user is a member who signs in with pw and has already approved what
+// the test SPAs ask (consent_test.go tests the consent step itself).
 func (e *env) user(t *testing.T, org, name string) string {
 	t.Helper()
-	email := name + "-" + domain.NewID() + "@example.com"
-	e.st.AddUserWithPassword(t, org, email, pw)
+	email, id := e.newcomer(t, org, name)
+	for _, app := range []string{e.spa, e.spa2, e.other} {
+		if app == "" {
+			continue
+		}
+		e.consent(t, id, app, org, "openid", "profile", "email", "offline_access", "read")
+	}
 	return email
 }
 

@@ -282,7 +282,7 @@ func TestSSOEnforced(t *testing.T) {
 			t.Fatalf("authorization request %s", auth)
 		}
 		back := e.op.grant(t, auth, verified("sub-ann", "Ann@Example.org"))
-		q := e.wantCode(t, b.do(t, "GET", back, nil))
+		q := e.wantCode(t, b.approve(t, b.do(t, "GET", back, nil)))
 		if b.cookies["__Host-orgauth_session"] == nil {
 			t.Fatal("no session after SSO")
 		}
@@ -308,7 +308,7 @@ func TestSSOEnforced(t *testing.T) {
 		id := e.st.AddUserWithPassword(t, e.st.OrgID, email, pw)
 		b := e.browser()
 		auth := e.upstreamRedirect(t, b.do(t, "GET", authzQuery(e.spa, nil), nil))
-		q := e.wantCode(t, b.do(t, "GET", e.op.grant(t, auth, verified("sub-bea", email)), nil))
+		q := e.wantCode(t, b.approve(t, b.do(t, "GET", e.op.grant(t, auth, verified("sub-bea", email)), nil)))
 		code, err := e.st.Stage.Store.RedeemCode(ctx, domain.HashSecret(q.Get("code")), e.clock())
 		if err != nil || code.UserID != id {
 			t.Fatalf("code %+v %v, want user %s", code, err, id)
@@ -375,7 +375,7 @@ func TestSSOEnforced(t *testing.T) {
 	t.Run("ProviderKeyRotation", func(t *testing.T) {
 		b := e.browser()
 		auth := e.upstreamRedirect(t, b.do(t, "GET", authzQuery(e.spa, nil), nil))
-		e.wantCode(t, b.do(t, "GET", e.op.grant(t, auth, verified("sub-kim", "kim@example.org")), nil))
+		e.wantCode(t, b.approve(t, b.do(t, "GET", e.op.grant(t, auth, verified("sub-kim", "kim@example.org")), nil)))
 		var before int
 		e.op.set(func(op *testOP) {
 			op.key, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -409,7 +409,7 @@ func TestSSOEnforced(t *testing.T) {
 		// And a completed sign-in cannot be replayed.
 		auth = e.upstreamRedirect(t, victim.do(t, "GET", authzQuery(e.spa, func(q url.Values) { q.Set("prompt", "login") }), nil))
 		back = e.op.grant(t, auth, verified("sub-eve", "eve@example.org"))
-		e.wantCode(t, victim.do(t, "GET", back, nil))
+		e.wantCode(t, victim.approve(t, victim.do(t, "GET", back, nil)))
 		wantPage(t, victim.do(t, "GET", back, nil), 400, "expired or was already used")
 	})
 
@@ -457,7 +457,7 @@ func TestSSOHomeRealmDiscovery(t *testing.T) {
 	}
 	// An address of the organization's domains goes upstream.
 	auth := e.upstreamRedirect(t, b.submitEmail(t, form, "fay@example.org"))
-	e.wantCode(t, b.do(t, "GET", e.op.grant(t, auth, verified("sub-fay", "fay@example.org")), nil))
+	e.wantCode(t, b.approve(t, b.do(t, "GET", e.op.grant(t, auth, verified("sub-fay", "fay@example.org")), nil)))
 
 	// Any other address gets the password step, then signs in here.
 	email := e.user(t, e.st.OrgID, "gus") // @example.com

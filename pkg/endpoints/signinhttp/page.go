@@ -42,6 +42,7 @@ type page struct {
 	Error     string
 	Message   string
 	Login     *signin.LoginForm
+	Consent   *signin.ConsentForm
 	RequestID string
 	Style     template.CSS
 }
@@ -56,7 +57,7 @@ func (e *Edge) Render(w http.ResponseWriter, r *http.Request, p signin.Page) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	v := page{Title: p.Title, Error: p.Error, Message: p.Message, Login: p.Login, Style: template.CSS(style)}
+	v := page{Title: p.Title, Error: p.Error, Message: p.Message, Login: p.Login, Consent: p.Consent, Style: template.CSS(style)}
 	if status >= 400 {
 		v.RequestID = httpx.RequestID(r.Context())
 	}

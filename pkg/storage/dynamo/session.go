@@ -72,6 +72,7 @@ func loginTxItem(tx domain.LoginTransaction) itemMap {
 	e.int("max_age", tx.MaxAge)
 	e.bytes("csrf_hash", tx.CSRFHash)
 	e.str("org_id", tx.OrganizationID)
+	e.str("user_id", tx.UserID)
 	e.time("created_at", tx.CreatedAt)
 	e.time(attrExpires, tx.ExpiresAt)
 	e[attrExpiresAt] = ttl(tx.ExpiresAt)
@@ -94,6 +95,7 @@ func loginTxFromItem(item itemMap) (domain.LoginTransaction, error) {
 		MaxAge:         d.int("max_age"),
 		CSRFHash:       d.bytes("csrf_hash"),
 		OrganizationID: d.str("org_id"),
+		UserID:         d.str("user_id"),
 		CreatedAt:      d.time("created_at"),
 		ExpiresAt:      d.time(attrExpires),
 	}

@@ -15,27 +15,27 @@ import (
 	"orgauth/test/testenv"
 )
 
-// failingKeys wraps a key set whose active key refuses to sign while
+// switchableKeys wraps a key set whose active key refuses to sign while
 // failing is set, as KMS does when it throttles or is unavailable.
-type failingKeys struct {
+type switchableKeys struct {
 	jwt.KeySet
 	failing *atomic.Bool
 }
 
-func (f failingKeys) Active(ctx context.Context) (jwt.Key, error) {
+func (f switchableKeys) Active(ctx context.Context) (jwt.Key, error) {
 	k, err := f.KeySet.Active(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return failingKey{k, f.failing}, nil
+	return switchableKey{k, f.failing}, nil
 }
 
-type failingKey struct {
+type switchableKey struct {
 	jwt.Key
 	failing *atomic.Bool
 }
 
-func (k failingKey) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
+func (k switchableKey) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
 	if k.failing.Load() {
 		return nil, errors.New("ThrottlingException: Rate exceeded")
 	}
@@ -49,7 +49,7 @@ func (k failingKey) SignDigest(ctx context.Context, digest []byte) ([]byte, erro
 func TestRefreshWithAFailingSignerLeavesTheTokenUsable(t *testing.T) {
 	st := testenv.NewStack(t)
 	failing := &atomic.Bool{}
-	st.Stage.Keys = failingKeys{st.Stage.Keys, failing}
+	st.Stage.Keys = switchableKeys{st.Stage.Keys, failing}
 	now := time.Now()
 	st.Stage.Now = func() time.Time { return now }
 	h := st.Handler(tokenfn.New)

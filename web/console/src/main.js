@@ -6,6 +6,7 @@ import { Auth, SignInRequired } from './auth.js';
 import { ApiError, createApi } from './api.js';
 import { h, uid } from './dom.js';
 import * as f from './format.js';
+import { listConsents, withdrawConsent } from './consents.js';
 
 const BASE = '/console/';
 const root = document.getElementById('app');
@@ -96,6 +97,7 @@ document.addEventListener('click', (e) => {
 });
 
 function frame(title, ...content) {
+  const current = title === 'Consents' ? 'consents' : 'credentials';
   document.title = `${title} · Developer console · orgauth`;
   const user = auth.user ?? {};
   const main = h('main', { id: 'main', tabindex: '-1' });
@@ -127,7 +129,13 @@ function frame(title, ...content) {
         h(
           'ul',
           { 'aria-labelledby': 'nav-developers' },
-          h('li', {}, h('a', { href: `${BASE}credentials`, 'aria-current': 'page' }, 'Credentials')),
+          h('li', {}, h('a', { href: `${BASE}credentials`, 'aria-current': current === 'consents' ? null : 'page' }, 'Credentials')),
+        ),
+        h('h2', { id: 'nav-account' }, 'Your account'),
+        h(
+          'ul',
+          { 'aria-labelledby': 'nav-account' },
+          h('li', {}, h('a', { href: `${BASE}consents`, 'aria-current': current === 'consents' ? 'page' : null }, 'Consents')),
         ),
       ),
       main,
@@ -153,6 +161,7 @@ function route() {
   }
   if (rest === 'credentials') return listPage();
   if (rest === 'credentials/new') return createPage();
+  if (rest === 'consents') return consentsPage();
   const m = /^credentials\/([^/]+)$/.exec(rest);
   if (m) return detailsPage(decodeURIComponent(m[1]));
   frame('Not found', h('h1', {}, 'Page not found'), h('p', {}, h('a', { href: `${BASE}credentials` }, 'Go to Credentials')));
@@ -746,6 +755,69 @@ async function detailsPage(id) {
       delError,
       del,
       delStatus,
+    ),
+  );
+}
+
+// ------------------------------------------------------------ consents
+
+// The applications the member allowed to act for them; withdrawing one
+// also ends its refresh tokens for them (./consents.js).
+async function consentsPage() {
+  const main = frame(
+    'Consents',
+    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('ol', {}, h('li', {}, 'Your account'), h('li', {}, h('span', { 'aria-current': 'page' }, 'Consents')))),
+    h('h1', {}, 'Consents'),
+    h('p', { class: 'lede' }, 'The applications you allowed to act for you. Withdraw a consent to stop one: it loses its access, and asks you again the next time you sign in to it.'),
+  );
+  focusMain();
+  const body = h('div', {}, loading('Loading your consents…'));
+  main.append(body);
+  let rows;
+  try {
+    rows = await listConsents(api);
+  } catch (err) {
+    body.replaceChildren(errorBox(err, consentsPage));
+    return;
+  }
+  if (rows.length === 0) {
+    body.replaceChildren(h('p', { class: 'empty' }, 'You have not allowed any application to act for you.'));
+    return;
+  }
+  body.replaceChildren(
+    ...rows.map((r) =>
+      h(
+        'section',
+        { class: 'card consent', 'aria-label': r.name },
+        h('h2', {}, r.name),
+        h('p', { class: 'id' }, r.clientId),
+        r.grantedAt ? h('p', {}, 'Allowed ', timeEl(r.grantedAt)) : null,
+        h('ul', {}, r.scopes.map((s) => h('li', {}, `${s.where}: ${s.words} `, h('code', {}, s.scope)))),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'danger',
+            onclick: async () => {
+              const ok = await confirmDialog({
+                title: `Withdraw your consent for ${r.name}?`,
+                text: 'It loses its access to your account now, and asks you again the next time you sign in to it.',
+                confirm: 'Withdraw',
+              });
+              if (!ok) return;
+              try {
+                await withdrawConsent(api, r.clientId);
+              } catch (err) {
+                body.prepend(errorBox(err));
+                return;
+              }
+              flash = `Withdrew your consent for ${r.name}.`;
+              consentsPage();
+            },
+          },
+          'Withdraw consent',
+        ),
+      ),
     ),
   );
 }
