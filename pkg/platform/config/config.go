@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,6 +35,10 @@ type Config struct {
 	ConsoleClientID     string        // CONSOLE_CLIENT_ID: the developer console's SPA application; empty turns it off
 	SSOKeyID            string        // SSO_KEY_ID: the symmetric KMS key of organizations' upstream client secrets
 	UpstreamTimeout     time.Duration // UPSTREAM_TIMEOUT (default 5s): each call to an organization's identity provider
+	// DeviceCookieKey (DEVICE_COOKIE_KEY: base64 of 32 or more random
+	// bytes) signs the login's device cookies; without it each instance
+	// makes its own key.
+	DeviceCookieKey []byte
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
@@ -75,6 +80,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			}
 			*d.dst = x
 		}
+	}
+	if v := getenv("DEVICE_COOKIE_KEY"); v != "" {
+		k, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(k) < 32 {
+			errs = append(errs, errors.New("DEVICE_COOKIE_KEY: want the base64 of 32 or more random bytes"))
+		}
+		c.DeviceCookieKey = k
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(or(getenv("LOG_LEVEL"), "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %v", err))
