@@ -83,7 +83,7 @@ func (s *Service) Login(ctx context.Context, in Login) (Result, error) {
 	if !ok {
 		return Result{Outcome: s.loginPage(ctx, app.Name, tx, csrf, email, "Incorrect email or password.", sso)}, nil
 	}
-	res, err := s.finishSignIn(ctx, in.Browser, tx.ID, app, user, "password", now)
+	res, err := s.finishSignIn(ctx, in.Browser, tx, app, user, "password", now)
 	if err == nil && res.Outcome != nil {
 		// The browser has proven it knows the password: from now on it
 		// is trusted for this account (device.go).
@@ -102,22 +102,30 @@ func (s *Service) loginTransaction(ctx context.Context, in Login, now time.Time)
 	if in.Form.Transaction == "" {
 		return domain.LoginTransaction{}, errExpired("no transaction")
 	}
-	tx, err := s.store.GetLoginTransaction(ctx, in.Form.Transaction, now)
-	if errors.Is(err, domain.ErrNotFound) {
-		return domain.LoginTransaction{}, errExpired("unknown transaction")
-	}
-	if err != nil {
-		return domain.LoginTransaction{}, err
+	var tx domain.LoginTransaction
+	var err error
+	if !isPending(in.Form.Transaction) {
+		tx, err = s.store.GetLoginTransaction(ctx, in.Form.Transaction, now)
+		if errors.Is(err, domain.ErrNotFound) {
+			return domain.LoginTransaction{}, errExpired("unknown transaction")
+		}
+		if err != nil {
+			return domain.LoginTransaction{}, err
+		}
 	}
 	// Login CSRF: the token must be the one in this browser's cookie and
-	// the one this transaction was created with. Both compare in constant
+	// (for a stored transaction) the one it was created with. Both compare in constant
 	// time.
 	csrf, cookie := in.Form.CSRFToken, in.Browser.Cookies.CSRF
-	if csrf == "" || cookie == "" || !ctEqual([]byte(csrf), []byte(cookie)) || !ctEqual(domain.HashSecret(csrf), tx.CSRFHash) {
+	if csrf == "" || cookie == "" || !ctEqual([]byte(csrf), []byte(cookie)) ||
+		(!isPending(in.Form.Transaction) && !ctEqual(domain.HashSecret(csrf), tx.CSRFHash)) {
 		s.log.WarnContext(ctx, "login form CSRF check failed", "event", "login_csrf_failed", "request_id", in.Browser.RequestID,
 			"client_id", tx.ClientID, "cookie_present", cookie != "", "source_ip", in.Browser.SourceIP)
 		return domain.LoginTransaction{}, refuse(403, "Sign-in refused",
 			"The sign-in form could not be verified. Make sure cookies are enabled, then go back to the application and sign in again.")
+	}
+	if isPending(in.Form.Transaction) {
+		return s.pendingTransaction(ctx, in.Form.Transaction, csrf, now)
 	}
 	return tx, nil
 }
@@ -281,9 +289,9 @@ func (a *attackLog) sample(account string) []string {
 // (with a password, or through the organization's provider): it consumes the
 // transaction, starts a session and sends the user back to the application
 // with a code.
-func (s *Service) finishSignIn(ctx context.Context, b Browser, txID string, app domain.Application, user domain.User, method string, now time.Time) (Result, error) {
+func (s *Service) finishSignIn(ctx context.Context, b Browser, tx domain.LoginTransaction, app domain.Application, user domain.User, method string, now time.Time) (Result, error) {
 	// Single use: of concurrent posts of one transaction, one gets it.
-	tx, err := s.store.ConsumeLoginTransaction(ctx, txID, now)
+	tx, err := s.useTransaction(ctx, tx, now)
 	if errors.Is(err, domain.ErrNotFound) {
 		return Result{}, errExpired("transaction used")
 	}
