@@ -71,15 +71,12 @@ func (s *Service) Authorize(ctx context.Context, rawQuery string, b Browser) (Re
 	if len(csrf) != 43 {
 		csrf, _ = domain.NewSecret()
 	}
-	tx := domain.LoginTransaction{
-		ID: domain.NewID(), ClientID: req.app.ClientID, RedirectURI: req.redirectURI, State: req.state,
-		Nonce: req.nonce, CodeChallenge: req.codeChallenge, Scopes: req.scopes, Audience: req.audience,
-		Prompt: req.prompt, LoginHint: req.loginHint, MaxAge: req.maxAge, CSRFHash: domain.HashSecret(csrf),
-		OrganizationID: req.app.OrganizationID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.TransactionLifetime),
+	// Nothing is written for an anonymous request: the form carries the
+	// transaction (pending.go).
+	if len(rawQuery) > maxAuthorizeQuery {
+		return Result{}, refuse(400, "Invalid request", "The sign-in link is too long.")
 	}
-	if err := s.store.CreateLoginTransaction(ctx, tx); err != nil {
-		return Result{}, fmt.Errorf("create login transaction: %w", err)
-	}
+	tx := s.newTransaction(req, pendingID(rawQuery, now), csrf, now)
 	var res Result
 	res.setCookie(CSRFCookie, csrf, 0)
 	sso, err := s.ssoFor(ctx, req.app)

@@ -102,7 +102,7 @@ func (c *Callback) Complete(ctx context.Context, p CallbackParams, b Browser) (R
 	}
 	var res Result
 	res.setCookie(SSOBindingCookie, "", -1)
-	done, err := s.finishSignIn(ctx, b, tx.ID, app, user, "sso", now)
+	done, err := s.finishSignIn(ctx, b, tx, app, user, "sso", now)
 	res.Outcome, res.Cookies = done.Outcome, append(res.Cookies, done.Cookies...)
 	return res, err
 }

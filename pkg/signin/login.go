@@ -5,11 +5,14 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"orgauth/pkg/domain"
 	"orgauth/pkg/password"
+	"orgauth/pkg/platform/throttle"
 )
 
 // LoginForm values, as posted to /login.
@@ -80,7 +83,13 @@ func (s *Service) Login(ctx context.Context, in Login) (Result, error) {
 	if !ok {
 		return Result{Outcome: s.loginPage(ctx, app.Name, tx, csrf, email, "Incorrect email or password.", sso)}, nil
 	}
-	return s.finishSignIn(ctx, in.Browser, tx.ID, app, user, "password", now)
+	res, err := s.finishSignIn(ctx, in.Browser, tx, app, user, "password", now)
+	if err == nil && res.Outcome != nil {
+		// The browser has proven it knows the password: from now on it
+		// is trusted for this account (device.go).
+		res.setCookie(DeviceCookie, s.newDeviceCookie(email, now.Add(s.cfg.DeviceLifetime)), int(s.cfg.DeviceLifetime/time.Second))
+	}
+	return res, err
 }
 
 // loginTransaction is the form's live login transaction, once the form
@@ -93,22 +102,30 @@ func (s *Service) loginTransaction(ctx context.Context, in Login, now time.Time)
 	if in.Form.Transaction == "" {
 		return domain.LoginTransaction{}, errExpired("no transaction")
 	}
-	tx, err := s.store.GetLoginTransaction(ctx, in.Form.Transaction, now)
-	if errors.Is(err, domain.ErrNotFound) {
-		return domain.LoginTransaction{}, errExpired("unknown transaction")
-	}
-	if err != nil {
-		return domain.LoginTransaction{}, err
+	var tx domain.LoginTransaction
+	var err error
+	if !isPending(in.Form.Transaction) {
+		tx, err = s.store.GetLoginTransaction(ctx, in.Form.Transaction, now)
+		if errors.Is(err, domain.ErrNotFound) {
+			return domain.LoginTransaction{}, errExpired("unknown transaction")
+		}
+		if err != nil {
+			return domain.LoginTransaction{}, err
+		}
 	}
 	// Login CSRF: the token must be the one in this browser's cookie and
-	// the one this transaction was created with. Both compare in constant
+	// (for a stored transaction) the one it was created with. Both compare in constant
 	// time.
 	csrf, cookie := in.Form.CSRFToken, in.Browser.Cookies.CSRF
-	if csrf == "" || cookie == "" || !ctEqual([]byte(csrf), []byte(cookie)) || !ctEqual(domain.HashSecret(csrf), tx.CSRFHash) {
+	if csrf == "" || cookie == "" || !ctEqual([]byte(csrf), []byte(cookie)) ||
+		(!isPending(in.Form.Transaction) && !ctEqual(domain.HashSecret(csrf), tx.CSRFHash)) {
 		s.log.WarnContext(ctx, "login form CSRF check failed", "event", "login_csrf_failed", "request_id", in.Browser.RequestID,
 			"client_id", tx.ClientID, "cookie_present", cookie != "", "source_ip", in.Browser.SourceIP)
 		return domain.LoginTransaction{}, refuse(403, "Sign-in refused",
 			"The sign-in form could not be verified. Make sure cookies are enabled, then go back to the application and sign in again.")
+	}
+	if isPending(in.Form.Transaction) {
+		return s.pendingTransaction(ctx, in.Form.Transaction, csrf, now)
 	}
 	return tx, nil
 }
@@ -117,24 +134,13 @@ func (s *Service) loginTransaction(ctx context.Context, in Login, now time.Time)
 // password is theirs and they may sign in. A *Refusal says the throttle
 // refused to check.
 func (s *Service) checkPassword(ctx context.Context, b Browser, tx domain.LoginTransaction, email, pw string, now time.Time) (domain.User, bool, error) {
-	// Throttle before any password is checked. The attempt is counted
-	// first, so that concurrent guesses cannot all pass a check made before
-	// any of them was counted; a successful sign-in takes its count back.
-	ip := b.SourceIP
-	keys := []string{"login:account-ip:" + email + "#" + ip, "login:ip:" + ip, "login:account:" + email}
-	limits := []int64{s.cfg.MaxFailuresPerAccountIP, s.cfg.MaxFailuresPerIP, s.cfg.MaxFailuresPerAccount}
-	for i, k := range keys {
-		n, err := s.store.CountFailure(ctx, k, s.cfg.FailureWindow, now)
-		if err != nil {
-			return domain.User{}, false, err
-		}
-		if n > limits[i] {
-			s.log.WarnContext(ctx, "login throttled", "event", "login_throttled", "request_id", b.RequestID,
-				"client_id", tx.ClientID, "limit", strings.SplitN(k, ":", 3)[1], "source_ip", ip)
-			return domain.User{}, false, &Refusal{Status: 429, Title: "Too many attempts", Reason: "throttled",
-				Message:    "Too many failed sign-in attempts. Wait a few minutes, then try again.",
-				RetryAfter: s.windowLeft(now)}
-		}
+	// Throttle before any password is checked. Each attempt is counted
+	// first, so that concurrent guesses cannot all pass a check made
+	// before any of them was counted; a successful sign-in takes its
+	// counts back.
+	counted, err := s.admit(ctx, b, tx, email, now)
+	if err != nil {
+		return domain.User{}, false, err
 	}
 
 	// An unknown email costs one argon2id verification too, so that timing
@@ -158,25 +164,134 @@ func (s *Service) checkPassword(ctx context.Context, b Browser, tx domain.LoginT
 			reason = "disabled"
 		}
 		s.log.WarnContext(ctx, "login failed", "event", "login_failed", "reason", reason, "request_id", b.RequestID,
-			"client_id", tx.ClientID, "user_id", user.ID, "source_ip", ip)
+			"client_id", tx.ClientID, "user_id", user.ID, "source_ip", b.SourceIP)
 		return user, false, nil
 	}
-	for _, k := range keys {
-		if err := s.store.ForgetFailure(ctx, k, s.cfg.FailureWindow, now); err != nil {
-			// The attempt stays counted; nothing worse.
-			s.log.WarnContext(ctx, "cannot take back a counted sign-in attempt", "request_id", b.RequestID, "error", err.Error())
-		}
+	if err := s.throttle.Forget(ctx, now, counted...); err != nil {
+		// The attempt stays counted; nothing worse.
+		s.log.WarnContext(ctx, "cannot take back a counted sign-in attempt", "request_id", b.RequestID, "error", err.Error())
 	}
 	return user, true, nil
+}
+
+// admit counts a sign-in attempt before its password is checked, and
+// returns the keys it counted, or a *Refusal.
+//
+//   - A browser with a valid device cookie for the account counts against
+//     its own device only: strangers cannot slow its owner down.
+//   - Any other browser counts against the account from its address and
+//     against its address (hard limits, until the window ends: they only
+//     stop the party that fails), and against the account. Past the
+//     account's threshold it gets one attempt at the account per delay,
+//     a delay that doubles with each further attempt up to
+//     MaxAccountDelay; and the account's attack is logged.
+func (s *Service) admit(ctx context.Context, b Browser, tx domain.LoginTransaction, email string, now time.Time) ([]string, error) {
+	ip := b.SourceIP
+	if dev := s.trustedDevice(b.Cookies.Device, email, now); dev != nil {
+		lim := throttle.Limit{Key: "login:device:" + dev.id, Max: s.cfg.MaxFailuresPerDevice}
+		blocked, err := s.throttle.Count(ctx, now, lim)
+		if err != nil {
+			return nil, err
+		}
+		if blocked != nil {
+			return nil, s.refuseAttempt(ctx, b, tx, "device", blocked.RetryAfter)
+		}
+		return []string{lim.Key}, nil
+	}
+	limits := []throttle.Limit{
+		{Key: "login:account-ip:" + email + "#" + ip, Max: s.cfg.MaxFailuresPerAccountIP},
+		{Key: "login:ip:" + ip, Max: s.cfg.MaxFailuresPerIP},
+	}
+	blocked, err := s.throttle.Count(ctx, now, limits...)
+	if err != nil {
+		return nil, err
+	}
+	if blocked != nil {
+		return nil, s.refuseAttempt(ctx, b, tx, strings.SplitN(blocked.Limit.Key, ":", 3)[1], blocked.RetryAfter)
+	}
+	account := throttle.Limit{Key: "login:account:" + email, Max: s.cfg.MaxFailuresPerAccount}
+	counted := []string{limits[0].Key, limits[1].Key, account.Key}
+	over, err := s.throttle.Count(ctx, now, account)
+	if err != nil {
+		return nil, err
+	}
+	s.attacks.add(email, ip)
+	if over == nil {
+		return counted, nil
+	}
+	n := over.Count
+	excess := n - account.Max
+	if excess == 1 || excess%account.Max == 0 {
+		s.log.WarnContext(ctx, "account under attack: sign-ins from browsers without its device cookie are slowed down",
+			"event", "login_account_under_attack", "request_id", b.RequestID, "account", email,
+			"attempts_in_window", n, "threshold", account.Max, "window_seconds", int(s.cfg.FailureWindow/time.Second),
+			"source_ips_sample", s.attacks.sample(email), "source_ip", ip)
+	}
+	delay := s.cfg.MaxAccountDelay
+	if excess <= 16 && time.Second<<(excess-1) < delay {
+		delay = time.Second << (excess - 1)
+	}
+	ok, wait, err := s.throttle.Slot(ctx, now, "login:account-delay:"+email, delay)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, s.refuseAttempt(ctx, b, tx, "account", wait)
+	}
+	return counted, nil
+}
+
+// refuseAttempt is the 429 page of a throttled sign-in attempt.
+func (s *Service) refuseAttempt(ctx context.Context, b Browser, tx domain.LoginTransaction, limit string, wait time.Duration) error {
+	s.log.WarnContext(ctx, "login throttled", "event", "login_throttled", "request_id", b.RequestID,
+		"client_id", tx.ClientID, "limit", limit, "retry_after", int(wait/time.Second), "source_ip", b.SourceIP)
+	msg := "Too many failed sign-in attempts. Wait a few minutes, then try again."
+	if limit == "account" {
+		msg = "Too many failed sign-in attempts for this account. Wait a minute, then try again; " +
+			"from a browser you signed in with before, you can sign in now."
+	}
+	return &Refusal{Status: 429, Title: "Too many attempts", Reason: "throttled", Message: msg, RetryAfter: wait}
+}
+
+// attackLog keeps, per instance, a few source addresses of recent
+// attempts at each account under attack, for the audit line. It is a
+// sample for the operator, never a count the throttle relies on.
+type attackLog struct {
+	mu   sync.Mutex
+	seen map[string][]string // account -> up to 5 addresses, newest last
+}
+
+func newAttackLog() *attackLog { return &attackLog{seen: map[string][]string{}} }
+
+func (a *attackLog) add(account, ip string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.seen) > 1000 {
+		clear(a.seen)
+	}
+	ips := a.seen[account]
+	if slices.Contains(ips, ip) {
+		return
+	}
+	if len(ips) == 5 {
+		ips = ips[1:]
+	}
+	a.seen[account] = append(ips, ip)
+}
+
+func (a *attackLog) sample(account string) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.seen[account])
 }
 
 // finishSignIn ends a login transaction whose user has proven who they are
 // (with a password, or through the organization's provider): it consumes the
 // transaction, starts a session and sends the user back to the application
 // with a code.
-func (s *Service) finishSignIn(ctx context.Context, b Browser, txID string, app domain.Application, user domain.User, method string, now time.Time) (Result, error) {
+func (s *Service) finishSignIn(ctx context.Context, b Browser, tx domain.LoginTransaction, app domain.Application, user domain.User, method string, now time.Time) (Result, error) {
 	// Single use: of concurrent posts of one transaction, one gets it.
-	tx, err := s.store.ConsumeLoginTransaction(ctx, txID, now)
+	tx, err := s.useTransaction(ctx, tx, now)
 	if errors.Is(err, domain.ErrNotFound) {
 		return Result{}, errExpired("transaction used")
 	}
@@ -212,12 +327,6 @@ func (s *Service) finishSignIn(ctx context.Context, b Browser, txID string, app 
 	next, err := s.signedIn(ctx, b, app, txGrant(tx), tx.Prompt, sess, user, now)
 	res.Outcome, res.Cookies = next.Outcome, append(res.Cookies, next.Cookies...)
 	return res, err
-}
-
-// windowLeft is how long until the current failure window ends.
-func (s *Service) windowLeft(now time.Time) time.Duration {
-	w := int64(s.cfg.FailureWindow / time.Second)
-	return time.Duration(w-now.Unix()%w) * time.Second
 }
 
 // FromIssuer reports whether origin, a request's Origin header, is the

@@ -17,6 +17,8 @@ type Cookies struct {
 	CSRF string
 	// SSOBinding binds an SSO transaction to the browser that started it.
 	SSOBinding string
+	// Device is the device cookie of an earlier password sign-in.
+	Device string
 }
 
 // CookieName names one of the sign-in cookies; the HTTP edge decides its
@@ -27,6 +29,9 @@ const (
 	SessionCookie CookieName = iota
 	CSRFCookie
 	SSOBindingCookie
+	// DeviceCookie is the device cookie a password sign-in earns
+	// (device.go).
+	DeviceCookie
 )
 
 // SetCookie is a cookie for the browser to keep for MaxAge seconds (0: for

@@ -10,6 +10,7 @@ import (
 
 	"orgauth/pkg/domain"
 	"orgauth/pkg/platform/required"
+	"orgauth/pkg/platform/throttle"
 )
 
 // Store is what sign-in reads and writes.
@@ -26,8 +27,7 @@ type Store interface {
 	GetSession(ctx context.Context, hash []byte, now time.Time) (domain.Session, error)
 	DeleteSession(ctx context.Context, hash []byte) error
 
-	CountFailure(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
-	ForgetFailure(ctx context.Context, key string, window time.Duration, now time.Time) error
+	throttle.Counter
 
 	CreateCode(ctx context.Context, c domain.AuthorizationCode) error
 
@@ -82,15 +82,28 @@ type Config struct {
 	SessionLifetime     time.Duration // default 12 h
 	CodeLifetime        time.Duration // default 60 s
 
-	// Failed sign-ins are counted in fixed windows per account from one
-	// source address, per source address, and per account; over a limit,
-	// the form refuses to check passwords until the window ends. The
-	// per-account limit is high: it bounds guessing from many addresses,
-	// while one address cannot lock an account out of everywhere.
+	// Failed sign-ins are counted in fixed windows (login.go, README
+	// "Throttling"). A browser without a device cookie for the account is
+	// limited per account from its source address and per address; over
+	// a limit, the form refuses to check passwords until the window ends.
+	// Past MaxFailuresPerAccount attempts at one account in a window,
+	// such browsers get one attempt at it per delay, a delay that doubles
+	// with each further attempt up to MaxAccountDelay: a growing delay,
+	// never a lock. A browser with a valid device cookie for the account
+	// skips all of that and has its own limit, MaxFailuresPerDevice.
 	FailureWindow           time.Duration // default 15 min
 	MaxFailuresPerAccountIP int64         // default 5
 	MaxFailuresPerIP        int64         // default 20
-	MaxFailuresPerAccount   int64         // default 50
+	MaxFailuresPerAccount   int64         // default 20
+	MaxFailuresPerDevice    int64         // default 10
+	MaxAccountDelay         time.Duration // default 60 s
+
+	// DeviceKey is the HMAC key of device cookies (32 bytes or more; see
+	// device.go). Without one, each instance makes its own, and device
+	// cookies only verify where they were issued. DeviceLifetime is how
+	// long a device cookie is kept (default 90 days).
+	DeviceKey      []byte
+	DeviceLifetime time.Duration
 }
 
 // Deps is everything sign-in needs; every field is required.
@@ -112,6 +125,10 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	origin   string // the issuer's origin, which the login form must come from
+
+	throttle  *throttle.Throttle
+	deviceKey []byte
+	attacks   *attackLog
 }
 
 // New returns the sign-in service, or an error naming a missing
@@ -135,12 +152,23 @@ func New(d Deps, cfg Config) (*Service, error) {
 		cfg.MaxFailuresPerAccountIP = 5
 	}
 	if cfg.MaxFailuresPerAccount <= 0 {
-		cfg.MaxFailuresPerAccount = 50
+		cfg.MaxFailuresPerAccount = 20
 	}
+	if cfg.MaxFailuresPerDevice <= 0 {
+		cfg.MaxFailuresPerDevice = 10
+	}
+	def(&cfg.MaxAccountDelay, time.Minute)
+	def(&cfg.DeviceLifetime, 90*24*time.Hour)
 	if cfg.MaxFailuresPerIP <= 0 {
 		cfg.MaxFailuresPerIP = 20
 	}
-	s := &Service{store: d.Store, keys: d.Keys, upstream: d.Upstream, cfg: cfg, log: d.Log, now: d.Now}
+	s := &Service{store: d.Store, keys: d.Keys, upstream: d.Upstream, cfg: cfg, log: d.Log, now: d.Now,
+		throttle: throttle.New(d.Store, cfg.FailureWindow), deviceKey: cfg.DeviceKey, attacks: newAttackLog()}
+	if len(s.deviceKey) < 32 {
+		d.Log.Warn("no device cookie key (DEVICE_COOKIE_KEY): device cookies verify only on the instance that issued them",
+			"event", "device_key_missing")
+		s.deviceKey = randomDeviceKey()
+	}
 	if u, err := url.Parse(cfg.Issuer); err == nil {
 		s.origin = u.Scheme + "://" + u.Host
 	}

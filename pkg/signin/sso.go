@@ -75,6 +75,12 @@ func (s *Service) goUpstream(ctx context.Context, b Browser, res Result, tx doma
 	if err != nil {
 		return res, s.upstreamUnavailable(ctx, b, tx.ClientID, err)
 	}
+	if isPending(tx.ID) { // the callback looks the login transaction up
+		if tx, err = s.storeTransaction(ctx, tx); err != nil {
+			return res, err
+		}
+		stx.LoginTransactionID = tx.ID
+	}
 	if err := s.store.CreateSSOTransaction(ctx, stx); err != nil {
 		return res, fmt.Errorf("create SSO transaction: %w", err)
 	}

@@ -108,8 +108,12 @@ func TestSignInSessionAndLogoutOverHTTP(t *testing.T) {
 	for _, c := range cookies {
 		l.Secret(c.Value)
 	}
-	if len(cookies) != 2 {
-		t.Fatalf("cookies %v, want orgauth_session and orgauth_csrf", cookies)
+	names := map[string]bool{}
+	for _, c := range cookies {
+		names[c.Name] = true
+	}
+	if len(cookies) != 3 || !names["orgauth_session"] || !names["orgauth_csrf"] || !names["orgauth_device"] {
+		t.Fatalf("cookies %v, want orgauth_session, orgauth_csrf and the device cookie orgauth_device", cookies)
 	}
 
 	tok, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))

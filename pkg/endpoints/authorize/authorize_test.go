@@ -610,21 +610,7 @@ func TestClock(t *testing.T) {
 		e.wantCode(t, b.submit(t, form, email, pw))
 	})
 
-	t.Run("ThrottlePerAccountFromManyAddresses", func(t *testing.T) {
-		email := e.user(t, e.st.OrgID, "kim")
-		// Ten addresses, five guesses each: the account's own limit (50).
-		for range 10 {
-			b := e.browser()
-			form := b.loginForm(t, authzQuery(e.spa, nil))
-			for i := range 5 {
-				wantPage(t, b.submit(t, form, email, fmt.Sprintf("guess %d", i)), 200, "Incorrect email or password.")
-			}
-		}
-		b := e.browser()
-		wantPage(t, b.submit(t, b.loginForm(t, authzQuery(e.spa, nil)), email, pw), 429, "Too many")
-		e.advance(15 * time.Minute)
-		e.wantCode(t, b.submit(t, b.loginForm(t, authzQuery(e.spa, nil)), email, pw))
-	})
+	// Many addresses at one account: attack_test.go.
 
 	t.Run("SuccessfulSignInsAreNotCounted", func(t *testing.T) {
 		email := e.user(t, e.st.OrgID, "liz")

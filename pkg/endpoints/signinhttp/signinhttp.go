@@ -19,6 +19,7 @@ var cookieNames = map[signin.CookieName]string{
 	signin.SessionCookie:    "orgauth_session",
 	signin.CSRFCookie:       "orgauth_csrf",
 	signin.SSOBindingCookie: "orgauth_sso",
+	signin.DeviceCookie:     "orgauth_device",
 }
 
 // Edge reads sign-in requests and writes sign-in outcomes.
@@ -55,6 +56,7 @@ func (e *Edge) Browser(r *http.Request) signin.Browser {
 			Session:    e.cookie(r, signin.SessionCookie),
 			CSRF:       e.cookie(r, signin.CSRFCookie),
 			SSOBinding: e.cookie(r, signin.SSOBindingCookie),
+			Device:     e.cookie(r, signin.DeviceCookie),
 		},
 		SourceIP:  httpx.SourceIP(r),
 		RequestID: httpx.RequestID(r.Context()),

@@ -3,17 +3,14 @@ package token
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"orgauth/pkg/oauth"
+	"orgauth/pkg/platform/throttle"
 )
 
-// FailureCounter counts failures per key in fixed windows (a DynamoDB
-// counter item per key and window).
-type FailureCounter interface {
-	CountFailure(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
-}
+// FailureCounter is the store's failure counters (pkg/platform/throttle).
+type FailureCounter = throttle.Counter
 
 // ThrottleConfig bounds failed client authentications (DESIGN: "Failed
 // client authentication and failed logins are throttled").
@@ -23,75 +20,59 @@ type ThrottleConfig struct {
 	PerIP       int64         // failures per source address and window; default 100
 }
 
-// throttle costs nothing on the success path: failures are counted in the
-// table, and once a key is over its limit, this warm instance refuses it
-// from memory until the window ends, without reading the client or checking
-// a secret. Other instances learn of it at their next counted failure.
+// The rule (README, "Throttling"): throttle the failing party, not
+// everyone behind its address.
 //
-// The keys are the source address, and a client id from that address;
-// never a client id alone, or anyone who knows a client id (an SPA's is
-// public) could lock that client out from everywhere by failing on purpose.
-// Client secrets are 256 random bits, so guessing one from many addresses
-// is hopeless anyway; the per-client failures show in the metrics and the
-// alarm instead.
-type throttle struct {
-	store FailureCounter
-	cfg   ThrottleConfig
+//   - Every failed client authentication counts for the client id from the
+//     source address, and for the address.
+//   - A request that presents a secret is refused, before the secret is
+//     checked, once its client id from its address has reached its limit:
+//     that pair is the one guessing. The count is read from the table, so
+//     every instance refuses it.
+//   - The address's own limit never refuses a request whose client
+//     authentication succeeds: an office behind one NAT keeps its tokens
+//     when one machine there fails 100 times. Over it, that address's
+//     failures are answered 429 instead of 401.
+//   - A public client (an SPA, client_id alone) has no secret to guess and
+//     is never refused by the pair's limit either.
+//   - Never a client id alone: anyone who knows one (an SPA's is public)
+//     could lock its client out from everywhere by failing on purpose.
+func pairKey(clientID, ip string) string { return "client-auth#client-ip#" + clientID + "#" + ip }
+func ipKey(ip string) string             { return "client-auth#ip#" + ip }
 
-	mu      sync.Mutex
-	blocked map[string]time.Time // key -> end of its window
-}
-
-func throttleKeys(clientID, ip string) []string {
-	return []string{"client-auth#client-ip#" + clientID + "#" + ip, "client-auth#ip#" + ip}
-}
-
-// check refuses a key this instance knows to be over its limit.
-func (t *throttle) check(now time.Time, clientID, ip string) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, k := range throttleKeys(clientID, ip) {
-		if until, ok := t.blocked[k]; ok {
-			if now.Before(until) {
-				return tooMany(until.Sub(now))
-			}
-			delete(t.blocked, k)
-		}
+// checkPair refuses a request with a secret whose client id from its
+// address has reached its limit.
+func (h *Handler) checkPair(ctx context.Context, creds oauth.ClientCredentials, ip string) error {
+	if creds.Method == "none" {
+		return nil
+	}
+	b, err := h.throttle.Check(ctx, h.now(), throttle.Limit{Key: pairKey(creds.ID, ip), Max: h.cfg.Throttle.PerClientIP})
+	if err != nil {
+		return fmt.Errorf("client authentication throttle: %w", err)
+	}
+	if b != nil {
+		return tooMany(b)
 	}
 	return nil
 }
 
-// fail counts one failure for the client from the source address and for
-// the address, and answers 429 instead of the failure once either is over
-// its limit.
-func (t *throttle) fail(ctx context.Context, now time.Time, clientID, ip string, failure error) error {
-	limits := []int64{t.cfg.PerClientIP, t.cfg.PerIP}
-	for i, k := range throttleKeys(clientID, ip) {
-		n, err := t.store.CountFailure(ctx, k, t.cfg.Window, now)
-		if err != nil {
-			return fmt.Errorf("count failed authentication: %w", err)
-		}
-		if n > limits[i] {
-			// The counter's windows are aligned on the epoch.
-			until := now.Truncate(t.cfg.Window).Add(t.cfg.Window)
-			t.mu.Lock()
-			if len(t.blocked) > 10000 { // bounded memory under a spray of addresses
-				for bk, bu := range t.blocked {
-					if !now.Before(bu) {
-						delete(t.blocked, bk)
-					}
-				}
-			}
-			t.blocked[k] = until
-			t.mu.Unlock()
-			return tooMany(until.Sub(now))
-		}
+// fail counts a failed authentication for the pair and the address, and
+// answers 429 instead of the failure once either is over its limit.
+func (h *Handler) fail(ctx context.Context, creds oauth.ClientCredentials, ip string, failure error) error {
+	b, err := h.throttle.Count(ctx, h.now(),
+		throttle.Limit{Key: pairKey(creds.ID, ip), Max: h.cfg.Throttle.PerClientIP},
+		throttle.Limit{Key: ipKey(ip), Max: h.cfg.Throttle.PerIP})
+	if err != nil {
+		return fmt.Errorf("count failed authentication: %w", err)
+	}
+	if b != nil {
+		return tooMany(b)
 	}
 	return failure
 }
 
-func tooMany(wait time.Duration) error {
-	secs := int(wait.Round(time.Second) / time.Second)
+func tooMany(b *throttle.Blocked) error {
+	secs := int(b.RetryAfter.Round(time.Second) / time.Second)
 	if secs < 1 {
 		secs = 1
 	}

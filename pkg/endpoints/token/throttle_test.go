@@ -10,29 +10,41 @@ import (
 	"testing"
 	"time"
 
+	"orgauth/pkg/domain"
 	"orgauth/test/testenv"
 )
 
+// clientPost posts a client_credentials request from ip to h.
+func clientPost(st *testenv.Stack, h http.Handler, clientID, secret, ip string) *httptest.ResponseRecorder {
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret}, "audience": {st.Audience}}
+	return formPost(h, form, ip, "")
+}
+
+func formPost(h http.Handler, f url.Values, ip, origin string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader(f.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if origin != "" {
+		r.Header.Set("Origin", origin)
+	}
+	r.RemoteAddr = ip + ":4711"
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
 // Failed client authentications are counted in the table; over the limit a
-// client id from one source address (or the address) gets 429 with
-// Retry-After until the window ends, even with the right secret, while the
-// same client from elsewhere, and other clients, are unaffected: failing on
-// purpose cannot lock a client out.
+// client id from one source address gets 429 with Retry-After until the
+// window ends, even with the right secret, while the same client from
+// elsewhere, and other clients, are unaffected: failing on purpose cannot
+// lock a client out.
 func TestClientAuthenticationThrottle(t *testing.T) {
 	st := testenv.NewStack(t)
 	var mu sync.Mutex
 	now := time.Now().Truncate(15 * time.Minute).Add(time.Minute)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	h := st.WithClock(clock, st.Token)
-
 	post := func(clientID, secret, ip string) *httptest.ResponseRecorder {
-		form := url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret}, "audience": {st.Audience}}
-		r := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader(form.Encode()))
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		r.RemoteAddr = ip + ":4711"
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		return w
+		return clientPost(st, h, clientID, secret, ip)
 	}
 	for i := range 20 {
 		if w := post(st.ClientID, "wrong", "198.51.100.1"); w.Code != 401 {
@@ -44,7 +56,7 @@ func TestClientAuthenticationThrottle(t *testing.T) {
 		t.Fatalf("21st failure: %d %v %s", w.Code, w.Header(), w.Body)
 	}
 	if w := post(st.ClientID, st.ClientSecret, "198.51.100.1"); w.Code != 429 {
-		t.Fatalf("the throttled address got %d for the client with its right secret", w.Code)
+		t.Fatalf("the throttled client id from its address got %d with its right secret", w.Code)
 	}
 	if w := post(st.ClientID, st.ClientSecret, "198.51.100.2"); w.Code != 200 {
 		t.Fatalf("the client from another address got %d: one address locked it out", w.Code)
@@ -55,20 +67,72 @@ func TestClientAuthenticationThrottle(t *testing.T) {
 	if w := post(st.ClientID, st.ClientSecret, "198.51.100.1"); w.Code != 200 {
 		t.Fatalf("after the window: %d %s", w.Code, w.Body)
 	}
+}
 
-	// Per source address: many unknown clients from one address.
+// An office behind one address: one machine there fails 100+ times with
+// made-up client ids. Its failures turn into 429, but an SPA's code
+// exchange and an M2M client with its secret from the same address still
+// get their tokens: the address's limit never refuses a request whose
+// client authentication succeeds.
+func TestThrottleSharedAddress(t *testing.T) {
+	e := newFlowEnv(t)
+	h := e.token()
+	const office = "203.0.113.9"
 	for i := range 100 {
-		if w := post(fmt.Sprintf("ghost-%d", i), "x", "203.0.113.9"); w.Code != 401 {
+		if w := clientPost(e.st, h, fmt.Sprintf("ghost-%d", i), "x", office); w.Code != 401 {
 			t.Fatalf("ghost %d: %d", i, w.Code)
 		}
 	}
-	if w := post("ghost-x", "x", "203.0.113.9"); w.Code != 429 {
-		t.Fatalf("101st failure from one address: %d", w.Code)
+	for i := range 5 {
+		if w := clientPost(e.st, h, fmt.Sprintf("ghost-x%d", i), "x", office); w.Code != 429 || w.Header().Get("Retry-After") == "" {
+			t.Fatalf("failure %d over the address's limit: %d %v", 101+i, w.Code, w.Header())
+		}
 	}
-	if w := post(st.ClientID, st.ClientSecret, "203.0.113.9"); w.Code != 429 {
-		t.Fatalf("a throttled address still gets tokens: %d", w.Code)
+	// An unknown public client id from there is a failure too.
+	f := url.Values{"grant_type": {"authorization_code"}, "code": {"x"}, "code_verifier": {strings.Repeat("v", 43)}, "redirect_uri": {e.redirect}, "client_id": {"ghost-spa"}}
+	if w := formPost(h, f, office, ""); w.Code != 429 {
+		t.Fatalf("unknown public client from the throttled address: %d", w.Code)
 	}
-	if w := post(st.ClientID, st.ClientSecret, "192.0.2.1"); w.Code != 200 {
-		t.Fatalf("another address is refused: %d %s", w.Code, w.Body)
+
+	if w := clientPost(e.st, h, e.st.ClientID, e.st.ClientSecret, office); w.Code != 200 {
+		t.Fatalf("M2M client with its secret from the shared address: %d %s", w.Code, w.Body)
+	}
+	code, verifier := e.code(t, nil)
+	f = url.Values{"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {verifier}, "redirect_uri": {e.redirect}, "client_id": {e.spa}}
+	if w := formPost(h, f, office, e.origin); w.Code != 200 || !strings.Contains(w.Body.String(), `"access_token"`) {
+		t.Fatalf("SPA code exchange from the shared address: %d %s", w.Code, w.Body)
+	}
+}
+
+// Two instances of the token function on one table (two warm Lambdas): a
+// client id thrown into throttling by one is refused by the other, which
+// has never seen a failure; and the other answers that address's next
+// failure with 429 too.
+func TestThrottleAcrossInstances(t *testing.T) {
+	st := testenv.NewStack(t)
+	first, second := st.Token(), st.Token()
+	const ip = "198.51.100.77"
+	for i := range 21 {
+		clientPost(st, first, st.ClientID, fmt.Sprintf("wrong-%d", i), ip)
+	}
+	if w := clientPost(st, first, st.ClientID, "wrong", ip); w.Code != 429 {
+		t.Fatalf("the first instance does not throttle: %d", w.Code)
+	}
+	if w := clientPost(st, second, st.ClientID, st.ClientSecret, ip); w.Code != 429 {
+		t.Fatalf("a fresh instance answered the throttled client id and address with %d", w.Code)
+	}
+	if w := clientPost(st, second, st.ClientID, st.ClientSecret, "198.51.100.78"); w.Code != 200 {
+		t.Fatalf("the client from another address: %d", w.Code)
+	}
+
+	const office = "203.0.113.50"
+	for range 101 {
+		clientPost(st, first, "ghost-"+domain.NewID(), "x", office)
+	}
+	if w := clientPost(st, second, "ghost-"+domain.NewID(), "x", office); w.Code != 429 {
+		t.Fatalf("a fresh instance answered a failure from a throttled address with %d", w.Code)
+	}
+	if w := clientPost(st, second, st.ClientID, st.ClientSecret, office); w.Code != 200 {
+		t.Fatalf("a fresh instance refused a good client behind the throttled address: %d", w.Code)
 	}
 }

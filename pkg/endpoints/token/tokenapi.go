@@ -17,6 +17,7 @@ import (
 	"orgauth/pkg/platform/httpx"
 	"orgauth/pkg/platform/metrics"
 	"orgauth/pkg/platform/required"
+	"orgauth/pkg/platform/throttle"
 )
 
 // Applications finds OAuth clients by id.
@@ -138,7 +139,7 @@ type Handler struct {
 	cfg        Config
 	log        *slog.Logger
 	now        func() time.Time
-	throttle   *throttle
+	throttle   *throttle.Throttle
 	cors       *cors.Policy
 	metrics    Metrics
 	reuseCache *reuseCache // nil when reuse is off
@@ -162,7 +163,7 @@ func New(d Deps, cfg Config) (*Handler, error) {
 	return &Handler{reuseCache: reuse, meter: newMeter(d.Store, cfg.Quota, d.Log.WarnContext),
 		store: d.Store, orgs: newOrgCache(d.Store, cfg.OrganizationCacheTTL, d.Now), tokens: d.Tokens, verifier: d.Verifier,
 		cfg: cfg, log: d.Log, now: d.Now, cors: d.CORS, metrics: d.Metrics,
-		throttle: &throttle{store: d.Store, cfg: cfg.Throttle, blocked: map[string]time.Time{}},
+		throttle: throttle.New(d.Store, cfg.Throttle.Window),
 	}, nil
 }
 
@@ -267,10 +268,15 @@ func (h *Handler) authenticateRequest(r *http.Request, form oauth.Form, public b
 	}
 	req := &request{form: form, creds: creds}
 	ip := httpx.SourceIP(r)
-	if err := h.throttle.check(h.now(), creds.ID, ip); err != nil {
-		return nil, err
+	// The pair's stored count is read while the client is loaded: it
+	// costs a concurrent read, not a longer wait.
+	blocked := make(chan error, 1)
+	go func() { blocked <- h.checkPair(ctx, creds, ip) }()
+	err = h.authenticate(ctx, req, public)
+	if berr := <-blocked; berr != nil {
+		return nil, berr
 	}
-	if err := h.authenticate(ctx, req, public); err != nil {
+	if err != nil {
 		var oe *oauth.Error
 		if !errors.As(err, &oe) || oe.Code != "invalid_client" {
 			return nil, err
@@ -278,7 +284,7 @@ func (h *Handler) authenticateRequest(r *http.Request, form oauth.Form, public b
 		h.log.WarnContext(ctx, "client authentication failed", "event", "client_auth_failed",
 			"request_id", httpx.RequestID(ctx), "client_id", creds.ID, "method", creds.Method, "source_ip", ip)
 		h.metrics.Count(metrics.ClientAuthFailures)
-		return nil, h.throttle.fail(ctx, h.now(), creds.ID, ip, err)
+		return nil, h.fail(ctx, creds, ip, err)
 	}
 	return req, nil
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -54,6 +55,10 @@ type Config struct {
 	AWSCallTimeout    time.Duration // AWS_CALL_TIMEOUT (default 3s): one call, all its attempts and backoffs
 	AWSMaxAttempts    int           // AWS_MAX_ATTEMPTS (default 3, at most 10): attempts per call
 	AWSMaxBackoff     time.Duration // AWS_MAX_BACKOFF (default 200ms): the longest wait between attempts
+	// DeviceCookieKey (DEVICE_COOKIE_KEY: base64 of 32 or more random
+	// bytes) signs the login's device cookies; without it each instance
+	// makes its own key.
+	DeviceCookieKey []byte
 }
 
 // The defaults of the AWS call deadlines. The worst case of one call is
@@ -155,6 +160,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	// (pkg/keys): an unbounded lifetime would make that wait unbounded.
 	if c.AccessTokenLifetime < time.Minute || c.AccessTokenLifetime > MaxAccessTokenLifetime {
 		errs = append(errs, fmt.Errorf("ACCESS_TOKEN_LIFETIME: must be 1m to %s, got %s", MaxAccessTokenLifetime, c.AccessTokenLifetime))
+	}
+	if v := getenv("DEVICE_COOKIE_KEY"); v != "" {
+		k, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(k) < 32 {
+			errs = append(errs, errors.New("DEVICE_COOKIE_KEY: want the base64 of 32 or more random bytes"))
+		}
+		c.DeviceCookieKey = k
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(or(getenv("LOG_LEVEL"), "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %v", err))

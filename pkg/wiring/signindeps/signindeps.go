@@ -24,6 +24,7 @@ func Config(st wiring.Stage) signin.Config {
 		Audiences:          st.Cfg.TokenAudiences(),
 		DefaultAudience:    st.Cfg.DefaultAudience(),
 		ManagementAudience: st.Cfg.ManagementAudience, ManagementClientID: st.Cfg.ConsoleClientID,
+		DeviceKey: st.Cfg.DeviceCookieKey,
 	}
 }
 
