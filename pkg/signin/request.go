@@ -146,7 +146,11 @@ func (s *Service) checkAuthorize(req *authzRequest, p map[string]string) error {
 		return err
 	}
 	req.scopes = scopes
-	req.audience = p["audience"]
+	aud, err := oauth.Target(p["audience"], p["resource"])
+	if err != nil {
+		return invalidRequest("audience and resource name different APIs; send one")
+	}
+	req.audience = aud
 	if req.audience == "" {
 		if req.audience = s.cfg.DefaultAudience; req.audience == "" {
 			return invalidRequest("audience is required: this server has no default API")

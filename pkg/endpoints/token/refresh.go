@@ -1,6 +1,7 @@
 package token
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -77,6 +78,15 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 			return nil, oauth.InvalidScope("scope " + sc + " was not granted to this refresh token")
 		}
 		narrowed = append([]string{}, scope...)
+	}
+	// The audience (RFC 8707 resource) of a refresh must be one the sign-in
+	// granted; nothing else is ever issued from a refresh token.
+	audience, err := oauth.Target(req.form.Get("audience"), req.form.Get("resource"))
+	if err != nil {
+		return nil, err
+	}
+	if granted := cmp.Or(rt.Audience, h.cfg.Issuer); audience != "" && audience != granted {
+		return nil, oauth.InvalidTarget("the audience was not granted to this refresh token; sign in again for another API")
 	}
 	rotated, err := h.store.RotateRefreshToken(ctx, hash, now)
 	switch {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -103,7 +104,7 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	iss := h.cfg.Issuer
+	iss := strings.TrimSuffix(h.cfg.Issuer, "/") // endpoints never get "//"; issuer stays as configured
 	md := Metadata{
 		Issuer:                h.cfg.Issuer,
 		AuthorizationEndpoint: iss + "/authorize",
