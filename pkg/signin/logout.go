@@ -111,7 +111,7 @@ func (s *Service) verifyIDTokenHint(ctx context.Context, raw string) ([]string, 
 // the post_logout_redirect_uri. returnTo must be one of the logout URLs of
 // the application client_id names; anything else is an error page, never a
 // redirect. federated (ending the upstream provider's session too) is
-// accepted and ignored: orgauth ends only its own session.
+// accepted and ignored: orgauth ends only its own session; so is auth0Client.
 func (s *Service) LogoutV2(ctx context.Context, rawQuery string, b Browser) (Result, error) {
 	bad := func(msg string) *Refusal { return refuse(400, "Invalid sign-out request", msg) }
 	q, err := url.ParseQuery(rawQuery)
@@ -129,7 +129,7 @@ func (s *Service) LogoutV2(ctx context.Context, rawQuery string, b Browser) (Res
 			out.Set("post_logout_redirect_uri", v)
 		case "client_id":
 			out.Set(k, v)
-		case "federated":
+		case "federated", "auth0Client": // ignored; auth0Client is the Auth0 SDKs' telemetry
 		default:
 			return Result{}, bad("The sign-out link has a parameter this address does not take: " + k + ".")
 		}
