@@ -23,7 +23,7 @@ type consoleClient struct {
 // organization, registered for this run's issuer: its addresses follow the
 // port, so an existing one is updated when the port changed.
 func ensureConsole(ctx context.Context, app *wiring.Stage, lf *localFile) error {
-	issuer := app.Cfg.Issuer
+	issuer := app.Cfg.URL("") // the origin, without the issuer's trailing slash
 	callbacks, origins, logouts := []string{issuer + "/console/callback"}, []string{issuer}, []string{issuer + "/console/"}
 	lf.Console.URL, lf.Console.RedirectURI = issuer+"/console/", callbacks[0]
 	if lf.Console.ClientID != "" {

@@ -19,12 +19,14 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -77,19 +79,30 @@ func run() error {
 		return serveEmulators(ctx, st)
 	}
 
-	port := getenv("PORT", "3000")
+	issuer, port, useTLS, err := localIssuer(os.Getenv("ISSUER"), getenv("PORT", "3000"))
+	if err != nil {
+		return err
+	}
 	// Listen first, so a busy port fails before anything starts.
 	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
 	if err != nil {
-		return fmt.Errorf("listen on 127.0.0.1:%s: %w (set PORT to use another port)", port, err)
+		return fmt.Errorf("listen on 127.0.0.1:%s: %w (set PORT, or the ISSUER's port, to use another port)", port, err)
 	}
 	defer ln.Close()
-	st, err := startStack(ctx, log, dataDir, "http://127.0.0.1:"+port)
+	if useTLS {
+		tlsCfg, caPath, err := localTLS(dataDir, time.Now())
+		if err != nil {
+			return fmt.Errorf("local TLS certificate: %w", err)
+		}
+		ln = tls.NewListener(ln, tlsCfg)
+		fmt.Fprintf(os.Stderr, "https with the local CA %s (trust it once: see README, \"https for local development\")\n", caPath)
+	}
+	st, err := startStack(ctx, log, dataDir, issuer)
 	if err != nil {
 		return err
 	}
 	defer st.stop()
-	app, demo, issuer := st.app, st.demo, st.issuer
+	app, demo := st.app, st.demo
 
 	// The console function reads CONSOLE_CLIENT_ID; here it is the seeded one.
 	app.Cfg.ConsoleClientID = demo.Console.ClientID
@@ -104,8 +117,9 @@ func run() error {
 	srv := &http.Server{Handler: httpx.HSTS(issuer, httpx.Middleware(log, nil, mux)), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	printWelcome(os.Stderr, issuer, demo, st.localFile)
-	printSPA(os.Stderr, issuer, demo)
+	base := app.Cfg.URL("") // the issuer without its trailing slash, for endpoint URLs
+	printWelcome(os.Stderr, base, demo, st.localFile)
+	printSPA(os.Stderr, base, demo)
 	printConsole(os.Stderr, demo)
 
 	select {
@@ -120,6 +134,22 @@ func run() error {
 		return err
 	}
 	return nil
+}
+
+// localIssuer is make run's issuer: ISSUER when set (http or https on
+// 127.0.0.1 or localhost, kept exactly as written, trailing slash and all)
+// with the port it names, else http://127.0.0.1:PORT. useTLS says to serve
+// https on that port.
+func localIssuer(issuerEnv, port string) (issuer, listenPort string, useTLS bool, err error) {
+	if issuerEnv == "" {
+		return "http://127.0.0.1:" + port, port, false, nil
+	}
+	u, err := url.Parse(issuerEnv)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost") ||
+		u.Port() == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", "", false, fmt.Errorf("ISSUER=%q: want http(s)://127.0.0.1:PORT or http(s)://localhost:PORT, optionally with a trailing slash, such as https://127.0.0.1:3443/", issuerEnv)
+	}
+	return issuerEnv, u.Port(), u.Scheme == "https", nil
 }
 
 // preferredPort is the port an emulator should use: the variable's value, or

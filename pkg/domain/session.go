@@ -17,6 +17,7 @@ type LoginTransaction struct {
 	Audience      string
 	Prompt        string // "", "none" or "login"
 	LoginHint     string // OIDC login_hint: prefills the email field
+	ResponseMode  string // "" (query) or "web_message"
 	// MaxAge is the OIDC max_age in seconds; -1 when absent.
 	MaxAge int64
 	// CSRFHash is SHA-256 of the browser's CSRF token (HashSecret): the

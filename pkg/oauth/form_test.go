@@ -142,3 +142,50 @@ func TestClientAuthentication(t *testing.T) {
 		})
 	}
 }
+
+// A JSON body (as Auth0 accepts on /oauth/token) gives the same Form as the
+// form encoding, under the same limits: no query string, the size bound, no
+// repeated parameter, and only string values.
+func TestParseBodyJSON(t *testing.T) {
+	const jsonType = "application/json"
+	for _, tc := range []struct {
+		name, target, ctype, body string
+		want                      map[string]string // nil: invalid_request
+	}{
+		{"json", "/t", jsonType, `{"grant_type":"client_credentials","audience":"https://api","empty":""}`,
+			map[string]string{"grant_type": "client_credentials", "audience": "https://api"}},
+		{"json charset", "/t", jsonType + "; charset=utf-8", ` { "a" : "x y" } `, map[string]string{"a": "x y"}},
+		{"form still", "/t", formType, "a=1", map[string]string{"a": "1"}},
+		{"escapes", "/t", jsonType, `{"a":"\u00e9\n"}`, map[string]string{"a": "é\n"}},
+		{"other type", "/t", "text/plain", `{"a":"1"}`, nil},
+		{"no content type", "/t", "", `{"a":"1"}`, nil},
+		{"query string", "/t?a=1", jsonType, `{"b":"2"}`, nil},
+		{"repeated", "/t", jsonType, `{"a":"1","a":"1"}`, nil},
+		{"number", "/t", jsonType, `{"a":1}`, nil},
+		{"null", "/t", jsonType, `{"a":null}`, nil},
+		{"bool", "/t", jsonType, `{"a":true}`, nil},
+		{"array", "/t", jsonType, `{"a":["1"]}`, nil},
+		{"object", "/t", jsonType, `{"a":{"b":"1"}}`, nil},
+		{"not an object", "/t", jsonType, `["a"]`, nil},
+		{"trailing", "/t", jsonType, `{"a":"1"}{"b":"2"}`, nil},
+		{"truncated", "/t", jsonType, `{"a":"1"`, nil},
+		{"empty", "/t", jsonType, ``, nil},
+		{"too large", "/t", jsonType, `{"a":"` + strings.Repeat("x", oauth.MaxFormBytes) + `"}`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := oauth.ParseBody(post(tc.target, tc.ctype, tc.body))
+			if tc.want == nil {
+				wantInvalidRequest(t, err)
+				return
+			}
+			if err != nil || len(f) != len(tc.want) {
+				t.Fatalf("ParseBody = %v, %v; want %v", f, err, tc.want)
+			}
+			for k, v := range tc.want {
+				if f.Get(k) != v {
+					t.Errorf("%s = %q, want %q", k, f.Get(k), v)
+				}
+			}
+		})
+	}
+}

@@ -50,3 +50,17 @@ func (s Scope) Intersect(other []string) Scope {
 
 // String is the scope parameter: the tokens joined by single spaces.
 func (s Scope) String() string { return strings.Join(s, " ") }
+
+// Target is the API a request names: "audience" (Auth0's name) or
+// "resource" (RFC 8707 §2, the standard one), "" when neither is sent. Both
+// may be sent if they agree; naming two different APIs is invalid_request
+// (RFC 8707 §2: one token for one audience is all this server issues).
+func Target(audience, resource string) (string, error) {
+	switch {
+	case audience == "":
+		return resource, nil
+	case resource == "" || resource == audience:
+		return audience, nil
+	}
+	return "", InvalidRequest("audience and resource name different APIs; send one")
+}

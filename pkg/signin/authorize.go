@@ -14,16 +14,17 @@ import (
 type grant struct {
 	clientID, redirectURI, state, nonce, codeChallenge, audience string
 	scopes                                                       []string
+	responseMode                                                 string
 }
 
 func (req *authzRequest) grant() grant {
 	return grant{clientID: req.app.ClientID, redirectURI: req.redirectURI, state: req.state, nonce: req.nonce,
-		codeChallenge: req.codeChallenge, audience: req.audience, scopes: req.scopes}
+		codeChallenge: req.codeChallenge, audience: req.audience, scopes: req.scopes, responseMode: req.responseMode}
 }
 
 func txGrant(tx domain.LoginTransaction) grant {
 	return grant{clientID: tx.ClientID, redirectURI: tx.RedirectURI, state: tx.State, nonce: tx.Nonce,
-		codeChallenge: tx.CodeChallenge, audience: tx.Audience, scopes: tx.Scopes}
+		codeChallenge: tx.CodeChallenge, audience: tx.Audience, scopes: tx.Scopes, responseMode: tx.ResponseMode}
 }
 
 // Authorize is the authorization endpoint, RFC 6749 §4.1.1 with RFC 7636
@@ -38,7 +39,7 @@ func (s *Service) Authorize(ctx context.Context, rawQuery string, b Browser) (Re
 			"reason", refusal.Title)
 		return Result{}, err
 	case errors.As(err, &ae):
-		return Result{Outcome: s.errorRedirect(ctx, b, req.redirectURI, req.state, ae)}, nil
+		return Result{Outcome: s.errorResponse(ctx, b, req.redirectURI, req.state, req.responseMode, ae)}, nil
 	case err != nil:
 		return Result{}, err
 	}
@@ -59,7 +60,7 @@ func (s *Service) Authorize(ctx context.Context, rawQuery string, b Browser) (Re
 	// authentication or consent user interface pages. An error is returned
 	// if an End-User is not already authenticated".
 	if req.prompt == "none" {
-		return Result{Outcome: s.errorRedirect(ctx, b, req.redirectURI, req.state,
+		return Result{Outcome: s.errorResponse(ctx, b, req.redirectURI, req.state, req.responseMode,
 			&authzError{"login_required", "the user is not signed in"})}, nil
 	}
 
@@ -153,5 +154,5 @@ func (s *Service) issueCode(ctx context.Context, b Browser, g grant, sess domain
 	}
 	s.log.InfoContext(ctx, "code issued", "event", "code_issued", "request_id", b.RequestID,
 		"client_id", g.clientID, "user_id", user.ID, "org_id", user.OrganizationID, "session_id", sess.ID)
-	return Result{Outcome: Redirect{URL: s.redirectURL(g.redirectURI, url.Values{"code": {code}, "state": {g.state}})}}, nil
+	return Result{Outcome: s.respond(g.redirectURI, g.responseMode, url.Values{"code": {code}, "state": {g.state}})}, nil
 }

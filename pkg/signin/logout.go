@@ -105,3 +105,34 @@ func (s *Service) verifyIDTokenHint(ctx context.Context, raw string) ([]string, 
 	c, err := jwt.NewVerifier(s.cfg.Issuer, s.keys, s.now).VerifyIDTokenHint(ctx, raw)
 	return c.Audience, err
 }
+
+// LogoutV2 is Auth0's GET /v2/logout?client_id=...&returnTo=..., which
+// @auth0/auth0-spa-js calls: the same logout as Logout, with returnTo as
+// the post_logout_redirect_uri. returnTo must be one of the logout URLs of
+// the application client_id names; anything else is an error page, never a
+// redirect. federated (ending the upstream provider's session too) is
+// accepted and ignored: orgauth ends only its own session; so is auth0Client.
+func (s *Service) LogoutV2(ctx context.Context, rawQuery string, b Browser) (Result, error) {
+	bad := func(msg string) *Refusal { return refuse(400, "Invalid sign-out request", msg) }
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return Result{}, bad("The sign-out link is malformed.")
+	}
+	p, repeated := single(q)
+	if repeated != "" {
+		return Result{}, bad("The sign-out link repeats " + repeated + ".")
+	}
+	out := url.Values{}
+	for k, v := range p {
+		switch k {
+		case "returnTo":
+			out.Set("post_logout_redirect_uri", v)
+		case "client_id":
+			out.Set(k, v)
+		case "federated", "auth0Client": // ignored; auth0Client is the Auth0 SDKs' telemetry
+		default:
+			return Result{}, bad("The sign-out link has a parameter this address does not take: " + k + ".")
+		}
+	}
+	return s.Logout(ctx, out.Encode(), b)
+}

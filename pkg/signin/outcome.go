@@ -79,9 +79,20 @@ type LoginForm struct {
 	EmailOnly bool
 }
 
-func (Redirect) outcome() {}
-func (Upstream) outcome() {}
-func (Page) outcome()     {}
+// WebMessage is an authorization response by web message
+// (response_mode=web_message): a page that posts {type:
+// "authorization_response", response: Response} to the window that opened
+// or framed it, for TargetOrigin only: the origin of the registered
+// redirect_uri. Only that origin may frame it.
+type WebMessage struct {
+	TargetOrigin string
+	Response     map[string]string
+}
+
+func (WebMessage) outcome() {}
+func (Redirect) outcome()   {}
+func (Upstream) outcome()   {}
+func (Page) outcome()       {}
 
 // Result is an Outcome with the cookies to set. The cookies are set even
 // when an error comes with the Result.

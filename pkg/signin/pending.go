@@ -45,7 +45,7 @@ func (s *Service) newTransaction(req *authzRequest, id, csrf string, served time
 	return domain.LoginTransaction{
 		ID: id, ClientID: req.app.ClientID, RedirectURI: req.redirectURI, State: req.state,
 		Nonce: req.nonce, CodeChallenge: req.codeChallenge, Scopes: req.scopes, Audience: req.audience,
-		Prompt: req.prompt, LoginHint: req.loginHint, MaxAge: req.maxAge, CSRFHash: domain.HashSecret(csrf),
+		Prompt: req.prompt, LoginHint: req.loginHint, ResponseMode: req.responseMode, MaxAge: req.maxAge, CSRFHash: domain.HashSecret(csrf),
 		OrganizationID: req.app.OrganizationID, CreatedAt: served, ExpiresAt: served.Add(s.cfg.TransactionLifetime),
 	}
 }

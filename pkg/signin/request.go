@@ -45,6 +45,7 @@ type authzRequest struct {
 	prompt        string
 	maxAge        int64 // -1: absent
 	loginHint     string
+	responseMode  string // "" (query) or "web_message"
 }
 
 // single reads the parameters of q, refusing repeated ones: RFC 6749 §3.1,
@@ -107,6 +108,16 @@ func (s *Service) parseAuthorize(ctx context.Context, rawQuery string) (*authzRe
 
 // checkAuthorize validates everything after the client and redirect_uri.
 func (s *Service) checkAuthorize(req *authzRequest, p map[string]string) error {
+	// The response mode comes first, so that every later error is answered
+	// the way the client waits for it. web_message is the Auth0/OIDC
+	// web-message mode (silent authentication in an iframe, popups).
+	switch rm := p["response_mode"]; rm {
+	case "", "query":
+	case "web_message":
+		req.responseMode = rm
+	default:
+		return invalidRequest("response_mode must be query or web_message")
+	}
 	// OpenID Connect Core §6: request objects are not supported.
 	if _, ok := p["request"]; ok {
 		return &authzError{"request_not_supported", "request objects are not supported"}
@@ -122,9 +133,6 @@ func (s *Service) checkAuthorize(req *authzRequest, p map[string]string) error {
 		return invalidRequest("response_type is required")
 	default:
 		return &authzError{"unsupported_response_type", "only response_type=code is supported"}
-	}
-	if rm, ok := p["response_mode"]; ok && rm != "query" {
-		return invalidRequest("only response_mode=query is supported")
 	}
 	// RFC 7636 §4.4.1: "If the server requires Proof Key for Code Exchange
 	// (PKCE) by OAuth public clients and the client does not send the
@@ -146,7 +154,11 @@ func (s *Service) checkAuthorize(req *authzRequest, p map[string]string) error {
 		return err
 	}
 	req.scopes = scopes
-	req.audience = p["audience"]
+	aud, err := oauth.Target(p["audience"], p["resource"])
+	if err != nil {
+		return invalidRequest("audience and resource name different APIs; send one")
+	}
+	req.audience = aud
 	if req.audience == "" {
 		if req.audience = s.cfg.DefaultAudience; req.audience == "" {
 			return invalidRequest("audience is required: this server has no default API")
@@ -219,9 +231,34 @@ func (s *Service) redirectURL(redirectURI string, params url.Values) string {
 
 // errorRedirect sends an error to the client, with state and iss.
 func (s *Service) errorRedirect(ctx context.Context, b Browser, redirectURI, state string, e *authzError) Redirect {
+	return s.errorResponse(ctx, b, redirectURI, state, "", e).(Redirect)
+}
+
+// errorResponse sends an error to the client in the request's response
+// mode, with state and iss.
+func (s *Service) errorResponse(ctx context.Context, b Browser, redirectURI, state, mode string, e *authzError) Outcome {
 	s.log.InfoContext(ctx, "authorization error", "event", "authorize_error", "request_id", b.RequestID,
-		"error", e.Code, "error_description", e.Description)
-	return Redirect{URL: s.redirectURL(redirectURI, url.Values{
-		"error": {e.Code}, "error_description": {e.Description}, "state": {state},
-	})}
+		"error", e.Code, "error_description", e.Description, "response_mode", mode)
+	return s.respond(redirectURI, mode, url.Values{"error": {e.Code}, "error_description": {e.Description}, "state": {state}})
+}
+
+// respond is the authorization response to redirectURI, which is registered
+// for the client: a redirect with params in the query, or with
+// response_mode=web_message a page that posts them to the window of
+// redirectURI's origin, and no other.
+func (s *Service) respond(redirectURI, mode string, params url.Values) Outcome {
+	if mode != "web_message" {
+		return Redirect{URL: s.redirectURL(redirectURI, params)}
+	}
+	u, err := url.Parse(redirectURI)
+	if err != nil || u.Scheme == "" || u.Host == "" { // registered URIs were validated when they were stored
+		return Page{Status: 400, Title: "Invalid redirect URI", Error: "The application's return address has no origin."}
+	}
+	resp := map[string]string{"iss": s.cfg.Issuer}
+	for k, v := range params {
+		if len(v) > 0 && v[0] != "" {
+			resp[k] = v[0]
+		}
+	}
+	return WebMessage{TargetOrigin: u.Scheme + "://" + u.Host, Response: resp}
 }

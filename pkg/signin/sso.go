@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"orgauth/pkg/domain"
@@ -45,7 +46,7 @@ func (s *Service) formTargets(ctx context.Context, tx domain.LoginTransaction, s
 	return targets
 }
 
-func (s *Service) callbackURL() string { return s.cfg.Issuer + "/callback" }
+func (s *Service) callbackURL() string { return strings.TrimSuffix(s.cfg.Issuer, "/") + "/callback" }
 
 // pkceVerifier derives the PKCE code verifier of one upstream request from
 // the browser's binding secret and the request's state: 43 base64url

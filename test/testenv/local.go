@@ -5,11 +5,14 @@ package testenv
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -204,7 +207,7 @@ func StartLocalOn(t testing.TB, dir string, port int, env ...string) *Local {
 		l.checkLogs(t)
 	})
 	l.waitUntil(t, func() bool {
-		return l.readLocalFile() && emulator.HTTPReady(context.Background(), l.Issuer+"/.well-known/jwks.json") == nil
+		return l.readLocalFile() && l.ready()
 	})
 	l.SecretBasic(l.File.M2M.ClientID, l.File.M2M.ClientSecret)
 	l.Secret(l.File.User.Password)
@@ -240,6 +243,11 @@ func startProcess(t testing.TB, dir string, port int, args, env []string) *Local
 	}
 	root, _ := emulator.RepoRoot()
 	l := &Local{Dir: dir, Port: port, Issuer: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan struct{}), Output: &syncBuffer{}, Logs: &syncBuffer{}}
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "ISSUER="); ok && v != "" {
+			l.Issuer = v // as configured: https, or with a trailing slash
+		}
+	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = root // emulator binaries are found from the repository root
 	cmd.Env = append(os.Environ(), append([]string{
@@ -254,6 +262,37 @@ func startProcess(t testing.TB, dir string, port int, args, env []string) *Local
 	l.cmd = cmd
 	go func() { l.waitErr = cmd.Wait(); close(l.done) }()
 	return l
+}
+
+// Base is the issuer without its trailing slash, to append endpoint paths to.
+func (l *Local) Base() string { return strings.TrimSuffix(l.Issuer, "/") }
+
+// TLSDir holds the local CA and server certificate of an https issuer.
+func (l *Local) TLSDir() string { return filepath.Join(l.Dir, "tls") }
+
+// HTTPClient calls the server, trusting the local CA of an https issuer.
+func (l *Local) HTTPClient() *http.Client {
+	if !strings.HasPrefix(l.Issuer, "https:") {
+		return http.DefaultClient
+	}
+	pool := x509.NewCertPool()
+	if b, err := os.ReadFile(filepath.Join(l.TLSDir(), "ca.pem")); err == nil {
+		pool.AppendCertsFromPEM(b)
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+}
+
+func (l *Local) ready() bool {
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, l.Base()+"/.well-known/jwks.json", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := l.HTTPClient().Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return true
 }
 
 // readLocalFile reads local.json, and reports whether it is there and

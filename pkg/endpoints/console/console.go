@@ -61,9 +61,10 @@ func New(cfg Config, log *slog.Logger) *Handler {
 }
 
 func newHandler(cfg Config, log *slog.Logger, root fs.FS) *Handler {
+	base := strings.TrimSuffix(cfg.Issuer, "/")
 	h := &Handler{cfg: cfg, log: log, config: clientConfig{
 		Issuer: cfg.Issuer, ClientID: cfg.ClientID,
-		RedirectURI: cfg.Issuer + Prefix + "/callback", PostLogoutRedirectURI: cfg.Issuer + Prefix + "/",
+		RedirectURI: base + Prefix + "/callback", PostLogoutRedirectURI: base + Prefix + "/",
 		Audience: cfg.Audience,
 		// offline_access: the console keeps tokens in memory only and renews
 		// them by refresh-token rotation.
@@ -103,7 +104,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	case h.cfg.ClientID == "":
 		h.page(w, http.StatusServiceUnavailable, "Console not configured",
 			"This stage has no developer console yet. An operator creates an SPA application for it (callback URL "+
-				h.config.RedirectURI+", allowed origin "+h.cfg.Issuer+", logout URL "+h.config.PostLogoutRedirectURI+
+				h.config.RedirectURI+", allowed origin "+strings.TrimSuffix(h.cfg.Issuer, "/")+", logout URL "+h.config.PostLogoutRedirectURI+
 				") and deploys with the ConsoleClientId parameter set to its client_id.")
 	case h.files == nil:
 		h.page(w, http.StatusServiceUnavailable, "Console not built",

@@ -88,6 +88,8 @@ func (e *Edge) Write(w http.ResponseWriter, r *http.Request, res signin.Result, 
 		redirect(w, o.URL)
 	case signin.Page:
 		e.Render(w, r, o)
+	case signin.WebMessage:
+		e.webMessage(w, r, o)
 	default:
 		e.ServerError(w, r, errors.New("sign-in decided nothing"))
 	}

@@ -1,6 +1,7 @@
 package token
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -78,6 +79,15 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 			return nil, oauth.InvalidScope("a requested scope was not granted to this refresh token")
 		}
 		narrowed = append([]string{}, scope...)
+	}
+	// The audience (RFC 8707 resource) of a refresh must be one the sign-in
+	// granted; nothing else is ever issued from a refresh token.
+	audience, err := oauth.Target(req.form.Get("audience"), req.form.Get("resource"))
+	if err != nil {
+		return nil, err
+	}
+	if granted := cmp.Or(rt.Audience, h.cfg.Issuer); audience != "" && audience != granted {
+		return nil, oauth.InvalidTarget("the audience was not granted to this refresh token; sign in again for another API")
 	}
 	// The presented token is marked used only once the new tokens are
 	// signed (commit): a KMS throttle or failure answers 503 and leaves it

@@ -49,7 +49,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) revokeRequest(r *http.Request) (*request, error) {
-	form, err := oauth.ParseForm(r)
+	form, err := oauth.ParseBody(r)
 	if err != nil {
 		return nil, err
 	}

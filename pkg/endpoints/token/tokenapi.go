@@ -170,7 +170,7 @@ func New(d Deps, cfg Config) (*Handler, error) {
 // Routes returns the handler for every path the token function serves.
 func (h *Handler) Routes() http.Handler {
 	mux := http.NewServeMux()
-	const headers = "Authorization, Content-Type"
+	const headers = cors.BrowserHeaders
 	mux.Handle("/oauth/token", h.cors.Preflight("POST", headers, h))
 	mux.Handle("/oauth/revoke", h.cors.Preflight("POST", headers, http.HandlerFunc(h.revoke)))
 	// Introspection is for resource servers, not browsers: no CORS.
@@ -230,7 +230,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the response or the error.
 func (h *Handler) handle(r *http.Request) (*tokenResponse, *request, error) {
 	ctx := r.Context()
-	form, err := oauth.ParseForm(r)
+	form, err := oauth.ParseBody(r)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -351,9 +351,12 @@ func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenRe
 	if !org.Plan.AllowsM2M() {
 		return nil, oauth.UnauthorizedClient(fmt.Sprintf("the organization's plan does not include M2M applications; %s or above is required", domain.MinimumPlanForM2M))
 	}
-	audience := req.form.Get("audience")
+	audience, err := oauth.Target(req.form.Get("audience"), req.form.Get("resource"))
+	if err != nil {
+		return nil, err
+	}
 	if audience == "" {
-		return nil, oauth.InvalidRequest("audience is required")
+		return nil, oauth.InvalidRequest("audience (or resource) is required")
 	}
 	if !slices.Contains(h.cfg.Audiences, audience) {
 		return nil, oauth.InvalidTarget("unknown audience: it is not an API of this server")

@@ -78,7 +78,7 @@ func New(d Deps, cfg Config) (*Handler, error) {
 // Routes serves /userinfo, with CORS preflights answered by the policy.
 func (h *Handler) Routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/userinfo", h.cors.Preflight("GET, POST", "Authorization", http.HandlerFunc(h.userinfo)))
+	mux.Handle("/userinfo", h.cors.Preflight("GET, POST", cors.BrowserHeaders, http.HandlerFunc(h.userinfo)))
 	return mux
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -53,6 +54,8 @@ type Metadata struct {
 	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
 	// RFC 9207: authorization responses carry iss.
 	AuthorizationResponseIssParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
+	// OpenID Connect Discovery §3 defaults it to true; request_uri is refused.
+	RequestURIParameterSupported bool `json:"request_uri_parameter_supported"`
 	// Non-standard but widely used: the algs access tokens are signed with.
 	AccessTokenSigningAlgValues []string `json:"access_token_signing_alg_values_supported,omitempty"`
 }
@@ -103,7 +106,7 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	iss := h.cfg.Issuer
+	iss := strings.TrimSuffix(h.cfg.Issuer, "/") // endpoints never get "//"; issuer stays as configured
 	md := Metadata{
 		Issuer:                h.cfg.Issuer,
 		AuthorizationEndpoint: iss + "/authorize",
@@ -118,8 +121,10 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) {
 		ScopesSupported:                  []string{"openid", "profile", "email", "offline_access"},
 		ClaimsSupported: []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp",
 			"org_id", "email", "email_verified", "name"},
-		GrantTypesSupported:    []string{"authorization_code", "refresh_token", "client_credentials"},
-		ResponseModesSupported: []string{"query"},
+		GrantTypesSupported: []string{"authorization_code", "refresh_token", "client_credentials"},
+		// web_message: the Auth0/OIDC web-message mode of silent
+		// authentication in an iframe and of popups.
+		ResponseModesSupported: []string{"query", "web_message"},
 		// RFC 7636: plain is not offered; S256 is required of SPA clients.
 		CodeChallengeMethodsSupported: []string{"S256"},
 		// none: SPA (public) clients, on authorization_code and

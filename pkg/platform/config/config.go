@@ -18,7 +18,7 @@ import (
 // Config is every setting of an orgauth process. Each handler's own Config
 // lists the subset it reads.
 type Config struct {
-	Issuer              string        // ISSUER, required: https URL (http on loopback)
+	Issuer              string        // ISSUER, required: https URL (http on loopback), kept exactly as given (a trailing slash stays in iss)
 	Table               string        // TABLE_NAME
 	SigningKeyIDs       []string      // SIGNING_KEY_IDS: comma-separated; the first signs
 	Audiences           []string      // AUDIENCES: comma-separated APIs M2M clients may request
@@ -95,7 +95,7 @@ const MaxAccessTokenLifetime = 24 * time.Hour
 // FromEnv reads the configuration through getenv (os.Getenv in main).
 func FromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
-		Issuer:             strings.TrimRight(getenv("ISSUER"), "/"),
+		Issuer:             getenv("ISSUER"),
 		Table:              getenv("TABLE_NAME"),
 		SigningKeyIDs:      list(getenv("SIGNING_KEY_IDS")),
 		Audiences:          list(getenv("AUDIENCES")),
@@ -235,6 +235,16 @@ func (c Config) TokenAudiences() []string {
 	return out
 }
 
+// URL is an endpoint of the issuer: path (which starts with "/") after the
+// issuer without its trailing slash, so that "https://a.example/" and
+// "https://a.example" both give "https://a.example/oauth/token". The issuer
+// itself stays exactly as configured: it is every token's iss, and Auth0's
+// SDKs expect "https://<domain>/" with the slash.
+func URL(issuer, path string) string { return strings.TrimSuffix(issuer, "/") + path }
+
+// URL is URL(c.Issuer, path).
+func (c Config) URL(path string) string { return URL(c.Issuer, path) }
+
 // CheckIssuer enforces OpenID Connect Discovery §3: the issuer is an https
 // URL with no query or fragment; http is allowed on loopback for local use.
 func CheckIssuer(s string) error {
@@ -245,11 +255,14 @@ func CheckIssuer(s string) error {
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("%q is not an absolute URL", s)
 	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil || u.ForceQuery {
 		return fmt.Errorf("%q must have no query, fragment or userinfo", s)
 	}
 	if u.Scheme != "https" && !(u.Scheme == "http" && domain.IsLoopback(u.Hostname())) {
 		return fmt.Errorf("%q must be https (http only on loopback)", s)
+	}
+	if strings.HasSuffix(u.Path, "//") {
+		return fmt.Errorf("%q must end with at most one slash", s)
 	}
 	return nil
 }

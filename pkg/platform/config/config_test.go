@@ -16,7 +16,7 @@ func TestFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Issuer != "http://127.0.0.1:3000" || len(c.SigningKeyIDs) != 2 || c.AccessTokenLifetime != 15*time.Minute {
+	if c.Issuer != "http://127.0.0.1:3000/" || c.URL("/oauth/token") != "http://127.0.0.1:3000/oauth/token" || len(c.SigningKeyIDs) != 2 || c.AccessTokenLifetime != 15*time.Minute {
 		t.Fatalf("%+v", c)
 	}
 	if got := c.TokenAudiences(); len(got) != 2 || got[1] != "orgauth:management" {
@@ -55,6 +55,7 @@ func TestAccessTokenLifetimeBounded(t *testing.T) {
 func TestCheckIssuer(t *testing.T) {
 	for s, ok := range map[string]bool{
 		"https://auth.example.com": true, "http://127.0.0.1:3000": true, "http://localhost:3000": true,
+		"https://auth.example.com/": true, "https://auth.example.com//": false,
 		"http://auth.example.com": false, "https://a.example.com?x=1": false, "https://u@a.example.com": false, "not a url": false,
 	} {
 		if err := CheckIssuer(s); (err == nil) != ok {
@@ -120,6 +121,19 @@ func TestTokenQuotas(t *testing.T) {
 		bad := map[string]string{"ISSUER": "https://auth.example.com", "TABLE_NAME": "t", "SIGNING_KEY_IDS": "k", k: v}
 		if _, err := FromEnv(env(bad)); err == nil || !strings.Contains(err.Error(), k) {
 			t.Errorf("%s=%s: %v", k, v, err)
+		}
+	}
+}
+
+// The issuer is kept exactly as configured, and endpoints never get "//".
+func TestIssuerKeptAsConfigured(t *testing.T) {
+	for _, iss := range []string{"https://auth.example.com/", "https://auth.example.com"} {
+		c, err := FromEnv(env(map[string]string{"ISSUER": iss, "TABLE_NAME": "t", "SIGNING_KEY_IDS": "k"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Issuer != iss || c.URL("/authorize") != "https://auth.example.com/authorize" {
+			t.Errorf("ISSUER=%s: issuer %q, authorize %q", iss, c.Issuer, c.URL("/authorize"))
 		}
 	}
 }

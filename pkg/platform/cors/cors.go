@@ -10,6 +10,13 @@ import (
 	"time"
 )
 
+// BrowserHeaders are the request headers browser SDKs send to the token,
+// revocation and userinfo endpoints: Auth0-Client (the Auth0 SDKs'
+// telemetry, sent on every call and impossible to turn off), DPoP (RFC
+// 9449), Authorization and Content-Type. Allowing a header lets no new
+// origin in: only the origin rules decide who may read a response.
+const BrowserHeaders = "Auth0-Client, DPoP, Authorization, Content-Type"
+
 // Index answers whether any application allows an origin.
 type Index interface {
 	OriginAllowed(ctx context.Context, origin string) (bool, error)

@@ -47,6 +47,7 @@ func TestTemplateRoutes(t *testing.T) {
 		{"ANY", "/oauth/token", "TokenFunction"},
 		{"GET", "/organization", "ApplicationsFunction"},
 		{"ANY", "/userinfo", "WellKnownFunction"},
+		{"GET", "/v2/logout", "AuthorizeFunction"},
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("routes:\n got %v\nwant %v", got, want)

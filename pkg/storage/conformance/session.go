@@ -33,7 +33,7 @@ func sampleTransaction() domain.LoginTransaction {
 		ID: domain.NewID(), ClientID: "client-1", RedirectURI: "https://app.example.com/callback?x=1",
 		State: "st&=ate", Nonce: "n-0S6", CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
 		Scopes: []string{"openid", "profile", "read"}, Audience: "https://api.example.com", Prompt: "login",
-		LoginHint: "ada@example.com", MaxAge: 300, CSRFHash: csrf, OrganizationID: "org-1", UserID: "user-1",
+		LoginHint: "ada@example.com", ResponseMode: "web_message", MaxAge: 300, CSRFHash: csrf, OrganizationID: "org-1", UserID: "user-1",
 		CreatedAt: base, ExpiresAt: base.Add(10 * time.Minute),
 	}
 }

@@ -69,6 +69,7 @@ func loginTxItem(tx domain.LoginTransaction) itemMap {
 	e.str("audience", tx.Audience)
 	e.str("prompt", tx.Prompt)
 	e.str("login_hint", tx.LoginHint)
+	e.str("response_mode", tx.ResponseMode)
 	e.int("max_age", tx.MaxAge)
 	e.bytes("csrf_hash", tx.CSRFHash)
 	e.str("org_id", tx.OrganizationID)
@@ -92,6 +93,7 @@ func loginTxFromItem(item itemMap) (domain.LoginTransaction, error) {
 		Audience:       d.str("audience"),
 		Prompt:         d.str("prompt"),
 		LoginHint:      d.str("login_hint"),
+		ResponseMode:   d.str("response_mode"),
 		MaxAge:         d.int("max_age"),
 		CSRFHash:       d.bytes("csrf_hash"),
 		OrganizationID: d.str("org_id"),
