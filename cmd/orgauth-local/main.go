@@ -91,8 +91,6 @@ func run() error {
 	defer st.stop()
 	app, demo, issuer := st.app, st.demo, st.issuer
 
-	// The console function reads CONSOLE_CLIENT_ID; here it is the seeded one.
-	app.Cfg.ConsoleClientID = demo.Console.ClientID
 	handlers, err := wiring.Build(*app, functions.All)
 	if err != nil {
 		return err

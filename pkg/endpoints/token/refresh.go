@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"orgauth/pkg/domain"
@@ -63,7 +64,14 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 	case err != nil:
 		return nil, oauth.InvalidGrant("the refresh token is invalid or expired")
 	}
+	app = app.ForOrganization(rt.OrganizationID)
 	user, err := h.activeUser(ctx, rt.UserID, app.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	// What the user may hold now: a role changed since sign-in, or a
+	// scope the application or the API dropped, narrows the grant.
+	held, err := h.heldScopes(ctx, app, user.Role, rt.Audience, rt.Scopes)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +84,12 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 		if sc, ok := scope.NotIn(rt.Scopes); ok {
 			return nil, oauth.InvalidScope("scope " + sc + " was not granted to this refresh token")
 		}
-		narrowed = append([]string{}, scope...)
+		narrowed = []string{}
+		for _, s := range scope {
+			if slices.Contains(held, s) {
+				narrowed = append(narrowed, s)
+			}
+		}
 	}
 	rotated, err := h.store.RotateRefreshToken(ctx, hash, now)
 	switch {
@@ -88,7 +101,7 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 		return nil, fmt.Errorf("rotate refresh token: %w", err)
 	}
 	resp, claims, err := h.issueUserTokens(ctx, grant{
-		app: app, user: user, scopes: rt.Scopes, narrowed: narrowed, audience: rt.Audience, authTime: rt.AuthTime, family: &family,
+		app: app, user: user, scopes: held, narrowed: narrowed, audience: rt.Audience, authTime: rt.AuthTime, family: &family,
 	}, now)
 	if err != nil {
 		return nil, err

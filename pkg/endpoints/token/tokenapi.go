@@ -41,6 +41,7 @@ type Store interface {
 	Flows
 	Users
 	FailureCounter
+	APIs
 }
 
 // Tokens mints access and ID tokens.
@@ -121,6 +122,7 @@ func setDefault(d *time.Duration, def time.Duration) {
 type Handler struct {
 	store    Store
 	orgs     *orgCache
+	lookups  lookups
 	tokens   Tokens
 	verifier AccessTokens
 	cfg      Config
@@ -142,7 +144,7 @@ func New(d Deps, cfg Config) (*Handler, error) {
 	}
 	cfg.defaults()
 	return &Handler{
-		store: d.Store, orgs: newOrgCache(d.Store, cfg.OrganizationCacheTTL, d.Now), tokens: d.Tokens, verifier: d.Verifier,
+		store: d.Store, orgs: newOrgCache(d.Store, cfg.OrganizationCacheTTL, d.Now), lookups: newLookups(d.Store, cfg.OrganizationCacheTTL, d.Now), tokens: d.Tokens, verifier: d.Verifier,
 		cfg: cfg, log: d.Log, now: d.Now, cors: d.CORS, metrics: d.Metrics,
 		throttle: &throttle{store: d.Store, cfg: cfg.Throttle, blocked: map[string]time.Time{}},
 	}, nil
@@ -327,6 +329,14 @@ func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenRe
 	}
 	scopes, err := grantScopes(req.form.Get("scope"), app.Scopes)
 	if err != nil {
+		return nil, err
+	}
+	// Only what its creator's role may grant now, on this audience.
+	creator, err := h.m2mCreator(ctx, app)
+	if err != nil {
+		return nil, err
+	}
+	if scopes, err = h.heldScopes(ctx, app, creator.Role, audience, scopes); err != nil {
 		return nil, err
 	}
 	lifetime := app.AccessTokenLifetime

@@ -23,7 +23,7 @@ func Config(st wiring.Stage) signin.Config {
 		Issuer:             st.Cfg.Issuer,
 		Audiences:          st.Cfg.TokenAudiences(),
 		DefaultAudience:    st.Cfg.DefaultAudience(),
-		ManagementAudience: st.Cfg.ManagementAudience, ManagementClientID: st.Cfg.ConsoleClientID,
+		ManagementAudience: st.Cfg.ManagementAudience,
 	}
 }
 
