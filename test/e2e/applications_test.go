@@ -63,7 +63,7 @@ func TestApplicationsOverHTTP(t *testing.T) {
 	if status, hdr, _ := (apiClient{t: t, base: l.Issuer}).do("GET", "/applications", ""); status != 401 || !strings.HasPrefix(hdr.Get("WWW-Authenticate"), "Bearer") {
 		t.Fatalf("no token: %d", status)
 	}
-	status, hdr, app := user.do("POST", "/applications", `{"name":"Reports","type":"m2m","scopes":["reports:read"]}`)
+	status, hdr, app := user.do("POST", "/applications", `{"name":"Reports","type":"m2m","scopes":["read:demo"]}`)
 	if status != 201 || hdr.Get("Content-Type") != "application/json" {
 		t.Fatalf("create: %d %v", status, app)
 	}
