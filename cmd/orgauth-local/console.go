@@ -5,57 +5,36 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 
 	"orgauth/pkg/domain"
 	"orgauth/pkg/wiring"
 )
 
-// consoleClient is local.json's "console": the developer console's SPA
-// application, whose client id the console handler serves in config.json.
+// consoleClient is local.json's "console": the developer console's client,
+// which the stack defines (domain.ConsoleClientID), and where it lives.
 type consoleClient struct {
 	ClientID    string `json:"client_id"`
 	URL         string `json:"url"`
 	RedirectURI string `json:"redirect_uri"`
 }
 
-// ensureConsole makes the developer console an SPA application of the demo
-// organization, registered for this run's issuer: its addresses follow the
-// port, so an existing one is updated when the port changed.
+// ensureConsole describes the console of this run's issuer. A console that
+// an earlier make run seeded as an application of the demo organization is
+// deleted: the stack defines it now.
 func ensureConsole(ctx context.Context, app *wiring.Stage, lf *localFile) error {
-	issuer := app.Cfg.URL("") // the origin, without the issuer's trailing slash
-	callbacks, origins, logouts := []string{issuer + "/console/callback"}, []string{issuer}, []string{issuer + "/console/"}
-	lf.Console.URL, lf.Console.RedirectURI = issuer+"/console/", callbacks[0]
-	if lf.Console.ClientID != "" {
-		a, err := app.Store.GetApplication(ctx, lf.Console.ClientID)
+	if old := lf.Console.ClientID; old != "" && !domain.IsConsole(old) {
+		a, err := app.Store.GetApplication(ctx, old)
 		switch {
-		case err == nil && a.Type == domain.ClientSPA && a.OrganizationID == lf.OrganizationID:
-			if slices.Equal(a.CallbackURLs, callbacks) && slices.Equal(a.AllowedOrigins, origins) && slices.Equal(a.LogoutURLs, logouts) {
-				return nil
+		case err == nil && a.OrganizationID == lf.OrganizationID && a.CreatedBy == "orgauth-local":
+			if err := app.Store.DeleteApplication(ctx, old); err != nil && !errors.Is(err, domain.ErrNotFound) {
+				return fmt.Errorf("delete the old console application: %w", err)
 			}
-			_, err = app.Store.UpdateApplication(ctx, a.ClientID, func(cur domain.Application) (domain.Application, error) {
-				cur.CallbackURLs, cur.AllowedOrigins, cur.LogoutURLs, cur.UpdatedAt = callbacks, origins, logouts, app.Now().UTC()
-				return cur, nil
-			})
-			return err
 		case err != nil && !errors.Is(err, domain.ErrNotFound):
 			return err
 		}
 	}
-	now := app.Now().UTC()
-	c := domain.Application{
-		ClientID: domain.NewID(), OrganizationID: lf.OrganizationID, Name: "Developer console",
-		Description: "orgauth's own console, seeded by make run", Type: domain.ClientSPA,
-		CallbackURLs: callbacks, AllowedOrigins: origins, LogoutURLs: logouts,
-		CreatedBy: "orgauth-local", CreatedAt: now, UpdatedAt: now,
-	}
-	if err := c.Validate(); err != nil {
-		return fmt.Errorf("seed the console: %w", err)
-	}
-	if err := app.Store.CreateApplication(ctx, c); err != nil {
-		return fmt.Errorf("seed the console: %w", err)
-	}
-	lf.Console.ClientID = c.ClientID
+	c := domain.ConsoleApplication(app.Cfg.Issuer)
+	lf.Console = consoleClient{ClientID: c.ClientID, URL: app.Cfg.Issuer + "/console/", RedirectURI: c.CallbackURLs[0]}
 	return nil
 }
 

@@ -104,8 +104,6 @@ func run() error {
 	defer st.stop()
 	app, demo := st.app, st.demo
 
-	// The console function reads CONSOLE_CLIENT_ID; here it is the seeded one.
-	app.Cfg.ConsoleClientID = demo.Console.ClientID
 	handlers, err := wiring.Build(*app, functions.All)
 	if err != nil {
 		return err

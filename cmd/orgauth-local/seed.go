@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,6 +56,9 @@ func seed(ctx context.Context, app *wiring.Stage, path string) (localFile, error
 	if _, err := ops.New(app.Store, app.Now).BootstrapAPIs(ctx, app.Cfg.Audiences); err != nil {
 		return lf, fmt.Errorf("register AUDIENCES: %w", err)
 	}
+	if err := ensureDemoAPI(ctx, app); err != nil {
+		return lf, fmt.Errorf("register the demo API's scopes: %w", err)
+	}
 	if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &lf) == nil {
 		if ok, err := stillValid(ctx, app, lf); err != nil {
 			return lf, err
@@ -75,22 +79,20 @@ func seed(ctx context.Context, app *wiring.Stage, path string) (localFile, error
 	if err := app.Store.CreateOrganization(ctx, org); err != nil {
 		return lf, err
 	}
-	secret, hash := domain.NewSecret()
-	m2m := domain.Application{
-		ClientID: domain.NewID(), OrganizationID: org.ID, Name: "Demo M2M client",
-		Description: "Seeded by make run", Type: domain.ClientM2M,
-		Scopes: []string{"read:demo", "write:demo"}, SecretHash: hash,
-		CreatedBy: "orgauth-local", CreatedAt: now, UpdatedAt: now,
-	}
-	if err := m2m.Validate(); err != nil {
-		return lf, fmt.Errorf("seed the demo M2M client: %w", err)
-	}
-	if err := app.Store.CreateApplication(ctx, m2m); err != nil {
-		return lf, err
-	}
 	pw := password.Generate()
-	if _, err := ops.New(app.Store, app.Now).CreateUser(ctx, org.ID, demoEmail(org.ID), "Demo User", domain.RoleAdmin, pw); err != nil {
+	admin := ops.New(app.Store, app.Now)
+	user, err := admin.CreateUser(ctx, org.ID, demoEmail(org.ID), "Demo User", domain.RoleAdmin, pw)
+	if err != nil {
 		return lf, err
+	}
+	// The demo user creates the M2M client, as a member would: its tokens
+	// carry what their role may grant.
+	m2m, secret, err := admin.CreateApplication(ctx, ops.NewApplication{
+		OrganizationID: org.ID, Creator: user.ID, Name: "Demo M2M client", Description: "Seeded by make run",
+		Type: domain.ClientM2M, Scopes: []string{"read:demo", "write:demo"},
+	})
+	if err != nil {
+		return lf, fmt.Errorf("seed the demo M2M client: %w", err)
 	}
 	lf = localFile{OrganizationID: org.ID, M2M: clientCred{ClientID: m2m.ClientID, ClientSecret: secret}, User: userCred{Email: demoEmail(org.ID), Password: pw}}
 	if err := ensureSPA(ctx, app, &lf); err != nil {
@@ -137,7 +139,8 @@ func stillValid(ctx context.Context, app *wiring.Stage, lf localFile) (bool, err
 	} else if err != nil {
 		return false, err
 	}
-	return !u.Disabled && password.Verify(u.PasswordHash, lf.User.Password), nil
+	// A demo from before applications had creators is made again.
+	return !u.Disabled && a.CreatedBy == u.ID && password.Verify(u.PasswordHash, lf.User.Password), nil
 }
 
 func writeLocalFile(path string, lf localFile) error {
@@ -171,4 +174,37 @@ Get an M2M access token:
 Ctrl-C stops the server and the emulators; data survives until make clean.
 Operate it with orgauthctl (reads %[3]s): go run ./cmd/orgauthctl users list --org %[2]s
 `, issuer, lf.OrganizationID, path, lf.M2M.ClientID, lf.M2M.ClientSecret, lf.Audience, lf.User.Email, lf.User.Password)
+}
+
+// The demo API's scopes: the first of AUDIENCES (registered by
+// BootstrapAPIs) defines read:demo, which every member may hold, and
+// write:demo, for admins.
+var demoScopes = []domain.APIScope{
+	{Name: "read:demo", Description: "Read the demo API's data", Roles: []domain.Role{domain.RoleAdmin, domain.RoleMember}},
+	{Name: "write:demo", Description: "Change the demo API's data", Roles: []domain.Role{domain.RoleAdmin}},
+}
+
+// ensureDemoAPI adds the demo scopes to the first API of AUDIENCES, unless
+// it defines them already (an operator's own definitions are kept).
+func ensureDemoAPI(ctx context.Context, app *wiring.Stage) error {
+	if len(app.Cfg.Audiences) == 0 {
+		return nil
+	}
+	api, err := app.Store.GetAPI(ctx, app.Cfg.Audiences[0])
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(demoScopes, func(s domain.APIScope) bool { return !api.Has(s.Name) }) {
+		return nil
+	}
+	_, err = app.Store.UpdateAPI(ctx, app.Cfg.Audiences[0], func(api domain.API) (domain.API, error) {
+		for _, s := range demoScopes {
+			if !api.Has(s.Name) {
+				api.Scopes = append(api.Scopes, s)
+			}
+		}
+		api.UpdatedAt = app.Now().UTC()
+		return api, nil
+	})
+	return err
 }

@@ -45,18 +45,17 @@ func ensureSPA(ctx context.Context, app *wiring.Stage, lf *localFile) error {
 			return err
 		}
 	}
-	// The demo user created the demo SPA: its creator is never asked to
-	// consent, so the demo link signs in straight away.
-	creator := "orgauth-local"
-	if u, err := app.Store.GetUserByEmail(ctx, lf.User.Email); err == nil {
-		creator = u.ID
+	// The demo user creates it, as a member would.
+	creator, err := app.Store.GetUserByEmail(ctx, lf.User.Email)
+	if err != nil {
+		return fmt.Errorf("seed the demo SPA: the demo user: %w", err)
 	}
 	now := app.Now().UTC()
 	spa := domain.Application{
 		ClientID: domain.NewID(), OrganizationID: lf.OrganizationID, Name: "Demo SPA",
 		Description: "Seeded by make run", Type: domain.ClientSPA,
 		CallbackURLs: []string{spaCallback}, AllowedOrigins: []string{spaOrigin}, LogoutURLs: []string{spaOrigin + "/"},
-		Scopes: []string{"read:demo"}, CreatedBy: creator, CreatedAt: now, UpdatedAt: now,
+		Scopes: []string{"read:demo"}, CreatedBy: creator.ID, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := spa.Validate(); err != nil {
 		return fmt.Errorf("seed the demo SPA: %w", err)

@@ -141,8 +141,6 @@ func (s *stack) writeSAMEnv() error {
 		return fmt.Errorf("template.yaml: %w", err)
 	}
 	values := map[string]string{
-		// The seeded developer console, registered for this issuer.
-		"CONSOLE_CLIENT_ID": s.demo.Console.ClientID,
 		// As in a dev stage: EMF metrics on stdout, debug logs.
 		"METRICS_NAMESPACE": getenv("METRICS_NAMESPACE", "orgauth/local"),
 		"LOG_LEVEL":         getenv("LOG_LEVEL", "debug"),

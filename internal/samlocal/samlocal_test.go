@@ -24,7 +24,7 @@ func TestFunctionsOfTheTemplate(t *testing.T) {
 	if !tok.Computed["ISSUER"] || !tok.Computed["SIGNING_KEY_IDS"] || tok.Computed["JWKS_MAX_AGE"] || tok.Variables["JWKS_MAX_AGE"] != "5m" {
 		t.Fatalf("TokenFunction variables = %v computed %v", tok.Variables, tok.Computed)
 	}
-	for _, name := range []string{"DYNAMODB_ENDPOINT", "KMS_ENDPOINT", "SSO_KEY_ID", "CONSOLE_CLIENT_ID"} {
+	for _, name := range []string{"DYNAMODB_ENDPOINT", "KMS_ENDPOINT", "SSO_KEY_ID"} {
 		for _, f := range fns {
 			if _, ok := f.Variables[name]; !ok {
 				t.Errorf("%s does not declare %s", f.LogicalID, name)

@@ -52,7 +52,7 @@ func (s *Service) Authorize(ctx context.Context, rawQuery string, b Browser) (Re
 	if err != nil {
 		return Result{}, err
 	}
-	if sess != nil && sess.OrganizationID == req.app.OrganizationID && req.prompt != "login" &&
+	if sess != nil && req.app.Admits(sess.OrganizationID) && req.prompt != "login" &&
 		(req.maxAge < 0 || now.Sub(sess.AuthTime) <= time.Duration(req.maxAge)*time.Second) {
 		return s.signedIn(ctx, b, req.app, req.grant(), req.prompt, *sess, user, now)
 	}
@@ -143,10 +143,14 @@ func (s *Service) currentSession(ctx context.Context, cookie string, now time.Ti
 // with it, RFC 6749 §4.1.2. The code is a 256-bit random value; only its
 // hash is stored.
 func (s *Service) issueCode(ctx context.Context, b Browser, g grant, sess domain.Session, user domain.User, now time.Time) (Result, error) {
+	scopes, err := s.heldScopes(ctx, g, user)
+	if err != nil {
+		return Result{}, err
+	}
 	code, hash := domain.NewSecret()
-	err := s.store.CreateCode(ctx, domain.AuthorizationCode{
+	err = s.store.CreateCode(ctx, domain.AuthorizationCode{
 		Hash: hash, ClientID: g.clientID, UserID: user.ID, OrganizationID: user.OrganizationID,
-		RedirectURI: g.redirectURI, CodeChallenge: g.codeChallenge, Nonce: g.nonce, Scopes: g.scopes,
+		RedirectURI: g.redirectURI, CodeChallenge: g.codeChallenge, Nonce: g.nonce, Scopes: scopes,
 		Audience: g.audience, AuthTime: sess.AuthTime, SessionID: sess.ID, ExpiresAt: now.Add(s.cfg.CodeLifetime),
 	})
 	if err != nil {
@@ -155,4 +159,27 @@ func (s *Service) issueCode(ctx context.Context, b Browser, g grant, sess domain
 	s.log.InfoContext(ctx, "code issued", "event", "code_issued", "request_id", b.RequestID,
 		"client_id", g.clientID, "user_id", user.ID, "org_id", user.OrganizationID, "session_id", sess.ID)
 	return Result{Outcome: s.respond(g.redirectURI, g.responseMode, url.Values{"code": {code}, "state": {g.state}})}, nil
+}
+
+// heldScopes is what the code grants of the scopes the request asked for:
+// the requested scopes ∩ the application's ∩ those the user's role may
+// hold on the audience's registered API (domain.HeldScopes). A scope the
+// user may not hold is left out, not refused: the token says what it
+// carries.
+func (s *Service) heldScopes(ctx context.Context, g grant, user domain.User) ([]string, error) {
+	app, err := s.store.GetApplication(ctx, g.clientID)
+	if err != nil {
+		return nil, fmt.Errorf("load application: %w", err)
+	}
+	var api *domain.API
+	if g.audience != "" {
+		a, err := s.store.GetAPI(ctx, g.audience)
+		switch {
+		case err == nil:
+			api = &a
+		case !errors.Is(err, domain.ErrNotFound):
+			return nil, fmt.Errorf("load API: %w", err)
+		}
+	}
+	return domain.HeldScopes(g.scopes, app.Scopes, user.Role, api), nil
 }

@@ -21,7 +21,7 @@ type consentStore interface {
 // stackClient reports whether app is part of the stack itself: the
 // developer console, whose users are never asked to consent.
 func (s *Service) stackClient(app domain.Application) bool {
-	return s.cfg.ManagementClientID != "" && app.ClientID == s.cfg.ManagementClientID
+	return domain.IsConsole(app.ClientID)
 }
 
 // consentToAsk decides the consent step of a signed-in user: the grants

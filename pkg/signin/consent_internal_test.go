@@ -44,13 +44,10 @@ func TestConsentToAsk(t *testing.T) {
 	}
 }
 
-// Only the configured console is the stack's own client.
+// Only the stack's console is the stack's own client.
 func TestStackClient(t *testing.T) {
-	s := &Service{cfg: Config{ManagementClientID: "console"}}
-	if !s.stackClient(domain.Application{ClientID: "console"}) || s.stackClient(domain.Application{ClientID: "other"}) {
+	s := &Service{}
+	if !s.stackClient(domain.Application{ClientID: domain.ConsoleClientID}) || s.stackClient(domain.Application{ClientID: "other"}) {
 		t.Fatal("stackClient")
-	}
-	if (&Service{}).stackClient(domain.Application{}) {
-		t.Fatal("no console configured, yet an application is the stack's")
 	}
 }

@@ -301,7 +301,8 @@ func (s *Service) finishSignIn(ctx context.Context, b Browser, tx domain.LoginTr
 	// Only members of the application's organization sign in to it (RFC
 	// 6749 §4.1.2.1, access_denied: "The resource owner or authorization
 	// server denied the request").
-	if user.MaySignIn(tx.OrganizationID) != nil || app.OrganizationID != tx.OrganizationID {
+	// The console admits every organization's members (domain.Admits).
+	if org := app.ForOrganization(user.OrganizationID).OrganizationID; user.MaySignIn(org) != nil || !app.Admits(org) || tx.OrganizationID != app.OrganizationID {
 		s.log.WarnContext(ctx, "login refused: other organization", "event", "login_refused", "reason", "organization",
 			"request_id", b.RequestID, "client_id", tx.ClientID, "user_id", user.ID)
 		return Result{Outcome: s.errorRedirect(ctx, b, tx.RedirectURI, tx.State,

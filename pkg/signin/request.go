@@ -166,7 +166,7 @@ func (s *Service) checkAuthorize(req *authzRequest, p map[string]string) error {
 	} else if !slices.Contains(s.cfg.Audiences, req.audience) {
 		return &authzError{"invalid_target", "unknown audience: it is not an API of this server"}
 	}
-	if req.audience == s.cfg.ManagementAudience && (s.cfg.ManagementClientID == "" || req.app.ClientID != s.cfg.ManagementClientID) {
+	if req.audience == s.cfg.ManagementAudience && !domain.IsConsole(req.app.ClientID) {
 		return &authzError{"invalid_target", "the management API's audience is only for the developer console"}
 	}
 	req.nonce = p["nonce"]

@@ -30,6 +30,8 @@ type Store interface {
 	throttle.Counter
 
 	CreateCode(ctx context.Context, c domain.AuthorizationCode) error
+	// GetAPI reads the registered API of an audience: what a role may hold.
+	GetAPI(ctx context.Context, audience string) (domain.API, error)
 
 	consentStore // consent.go
 
@@ -72,11 +74,10 @@ type Config struct {
 	// stage's first API audience.
 	DefaultAudience string
 	// ManagementAudience is orgauth's own management API. Only the
-	// developer console (ManagementClientID) may ask for it: a token for it
-	// lets its bearer change the user's applications, which no other
+	// developer console (domain.ConsoleClientID) may ask for it: a token
+	// for it lets its bearer change the user's applications, which no other
 	// application of the organization should be able to obtain.
 	ManagementAudience string
-	ManagementClientID string
 
 	TransactionLifetime time.Duration // default 10 min
 	SessionLifetime     time.Duration // default 12 h

@@ -91,7 +91,8 @@ func NewAWS(awsCfg aws.Config, cfg config.Config, log *slog.Logger, out io.Write
 	if err != nil {
 		return Stage{}, fmt.Errorf("signing key set: %w", err)
 	}
-	return Stage{Cfg: cfg, Log: log, Now: time.Now, Store: st, Keys: keys, Metrics: rec, KMS: kmsClient}, nil
+	// The developer console is a client of every stage, stored nowhere.
+	return Stage{Cfg: cfg, Log: log, Now: time.Now, Store: storage.WithConsole(st, cfg.Issuer), Keys: keys, Metrics: rec, KMS: kmsClient}, nil
 }
 
 // LambdaAWS is the AWS configuration of a function: Lambda puts the

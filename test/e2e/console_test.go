@@ -192,7 +192,8 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Errorf("the API's validation message is not beside its field: %+v", c)
 	}
 	created, err := app.Store.GetApplication(ctx, c.ClientID)
-	if err != nil || created.Type != domain.ClientM2M || created.CreatedBy != creator.ID || created.AccessTokenLifetime != 15*time.Minute {
+	if err != nil || created.Type != domain.ClientM2M || created.CreatedBy != creator.ID || created.AccessTokenLifetime != 15*time.Minute ||
+		strings.Join(created.Scopes, " ") != "read:demo" {
 		t.Fatalf("stored: %+v %v", created, err)
 	}
 	for _, want := range []string{"list-390", "list-1280", "create-390", "create-1280", "secret-390", "secret-1280"} {

@@ -29,6 +29,12 @@ var hiddenInput = regexp.MustCompile(`name="(transaction|csrf_token)" value="([^
 // application.
 func signIn(t *testing.T, l *testenv.Local, authURL string) *url.URL {
 	t.Helper()
+	return signInAs(t, l, authURL, l.File.User.Email, l.File.User.Password)
+}
+
+// signInAs is signIn with another user's email and password.
+func signInAs(t *testing.T, l *testenv.Local, authURL, email, password string) *url.URL {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := browser.Get(authURL)
@@ -40,7 +46,7 @@ func signIn(t *testing.T, l *testenv.Local, authURL string) *url.URL {
 	if resp.StatusCode != 200 {
 		t.Fatalf("GET /authorize: %d %s", resp.StatusCode, page)
 	}
-	form := url.Values{"email": {l.File.User.Email}, "password": {l.File.User.Password}}
+	form := url.Values{"email": {email}, "password": {password}}
 	for _, m := range hiddenInput.FindAllStringSubmatch(string(page), -1) {
 		form.Set(m[1], m[2])
 	}

@@ -67,7 +67,7 @@ func TestReplayEvents(t *testing.T) {
 	}
 	// A signed-in user's token for the management API, with the OpenID
 	// scopes /userinfo needs.
-	mgmt, _, err := st.Stage.Issuer().AccessToken(context.Background(), jwt.AccessRequest{Subject: st.OwnerID, ClientID: st.Stage.Cfg.ConsoleClientID,
+	mgmt, _, err := st.Stage.Issuer().AccessToken(context.Background(), jwt.AccessRequest{Subject: st.OwnerID, ClientID: domain.ConsoleClientID,
 		OrgID: st.OrgID, Audience: st.Stage.Cfg.ManagementAudience, Scopes: []string{"openid", "email"}, Lifetime: time.Minute, AuthTime: time.Now()})
 	if err != nil {
 		t.Fatal(err)
@@ -315,7 +315,7 @@ var expectations = []expectation{
 		var cfg map[string]string
 		mustJSON(t, r.Body, &cfg)
 		iss := st.Stage.Cfg.Issuer
-		if cfg["client_id"] != st.Stage.Cfg.ConsoleClientID || cfg["issuer"] != iss || cfg["redirect_uri"] != iss+"/console/callback" ||
+		if cfg["client_id"] != domain.ConsoleClientID || cfg["issuer"] != iss || cfg["redirect_uri"] != iss+"/console/callback" ||
 			header(r, "Cache-Control") != "no-store" {
 			t.Fatalf("config.json = %v %s", r.Headers, r.Body)
 		}

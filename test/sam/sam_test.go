@@ -88,8 +88,7 @@ func TestEmulatorsEnvFile(t *testing.T) {
 			continue
 		}
 		if cfg.Issuer != em.Issuer || cfg.DynamoDBEndpoint != em.File.DynamoDBEndpoint || cfg.KMSEndpoint != em.File.KMSEndpoint ||
-			cfg.Table != em.File.Table || strings.Join(cfg.SigningKeyIDs, ",") != em.File.SigningKeyIDs || cfg.SSOKeyID != em.File.SSOKeyID ||
-			cfg.ConsoleClientID != em.File.Console.ClientID {
+			cfg.Table != em.File.Table || strings.Join(cfg.SigningKeyIDs, ",") != em.File.SigningKeyIDs || cfg.SSOKeyID != em.File.SSOKeyID {
 			t.Errorf("%s: config %+v does not describe what was started (local.json %+v)", f.LogicalID, cfg, em.File)
 		}
 		// --docker-network host: the containers reach the host's loopback.

@@ -20,7 +20,7 @@ func (l *Local) App(t testing.TB) *wiring.Stage {
 	ctx := context.Background()
 	cfg := config.Config{
 		Issuer: l.Issuer, Table: l.File.Table, SigningKeyIDs: strings.Split(l.File.SigningKeyIDs, ","),
-		ManagementAudience: l.File.ManagementAudience, ConsoleClientID: l.File.Console.ClientID, SSOKeyID: l.File.SSOKeyID, Region: "us-east-1",
+		ManagementAudience: l.File.ManagementAudience, SSOKeyID: l.File.SSOKeyID, Region: "us-east-1",
 		DynamoDBEndpoint: l.File.DynamoDBEndpoint, KMSEndpoint: l.File.KMSEndpoint,
 	}
 	awsCfg, err := awsenv.Load(ctx, cfg)

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"errors"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"io"
@@ -61,7 +62,6 @@ func StartStack(t testing.TB, keySpec string) *Stack {
 		"DYNAMODB_ENDPOINT": ddb.Endpoint,
 		"KMS_ENDPOINT":      kmsp.Endpoint,
 		"AWS_REGION":        "us-east-1",
-		"CONSOLE_CLIENT_ID": "console-test",
 	}
 	boot := config.Config{Region: "us-east-1", DynamoDBEndpoint: ddb.Endpoint, KMSEndpoint: kmsp.Endpoint}
 	awsCfg, err := awsenv.Load(ctx, boot)
@@ -100,13 +100,12 @@ func StartStack(t testing.TB, keySpec string) *Stack {
 func NewStack(t testing.TB) *Stack {
 	t.Helper()
 	env := map[string]string{
-		"ISSUER":            "https://auth.example.com",
-		"TABLE_NAME":        "orgauth-test",
-		"AUDIENCES":         "https://api.example.com",
-		"AWS_REGION":        "us-east-1",
-		"CONSOLE_CLIENT_ID": "console-test",
-		"SIGNING_KEY_IDS":   "in-memory",
-		"SSO_KEY_ID":        "in-memory-sso",
+		"ISSUER":          "https://auth.example.com",
+		"TABLE_NAME":      "orgauth-test",
+		"AUDIENCES":       "https://api.example.com",
+		"AWS_REGION":      "us-east-1",
+		"SIGNING_KEY_IDS": "in-memory",
+		"SSO_KEY_ID":      "in-memory-sso",
 	}
 	cfg, err := config.FromEnv(func(k string) string { return env[k] })
 	if err != nil {
@@ -114,7 +113,7 @@ func NewStack(t testing.TB) *Stack {
 	}
 	stage := wiring.Stage{
 		Cfg: cfg, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: time.Now,
-		Store: MemoryStore(), Keys: jwttest.NewRSAKeySet(),
+		Store: storage.WithConsole(MemoryStore(), cfg.Issuer), Keys: jwttest.NewRSAKeySet(),
 		Metrics: metrics.New(io.Discard, "test", nil), KMS: fakekms.New(env["SSO_KEY_ID"]),
 	}
 	return seedStack(t, &stage, env)
@@ -133,6 +132,15 @@ func seedStack(t testing.TB, app *wiring.Stage, env map[string]string) *Stack {
 	}
 	s := &Stack{t: t, Stage: app, Env: env, OrgID: org.ID, Audience: "https://api.example.com"}
 	s.OwnerID = s.AddUser(t, org.ID, "owner-"+org.ID+"@example.com")
+	// The stage's API, with the scope the seeded application names, held
+	// by every role.
+	if err := app.Store.CreateAPI(ctx, domain.API{Audience: s.Audience, Name: "Test API", CreatedAt: now, UpdatedAt: now,
+		Scopes: []domain.APIScope{
+			{Name: "read", Description: "Read test data", Roles: []domain.Role{domain.RoleAdmin, domain.RoleMember}},
+			{Name: "write", Description: "Change test data", Roles: []domain.Role{domain.RoleAdmin}},
+		}}); err != nil && !errors.Is(err, domain.ErrAlreadyExists) {
+		t.Fatal(err)
+	}
 	secret, hash := domain.NewSecret()
 	m2m := domain.Application{ClientID: domain.NewID(), OrganizationID: org.ID, Name: "m2m", Type: domain.ClientM2M,
 		Scopes: []string{"read"}, SecretHash: hash, CreatedBy: s.OwnerID, CreatedAt: now, UpdatedAt: now, Version: 1}
@@ -170,7 +178,7 @@ func (s *Stack) AddUser(t testing.TB, orgID, email string) string {
 func (s *Stack) UserToken(t testing.TB, userID, orgID string, lifetime time.Duration, audience string) string {
 	t.Helper()
 	raw, _, err := s.Stage.Issuer().AccessToken(context.Background(), jwt.AccessRequest{
-		Subject: userID, ClientID: s.Stage.Cfg.ConsoleClientID, OrgID: orgID, Audience: audience, Lifetime: lifetime, AuthTime: time.Now()})
+		Subject: userID, ClientID: domain.ConsoleClientID, OrgID: orgID, Audience: audience, Lifetime: lifetime, AuthTime: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}

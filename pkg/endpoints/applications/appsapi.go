@@ -33,6 +33,12 @@ type Store interface {
 	UsageTotal(ctx context.Context, name string, now time.Time) (int64, error)
 
 	consentStore // consents.go
+	// ListAPIs lists the registered APIs: the only scopes an application
+	// may name, and which role may hold each.
+	ListAPIs(ctx context.Context) ([]domain.API, error)
+	// Deleting an application revokes its refresh-token families.
+	ListClientRefreshFamilies(ctx context.Context, clientID string, now time.Time) ([]domain.RefreshFamily, error)
+	RevokeRefreshFamily(ctx context.Context, id string, now time.Time) error
 }
 
 // TokenVerifier checks bearer access tokens.
@@ -44,11 +50,6 @@ type TokenVerifier interface {
 type Config struct {
 	// Audience is the management audience bearer tokens must carry.
 	Audience string
-	// UserClientID is the application whose users' tokens the API accepts:
-	// the developer console. A user's token obtained by any other
-	// application is refused, so that no application of the organization
-	// can act on its users' applications. Empty: only M2M tokens.
-	UserClientID string
 	// DefaultAccessTokenLifetime is shown for applications without their own.
 	DefaultAccessTokenLifetime time.Duration
 	// TokenQuotas is each plan's monthly M2M token quota (nil:
@@ -91,6 +92,7 @@ func (h *Handler) Routes() http.Handler {
 	mux.Handle("GET /organization", h.authed(h.organization))
 	mux.Handle("GET /consents", h.authed(h.listConsents))
 	mux.Handle("DELETE /consents/{client_id}", h.authed(h.withdrawConsent))
+	mux.Handle("GET /apis", h.authed(h.apis))
 	return mux
 }
 
@@ -131,7 +133,12 @@ func (h *Handler) authed(fn handlerFunc) http.Handler {
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var fe *fieldError
 	var ae *apiError
+	var se *domain.ScopeError
 	switch {
+	case errors.As(err, &se) && !se.Registered:
+		httpx.WriteProblem(w, r, httpx.Problem{Status: http.StatusUnprocessableEntity, Title: "Unknown scope", Detail: se.Error() + " (GET /apis lists them)", Field: se.Field})
+	case errors.As(err, &se):
+		httpx.WriteProblem(w, r, httpx.Problem{Status: http.StatusForbidden, Title: "Scope not yours to give", Detail: se.Error(), Field: se.Field})
 	case errors.As(err, &fe):
 		httpx.WriteProblem(w, r, httpx.Problem{Status: http.StatusBadRequest, Title: "Invalid request", Detail: fe.Error(), Field: fe.Field})
 	case errors.As(err, &ae) && (ae.problem.Status < 500 || ae.cause == nil):
@@ -266,6 +273,9 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, c caller) error
 	if err := a.Validate(); err != nil {
 		return err
 	}
+	if err := h.checkScopes(ctx, c, a.Scopes, nil); err != nil {
+		return err
+	}
 	var secret string
 	if a.Type == domain.ClientM2M {
 		org, err := h.store.GetOrganization(ctx, c.OrgID)
@@ -348,16 +358,30 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, c caller) error
 		return err
 	}
 	ifMatch := r.Header.Get("If-Match")
+	var apis []domain.API
+	_, scopesChange := in["scopes"]
+	if scopesChange {
+		if apis, err = h.store.ListAPIs(ctx); err != nil {
+			return fmt.Errorf("list APIs: %w", err)
+		}
+	}
 	// The store re-reads and re-applies the patch if another writer got in
 	// first, so a lost update is impossible even without If-Match.
 	updated, err := h.store.UpdateApplication(ctx, id, func(cur domain.Application) (domain.Application, error) {
 		if ifMatch != "" && !etagMatches(ifMatch, etag(cur)) {
 			return cur, errStale
 		}
+		kept := cur.Scopes
 		if err := in.apply(&cur, false); err != nil {
 			return cur, err
 		}
 		if err := cur.Validate(); err != nil {
+			return cur, err
+		}
+		// A member adds only scopes their role may hold; those the
+		// application had stay (its tokens carry them only while the
+		// creator's role does).
+		if err := domain.CheckGrantable(apis, c.Role, cur.Scopes, kept); scopesChange && err != nil {
 			return cur, err
 		}
 		cur.UpdatedAt = h.now().UTC()
@@ -395,7 +419,13 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request, c caller) error
 	if err := h.store.DeleteApplication(ctx, id); err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return fmt.Errorf("delete application: %w", err)
 	}
-	h.audit(ctx, r, "application_deleted", c, a)
+	// Its refresh tokens end with it (its access tokens are refused
+	// wherever they are checked, since the client is gone).
+	n, err := h.revokeFamilies(ctx, id)
+	h.audit(ctx, r, "application_deleted", c, a, "families_revoked", n)
+	if err != nil {
+		h.log.ErrorContext(ctx, "revoke the families of a deleted application", "request_id", httpx.RequestID(ctx), "client_id", id, "error", err.Error())
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -57,7 +57,7 @@ func newEnv(t *testing.T) *env {
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	cfg := st.Stage.Cfg
 	verifier := jwt.NewVerifier(cfg.Issuer, st.Stage.Keys, e.clock)
-	e.api = httpx.Middleware(log, nil, applications.New(st.Stage.Store, verifier, applications.Config{Audience: cfg.ManagementAudience, UserClientID: cfg.ConsoleClientID, DefaultAccessTokenLifetime: time.Hour}, log, e.clock, storage.ErrInvalidCursor).Routes())
+	e.api = httpx.Middleware(log, nil, applications.New(st.Stage.Store, verifier, applications.Config{Audience: cfg.ManagementAudience, DefaultAccessTokenLifetime: time.Hour}, log, e.clock, storage.ErrInvalidCursor).Routes())
 	e.tokenEP = st.WithClock(e.clock, st.Token)
 
 	e.org1 = st.OrgID
@@ -67,7 +67,7 @@ func newEnv(t *testing.T) *env {
 	e.outsider = st.AddUser(t, e.org2, "outsider@example.com")
 	mgmt := cfg.ManagementAudience
 	past := jwt.NewIssuer(cfg.Issuer, st.Stage.Keys, func() time.Time { return e.now.Add(-2 * time.Hour) }, nil)
-	expired, _, err := past.AccessToken(context.Background(), jwt.AccessRequest{Subject: e.creator, ClientID: cfg.ConsoleClientID, OrgID: e.org1, Audience: mgmt, Lifetime: time.Hour})
+	expired, _, err := past.AccessToken(context.Background(), jwt.AccessRequest{Subject: e.creator, ClientID: domain.ConsoleClientID, OrgID: e.org1, Audience: mgmt, Lifetime: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 func TestCreateAndRead(t *testing.T) {
 	e := newEnv(t)
-	r := e.create(t, "creator", `{"name":"Backend","type":"m2m","description":"nightly jobs","scopes":["read","write"],"access_token_lifetime":600}`)
+	r := e.create(t, "creator", `{"name":"Backend","type":"m2m","description":"nightly jobs","scopes":["read"],"access_token_lifetime":600}`)
 	secret, _ := r.body["client_secret"].(string)
 	id := r.body["client_id"].(string)
 	if len(secret) < 40 || r.header.Get("Location") != "/applications/"+id || r.header.Get("ETag") == "" {
@@ -260,7 +260,7 @@ func TestCreateAndRead(t *testing.T) {
 		}
 	}
 	// The secret works at the token endpoint and is never shown again.
-	if status, body := e.clientCredentials(id, secret, e.st.Audience); status != 200 || body["scope"] != "read write" || body["expires_in"] != 600.0 {
+	if status, body := e.clientCredentials(id, secret, e.st.Audience); status != 200 || body["scope"] != "read" || body["expires_in"] != 600.0 {
 		t.Fatalf("new secret: %d %v", status, body)
 	}
 	for _, actor := range []string{"creator", "member"} {
@@ -387,7 +387,7 @@ func TestPatchConcurrency(t *testing.T) {
 
 	// Concurrent PATCHes of different fields, without If-Match: none is lost.
 	patches := []string{
-		`{"name":"Renamed"}`, `{"description":"set concurrently"}`, `{"scopes":["a","b"]}`,
+		`{"name":"Renamed"}`, `{"description":"set concurrently"}`, `{"scopes":["read"]}`,
 		`{"logout_urls":["https://app.example.com/bye"]}`, `{"access_token_lifetime":900}`,
 		`{"allowed_origins":["https://app.example.com","https://admin.example.com"]}`, `{"token_reuse":false}`,
 	}
@@ -407,7 +407,7 @@ func TestPatchConcurrency(t *testing.T) {
 		}
 	}
 	g := e.do(t, "creator", "GET", "/applications/"+id, "")
-	want := map[string]string{"name": `"Renamed"`, "description": `"set concurrently"`, "scopes": `["a","b"]`,
+	want := map[string]string{"name": `"Renamed"`, "description": `"set concurrently"`, "scopes": `["read"]`,
 		"logout_urls": `["https://app.example.com/bye"]`, "access_token_lifetime": `900`,
 		"allowed_origins": `["https://app.example.com","https://admin.example.com"]`, "token_reuse": `false`}
 	for k, v := range want {

@@ -18,6 +18,9 @@ type caller struct {
 	// Machine is true for client_credentials tokens (RFC 9068 §2.2: sub is
 	// the client id when no resource owner is involved).
 	Machine bool
+	// Role is the user's role in the organization (empty for M2M): what
+	// they may give an application.
+	Role domain.Role
 }
 
 // authenticate verifies the bearer token for the management audience
@@ -40,12 +43,22 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request) (caller, *h
 	}
 	fail := func(desc string) (caller, *httpx.Problem, string) { return refuse(bearer.Refuse(desc)) }
 	c := caller{Subject: claims.Subject, ClientID: claims.ClientID, OrgID: claims.OrgID, Machine: claims.Subject == claims.ClientID}
-	if !c.Machine {
-		if h.cfg.UserClientID == "" || c.ClientID != h.cfg.UserClientID {
+	if c.Machine {
+		// A deleted application's tokens die with it.
+		app, err := h.store.GetApplication(ctx, c.ClientID)
+		switch {
+		case errors.Is(err, domain.ErrNotFound) || (err == nil && app.OrganizationID != c.OrgID):
+			return fail("the application of this token no longer exists")
+		case err != nil:
+			return caller{}, &httpx.Problem{Status: http.StatusServiceUnavailable, Detail: "cannot check the application right now; retry shortly"}, ""
+		}
+	} else {
+		if !domain.IsConsole(c.ClientID) {
 			return fail("a user's token for the management API must come from the developer console")
 		}
 		u, err := h.store.GetUser(ctx, c.Subject)
-		_, err = domain.SignInUser(u, err, c.OrgID)
+		u, err = domain.SignInUser(u, err, c.OrgID)
+		c.Role = u.Role
 		switch {
 		case errors.Is(err, domain.ErrUserGone):
 			return fail("the user of this token no longer exists")

@@ -17,8 +17,12 @@ func TestConsents(t *testing.T) {
 	ctx := context.Background()
 	store := e.st.Stage.Store
 	const aud = "https://api.example.com"
-	if err := store.CreateAPI(ctx, domain.API{Audience: aud, Name: "Example API", CreatedAt: e.now, UpdatedAt: e.now,
-		Scopes: []domain.APIScope{{Name: "read", Description: "Read your example data", Roles: []domain.Role{domain.RoleMember}}}}); err != nil {
+	// The stack registers the API; its read scope gets this description.
+	if _, err := store.UpdateAPI(ctx, aud, func(a domain.API) (domain.API, error) {
+		a.Name = "Example API"
+		a.Scopes = []domain.APIScope{{Name: "read", Description: "Read your example data", Roles: []domain.Role{domain.RoleMember}}}
+		return a, nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	spa := e.st.AddSPA(t, e.org1, "https://spa.example.com/cb", "https://spa.example.com/")

@@ -72,9 +72,6 @@ func newEnv(t *testing.T) *env {
 	e.spa = st.AddSPA(t, st.OrgID, callback, logoutURL)
 	e.spa2 = st.AddSPA(t, st.OrgID, "https://other.example.com/cb", "https://other.example.com/")
 	e.other = st.AddSPA(t, e.org2, callback, logoutURL)
-	// spa2 plays the developer console: the one client that may ask for
-	// the management audience.
-	st.Stage.Cfg.ConsoleClientID = e.spa2
 	e.h = httpx.Middleware(log, nil, st.WithClock(e.clock, st.Authorize))
 	return e
 }
@@ -455,13 +452,14 @@ func TestAuthorize(t *testing.T) {
 		email := e.user(t, e.st.OrgID, "erin")
 		b := e.browser()
 		e.wantCode(t, b.submit(t, b.loginForm(t, authzQuery(e.spa, nil)), email, pw))
-		// Same organization, another application (the console, which may
-		// ask for the management audience): no form.
-		resp := b.do(t, "GET", authzQuery(e.spa2, func(q url.Values) {
-			q.Set("redirect_uri", "https://other.example.com/cb")
+		// Another application (the console, which may ask for the
+		// management audience): no form.
+		resp := b.do(t, "GET", authzQuery(domain.ConsoleClientID, func(q url.Values) {
+			q.Set("redirect_uri", e.issuer+"/console/callback")
 			q.Set("audience", e.mgmtAud)
+			q.Set("scope", "openid profile email offline_access")
 		}), nil)
-		q := e.wantRedirect(t, resp, "https://other.example.com/cb")
+		q := e.wantRedirect(t, resp, e.issuer+"/console/callback")
 		if q.Get("code") == "" {
 			t.Fatalf("no code: %v", q)
 		}

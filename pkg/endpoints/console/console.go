@@ -11,6 +11,7 @@ import (
 	"path"
 	"strings"
 
+	"orgauth/pkg/domain"
 	"orgauth/pkg/platform/httpx"
 )
 
@@ -31,7 +32,7 @@ const Prefix = "/console"
 // Config lists the settings the console reads.
 type Config struct {
 	Issuer   string // the issuer, which is also this API's origin
-	ClientID string // CONSOLE_CLIENT_ID: the console's SPA application; empty turns the console off
+	ClientID string // the console's client (domain.ConsoleClientID), defined by the stack
 	Audience string // the management audience the console asks tokens for
 }
 
@@ -55,13 +56,16 @@ type clientConfig struct {
 }
 
 // New returns the console. It serves a page that says what is missing when
-// the client id is empty or the assets were not built.
+// the assets were not built.
 func New(cfg Config, log *slog.Logger) *Handler {
 	return newHandler(cfg, log, dist)
 }
 
 func newHandler(cfg Config, log *slog.Logger, root fs.FS) *Handler {
 	base := strings.TrimSuffix(cfg.Issuer, "/")
+	if cfg.ClientID == "" {
+		cfg.ClientID = domain.ConsoleClientID
+	}
 	h := &Handler{cfg: cfg, log: log, config: clientConfig{
 		Issuer: cfg.Issuer, ClientID: cfg.ClientID,
 		RedirectURI: base + Prefix + "/callback", PostLogoutRedirectURI: base + Prefix + "/",
@@ -101,11 +105,6 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	rel = strings.TrimPrefix(rel, "/")
 	switch {
-	case h.cfg.ClientID == "":
-		h.page(w, http.StatusServiceUnavailable, "Console not configured",
-			"This stage has no developer console yet. An operator creates an SPA application for it (callback URL "+
-				h.config.RedirectURI+", allowed origin "+strings.TrimSuffix(h.cfg.Issuer, "/")+", logout URL "+h.config.PostLogoutRedirectURI+
-				") and deploys with the ConsoleClientId parameter set to its client_id.")
 	case h.files == nil:
 		h.page(w, http.StatusServiceUnavailable, "Console not built",
 			"This binary was built without the console's assets. Build it with make, which builds web/console first.")

@@ -67,6 +67,9 @@ func (h *Handler) authorizationCode(ctx context.Context, req *request) (*tokenRe
 	if !verifyPKCE(req.form.Get("code_verifier"), code.CodeChallenge) {
 		return nil, oauth.InvalidGrant("code_verifier does not match the code_challenge (PKCE S256 required)")
 	}
+	// The console's grants belong to the organization of the user who
+	// signed in; any other application's to its own.
+	app = app.ForOrganization(code.OrganizationID)
 	if code.OrganizationID != app.OrganizationID {
 		return nil, oauth.InvalidGrant("the authorization code belongs to another organization")
 	}

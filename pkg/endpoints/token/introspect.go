@@ -90,6 +90,9 @@ func (h *Handler) introspectAccess(ctx context.Context, raw, org string) (intros
 	if revoked {
 		return inactive, true, nil
 	}
+	if live, err := h.standsFor(ctx, c); err != nil || !live {
+		return inactive, true, err
+	}
 	return introspection{
 		Active: true, Scope: c.Scope, ClientID: c.ClientID, Subject: c.Subject, Audience: c.Audience,
 		Issuer: c.Issuer, Expiry: c.Expiry.Time().Unix(), IssuedAt: c.IssuedAt.Time().Unix(), JTI: c.ID,
@@ -119,6 +122,9 @@ func (h *Handler) introspectRefresh(ctx context.Context, raw, org string) (intro
 	// Active means it would refresh (refresh.go): the same rule.
 	if rt.Usable(fam, now) != nil {
 		return inactive, true, nil
+	}
+	if live, err := h.holdersLive(ctx, rt.ClientID, rt.UserID, rt.OrganizationID); err != nil || !live {
+		return inactive, true, err
 	}
 	exp := rt.IdleExpiresAt
 	if rt.AbsoluteExpiresAt.Before(exp) {

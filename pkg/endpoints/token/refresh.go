@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"orgauth/pkg/domain"
@@ -65,7 +66,14 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 	case err != nil:
 		return nil, oauth.InvalidGrant("the refresh token is invalid or expired")
 	}
+	app = app.ForOrganization(rt.OrganizationID)
 	user, err := h.activeUser(ctx, rt.UserID, app.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	// What the user may hold now: a role changed since sign-in, or a
+	// scope the application or the API dropped, narrows the grant.
+	held, err := h.heldScopes(ctx, app, user.Role, rt.Audience, rt.Scopes)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +86,12 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 		if _, ok := scope.NotIn(rt.Scopes); ok {
 			return nil, oauth.InvalidScope("a requested scope was not granted to this refresh token")
 		}
-		narrowed = append([]string{}, scope...)
+		narrowed = []string{}
+		for _, s := range scope {
+			if slices.Contains(held, s) {
+				narrowed = append(narrowed, s)
+			}
+		}
 	}
 	// The audience (RFC 8707 resource) of a refresh must be one the sign-in
 	// granted; nothing else is ever issued from a refresh token.
@@ -107,7 +120,7 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 		return nil
 	}
 	resp, claims, err := h.issueUserTokens(ctx, grant{
-		app: app, user: user, scopes: rt.Scopes, narrowed: narrowed, audience: rt.Audience, authTime: rt.AuthTime, family: &family,
+		app: app, user: user, scopes: held, narrowed: narrowed, audience: rt.Audience, authTime: rt.AuthTime, family: &family,
 		commit: commit,
 	}, now)
 	var oe *oauth.Error

@@ -55,6 +55,9 @@ func (h *Handler) revokeRequest(r *http.Request) (*request, error) {
 	}
 	req, err := h.authenticateRequest(r, form, true)
 	if err != nil {
+		if gone, gerr := h.revokeOfDeletedClient(r, form, err); gone || gerr != nil {
+			return nil, gerr
+		}
 		return nil, err
 	}
 	raw := form.Get("token")
@@ -131,4 +134,43 @@ func (h *Handler) accessClaims(ctx context.Context, raw string) (claims jwt.Acce
 		return claims, true, nil
 	}
 	return jwt.AccessClaims{}, false, nil
+}
+
+// revokeOfDeletedClient answers a revocation whose client failed to
+// authenticate because it was deleted: RFC 7009 §2.2, the token is
+// invalid already (every check refuses a deleted application's tokens),
+// which is "no error". Only a caller that presents a token issued to that
+// very client gets this answer, so client ids cannot be probed with it;
+// the token is revoked all the same. gone is false when authErr was
+// anything else.
+func (h *Handler) revokeOfDeletedClient(r *http.Request, form oauth.Form, authErr error) (gone bool, err error) {
+	var oe *oauth.Error
+	if !errors.As(authErr, &oe) || oe.Code != "invalid_client" {
+		return false, nil
+	}
+	creds, err := oauth.ClientAuthentication(r, form)
+	raw := form.Get("token")
+	if err != nil || creds.ID == "" || raw == "" {
+		return false, nil
+	}
+	ctx := r.Context()
+	if _, err := h.store.GetApplication(ctx, creds.ID); !errors.Is(err, domain.ErrNotFound) {
+		return false, nil
+	}
+	now := h.now()
+	rt, err := h.store.GetRefreshToken(ctx, domain.HashSecret(raw), now)
+	switch {
+	case err == nil && rt.ClientID == creds.ID:
+		return true, h.revokeFamily(ctx, rt.FamilyID, now)
+	case err != nil && !errors.Is(err, domain.ErrNotFound):
+		return false, fmt.Errorf("load refresh token: %w", err)
+	}
+	claims, ok, err := h.accessClaims(ctx, raw)
+	if err != nil || !ok || claims.ClientID != creds.ID {
+		return false, err
+	}
+	if err := h.store.RevokeJTI(ctx, claims.ID, claims.Expiry.Time()); err != nil {
+		return true, fmt.Errorf("revoke jti: %w", err)
+	}
+	return true, nil
 }

@@ -45,6 +45,7 @@ type Store interface {
 	Users
 	FailureCounter
 	Usage
+	APIs
 }
 
 // Tokens mints access and ID tokens.
@@ -134,6 +135,7 @@ func setDefault(d *time.Duration, def time.Duration) {
 type Handler struct {
 	store      Store
 	orgs       *orgCache
+	lookups    lookups
 	tokens     Tokens
 	verifier   AccessTokens
 	cfg        Config
@@ -161,7 +163,7 @@ func New(d Deps, cfg Config) (*Handler, error) {
 		reuse = newReuseCache(cfg.ReuseEntries)
 	}
 	return &Handler{reuseCache: reuse, meter: newMeter(d.Store, cfg.Quota, d.Log.WarnContext),
-		store: d.Store, orgs: newOrgCache(d.Store, cfg.OrganizationCacheTTL, d.Now), tokens: d.Tokens, verifier: d.Verifier,
+		store: d.Store, orgs: newOrgCache(d.Store, cfg.OrganizationCacheTTL, d.Now), lookups: newLookups(d.Store, cfg.OrganizationCacheTTL, d.Now), tokens: d.Tokens, verifier: d.Verifier,
 		cfg: cfg, log: d.Log, now: d.Now, cors: d.CORS, metrics: d.Metrics,
 		throttle: throttle.New(d.Store, cfg.Throttle.Window),
 	}, nil
@@ -363,6 +365,14 @@ func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenRe
 	}
 	scopes, err := grantScopes(req.form.Get("scope"), app.Scopes)
 	if err != nil {
+		return nil, err
+	}
+	// Only what its creator's role may grant now, on this audience.
+	creator, err := h.m2mCreator(ctx, app)
+	if err != nil {
+		return nil, err
+	}
+	if scopes, err = h.heldScopes(ctx, app, creator.Role, audience, scopes); err != nil {
 		return nil, err
 	}
 	lifetime := app.AccessTokenLifetime

@@ -27,13 +27,28 @@ import (
 func newStore(t *testing.T, apps []domain.Application, orgs []domain.Organization) storage.Store {
 	t.Helper()
 	st := testenv.MemoryStore()
+	ctx := context.Background()
+	// The API, whose scopes an admin holds.
+	if err := st.CreateAPI(ctx, domain.API{Audience: audience, Name: "API", Scopes: []domain.APIScope{
+		{Name: "read", Description: "read", Roles: []domain.Role{domain.RoleAdmin, domain.RoleMember}},
+		{Name: "write", Description: "write", Roles: []domain.Role{domain.RoleAdmin}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
 	for _, o := range orgs {
-		if err := st.CreateOrganization(context.Background(), o); err != nil {
+		if err := st.CreateOrganization(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		// Each organization's admin creates its applications.
+		if err := st.CreateUser(ctx, domain.User{ID: "admin-" + o.ID, OrganizationID: o.ID, Email: "admin@" + o.ID + ".example", Role: domain.RoleAdmin}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, a := range apps {
-		if err := st.CreateApplication(context.Background(), a); err != nil {
+		if a.CreatedBy == "" {
+			a.CreatedBy = "admin-" + a.OrganizationID
+		}
+		if err := st.CreateApplication(ctx, a); err != nil {
 			t.Fatal(err)
 		}
 	}

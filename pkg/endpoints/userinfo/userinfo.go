@@ -137,12 +137,18 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	// CORS before the revocation check, so that a browser can read why a
 	// revoked token was refused.
-	if app, err := h.store.GetApplication(ctx, claims.ClientID); err == nil {
+	app, err := h.store.GetApplication(ctx, claims.ClientID)
+	if err == nil {
 		if o := r.Header.Get("Origin"); o != "" && slices.Contains(app.AllowedOrigins, o) {
 			w.Header().Set("Access-Control-Allow-Origin", o)
 		}
 	} else if !errors.Is(err, domain.ErrNotFound) {
 		unavailable(err)
+		return
+	}
+	// A deleted application's tokens die with it.
+	if err != nil || !app.Admits(claims.OrgID) {
+		refuse(bearer.Refuse("the application of this token no longer exists"))
 		return
 	}
 	if err := h.bearer.CheckRevoked(ctx, claims); err != nil {

@@ -34,7 +34,6 @@ type Config struct {
 	KMSEndpoint         string        // KMS_ENDPOINT: a local emulator; empty for AWS
 	LogLevel            slog.Level    // LOG_LEVEL (default info)
 	MetricsNamespace    string        // METRICS_NAMESPACE: CloudWatch namespace for EMF metrics; empty turns them off
-	ConsoleClientID     string        // CONSOLE_CLIENT_ID: the developer console's SPA application; empty turns it off
 	SSOKeyID            string        // SSO_KEY_ID: the symmetric KMS key of organizations' upstream client secrets
 	UpstreamTimeout     time.Duration // UPSTREAM_TIMEOUT (default 5s): each call to an organization's identity provider
 	TokenReuse          bool          // TOKEN_REUSE: on (default) or off: server-side reuse of client_credentials tokens
@@ -104,7 +103,6 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DynamoDBEndpoint:   getenv("DYNAMODB_ENDPOINT"),
 		KMSEndpoint:        getenv("KMS_ENDPOINT"),
 		MetricsNamespace:   getenv("METRICS_NAMESPACE"),
-		ConsoleClientID:    getenv("CONSOLE_CLIENT_ID"),
 		SSOKeyID:           getenv("SSO_KEY_ID"),
 	}
 	var errs []error

@@ -27,6 +27,7 @@ func TestTemplateRoutes(t *testing.T) {
 		{"GET", "/.well-known/jwks.json", "WellKnownFunction"},
 		{"GET", "/.well-known/oauth-authorization-server", "WellKnownFunction"},
 		{"GET", "/.well-known/openid-configuration", "WellKnownFunction"},
+		{"GET", "/apis", "ApplicationsFunction"},
 		{"GET", "/applications", "ApplicationsFunction"},
 		{"POST", "/applications", "ApplicationsFunction"},
 		{"DELETE", "/applications/{client_id}", "ApplicationsFunction"},

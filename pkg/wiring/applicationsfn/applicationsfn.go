@@ -15,7 +15,6 @@ func New(st wiring.Stage) (http.Handler, error) {
 	}
 	return applications.New(st.Store, st.Verifier(), applications.Config{
 		Audience:                   st.Cfg.ManagementAudience,
-		UserClientID:               st.Cfg.ConsoleClientID,
 		DefaultAccessTokenLifetime: st.Cfg.AccessTokenLifetime,
 		TokenQuotas:                st.Cfg.TokenQuotas,
 	}, st.Log, st.Now, storage.ErrInvalidCursor).Routes(), nil

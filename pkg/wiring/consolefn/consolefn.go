@@ -3,6 +3,7 @@ package consolefn
 import (
 	"net/http"
 
+	"orgauth/pkg/domain"
 	"orgauth/pkg/endpoints/console"
 	"orgauth/pkg/wiring"
 )
@@ -10,6 +11,6 @@ import (
 // New is the console function's constructor.
 func New(st wiring.Stage) (http.Handler, error) {
 	return console.New(console.Config{
-		Issuer: st.Cfg.Issuer, ClientID: st.Cfg.ConsoleClientID, Audience: st.Cfg.ManagementAudience,
+		Issuer: st.Cfg.Issuer, ClientID: domain.ConsoleClientID, Audience: st.Cfg.ManagementAudience,
 	}, st.Log).Routes(), nil
 }

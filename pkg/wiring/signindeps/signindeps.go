@@ -23,8 +23,8 @@ func Config(st wiring.Stage) signin.Config {
 		Issuer:             st.Cfg.Issuer,
 		Audiences:          st.Cfg.TokenAudiences(),
 		DefaultAudience:    st.Cfg.DefaultAudience(),
-		ManagementAudience: st.Cfg.ManagementAudience, ManagementClientID: st.Cfg.ConsoleClientID,
-		DeviceKey: st.Cfg.DeviceCookieKey,
+		ManagementAudience: st.Cfg.ManagementAudience,
+		DeviceKey:          st.Cfg.DeviceCookieKey,
 	}
 }
 

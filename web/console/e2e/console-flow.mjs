@@ -131,7 +131,9 @@ try {
     await page.getByLabel('Name').fill(input.name);
     out.urlFieldsHidden = !(await page.getByLabel('Callback URLs').isVisible());
     await page.getByLabel('Access token lifetime (seconds)').fill('900');
-    await page.getByLabel('Scopes').fill('read:reports');
+    // The registered scopes are offered; choosing one fills the field.
+    await page.getByRole('checkbox', { name: /read:demo/ }).check();
+    out.scopes = await page.getByLabel('Scopes', { exact: true }).inputValue();
     await page.getByRole('button', { name: 'Create' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.waitFor();

@@ -15,6 +15,13 @@ export function words(text) {
     .filter(Boolean);
 }
 
+/** The scopes text with word added (on) or taken out, the others kept in order. */
+export function toggleWord(text, word, on) {
+  const list = words(text).filter((w) => w !== word);
+  if (on) list.push(word);
+  return list.join(' ');
+}
+
 /**
  * Maps a problem's `field` (such as "callback_urls[2]") to the form control it
  * concerns and, for lists, the 1-based line at fault.

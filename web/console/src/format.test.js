@@ -8,6 +8,13 @@ describe('format', () => {
     expect(f.lines(undefined)).toEqual([]);
   });
 
+  it('adds and takes out a chosen scope, keeping the others', () => {
+    expect(f.toggleWord('read:a write:a', 'admin:b', true)).toEqual('read:a write:a admin:b');
+    expect(f.toggleWord('read:a write:a', 'read:a', false)).toEqual('write:a');
+    expect(f.toggleWord('read:a', 'read:a', true)).toEqual('read:a');
+    expect(f.toggleWord('', 'x', false)).toEqual('');
+  });
+
   it('puts a problem beside its field, with the line of a list entry', () => {
     expect(f.fieldOf('callback_urls[2]')).toEqual({ name: 'callback_urls', line: 3 });
     expect(f.fieldOf('name')).toEqual({ name: 'name', line: 0 });

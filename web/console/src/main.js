@@ -14,6 +14,7 @@ const root = document.getElementById('app');
 let auth;
 let api;
 let org = null; // GET /organization, once loaded
+let apis = null; // GET /apis: the registered APIs and their scopes, once loaded
 let flash = ''; // a message for the next page, such as "Deleted …"
 
 // ------------------------------------------------------------------ start
@@ -192,6 +193,51 @@ async function loadOrganization() {
   return org;
 }
 
+// The scopes to choose from; without them the scopes field still takes text.
+async function loadAPIs() {
+  if (!apis) {
+    try {
+      apis = (await api('GET', '/apis')).data.apis ?? [];
+    } catch {
+      return [];
+    }
+  }
+  return apis;
+}
+
+// scopeChoices offers the registered scopes: a scope the member's role does
+// not hold cannot be given (the API refuses it too).
+function scopeChoices(selected) {
+  const defined = (apis ?? []).filter((a) => a.scopes.length);
+  if (!defined.length) return h('p', { class: 'hint scope-choices' }, 'No API of this stage defines scopes yet.');
+  const toggle = (name) => (e) => {
+    const input = e.target.form?.elements.namedItem('scopes');
+    if (input) input.value = f.toggleWord(input.value, name, e.target.checked);
+  };
+  return h(
+    'fieldset',
+    { class: 'scope-choices' },
+    h('legend', {}, 'Registered scopes'),
+    ...defined.map((a) =>
+      h(
+        'div',
+        { class: 'scope-api' },
+        h('p', { class: 'hint' }, `${a.name} (${a.audience})`),
+        ...a.scopes.map((s) => {
+          const id = uid('scope');
+          const on = selected.includes(s.name);
+          return h(
+            'div',
+            { class: 'choice' },
+            h('input', { type: 'checkbox', id, value: s.name, 'data-scope': s.name, checked: on, disabled: !s.grantable && !on, onchange: toggle(s.name) }),
+            h('label', { for: id }, h('code', {}, s.name), ` ${s.description}`, s.grantable ? '' : ' (your role cannot give it)'),
+          );
+        }),
+      ),
+    ),
+  );
+}
+
 function timeEl(iso) {
   return h('time', { datetime: iso }, f.when(iso));
 }
@@ -362,8 +408,9 @@ function settingsFields(type, app = {}) {
   nodes.push(
     field({
       name: 'scopes', label: 'Scopes', value: (app.scopes ?? []).join(' '),
-      hint: 'Optional, separated by spaces, such as read:invoices write:invoices.',
+      hint: 'Optional, separated by spaces: scopes of the APIs below that your role holds.',
     }),
+    scopeChoices(app.scopes ?? []),
   );
   return nodes;
 }
@@ -382,6 +429,7 @@ async function createPage() {
   let o;
   try {
     o = await loadOrganization();
+    await loadAPIs();
   } catch (err) {
     planBox.replaceChildren(errorBox(err, createPage));
     return;
@@ -588,6 +636,7 @@ async function detailsPage(id) {
   }
   const app = res.data;
   let etag = res.etag;
+  await loadAPIs();
   const sub = auth.user?.sub;
   const mine = f.mayChange(app, sub);
   document.title = `${app.name} · Developer console · orgauth`;
