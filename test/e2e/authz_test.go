@@ -46,7 +46,7 @@ func consoleSignIn(t *testing.T, l *testenv.Local, m member) *oauth2.Token {
 func codeFlow(t *testing.T, l *testenv.Local, cfg *oauth2.Config, m member, opts ...oauth2.AuthCodeOption) *oauth2.Token {
 	t.Helper()
 	verifier := oauth2.GenerateVerifier()
-	back := signInAs(t, l, cfg.AuthCodeURL("st", append(opts, oauth2.S256ChallengeOption(verifier))...), m.email, m.password)
+	back := signInApproving(t, l, cfg.AuthCodeURL("st", append(opts, oauth2.S256ChallengeOption(verifier))...), m.email, m.password)
 	if back.Query().Get("code") == "" {
 		t.Fatalf("no code: %s", back)
 	}

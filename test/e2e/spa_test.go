@@ -35,6 +35,18 @@ func signIn(t *testing.T, l *testenv.Local, authURL string) *url.URL {
 // signInAs is signIn with another user's email and password.
 func signInAs(t *testing.T, l *testenv.Local, authURL, email, password string) *url.URL {
 	t.Helper()
+	return signInWith(t, l, authURL, email, password, false)
+}
+
+// signInApproving is signInAs for a user who did not create the
+// application: it approves the consent page that follows the password.
+func signInApproving(t *testing.T, l *testenv.Local, authURL, email, password string) *url.URL {
+	t.Helper()
+	return signInWith(t, l, authURL, email, password, true)
+}
+
+func signInWith(t *testing.T, l *testenv.Local, authURL, email, password string, approve bool) *url.URL {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := browser.Get(authURL)
@@ -59,6 +71,20 @@ func signInAs(t *testing.T, l *testenv.Local, authURL, email, password string) *
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if approve && resp.StatusCode == 200 && strings.Contains(string(body), `action="/consent"`) {
+		consent := url.Values{"decision": {"approve"}}
+		for _, m := range hiddenInput.FindAllStringSubmatch(string(body), -1) {
+			consent.Set(m[1], m[2])
+		}
+		req, _ := http.NewRequest("POST", l.Issuer+"/consent", strings.NewReader(consent.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", strings.TrimSuffix(l.Issuer, "/"))
+		if resp, err = browser.Do(req); err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
 	if resp.StatusCode/100 != 3 {
 		t.Fatalf("POST /login: %d %s", resp.StatusCode, body)
 	}
