@@ -51,7 +51,13 @@ func (s *Service) Authorize(ctx context.Context, rawQuery string, b Browser) (Re
 	if err != nil {
 		return Result{}, err
 	}
-	if sess != nil && sess.OrganizationID == req.app.OrganizationID && req.prompt != "login" &&
+	sso, err := s.ssoFor(ctx, req.app)
+	if err != nil {
+		return Result{}, err
+	}
+	// Where SSO is enforced, only a session the organization's provider
+	// authenticated will do (orgSSO.admits).
+	if sess != nil && sess.OrganizationID == req.app.OrganizationID && sso.admits(*sess) && req.prompt != "login" &&
 		(req.maxAge < 0 || now.Sub(sess.AuthTime) <= time.Duration(req.maxAge)*time.Second) {
 		return s.issueCode(ctx, b, req.grant(), *sess, user, now)
 	}
@@ -82,10 +88,6 @@ func (s *Service) Authorize(ctx context.Context, rawQuery string, b Browser) (Re
 	}
 	var res Result
 	res.setCookie(CSRFCookie, csrf, 0)
-	sso, err := s.ssoFor(ctx, req.app)
-	if err != nil {
-		return res, err
-	}
 	switch {
 	case sso == nil:
 		res.Outcome = s.loginPage(ctx, req.app.Name, tx, csrf, req.loginHint, "", nil)
@@ -100,7 +102,7 @@ func (s *Service) Authorize(ctx context.Context, rawQuery string, b Browser) (Re
 
 // loginPage is the password form. With SSO (not enforced), its email may
 // still send the user upstream, so the provider joins the form's targets.
-func (s *Service) loginPage(ctx context.Context, appName string, tx domain.LoginTransaction, csrf, email, msg string, sso *domain.SSO) Page {
+func (s *Service) loginPage(ctx context.Context, appName string, tx domain.LoginTransaction, csrf, email, msg string, sso *orgSSO) Page {
 	return Page{Status: 200, Title: "Sign in", Error: msg, Login: &LoginForm{
 		AppName: appName, Transaction: tx.ID, CSRFToken: csrf, Email: email,
 	}, FormTargets: s.formTargets(ctx, tx, sso)}
@@ -108,7 +110,7 @@ func (s *Service) loginPage(ctx context.Context, appName string, tx domain.Login
 
 // emailPage is the first step where the organization has its own provider:
 // the email alone, which decides where the user signs in.
-func (s *Service) emailPage(ctx context.Context, appName string, tx domain.LoginTransaction, csrf, email, msg string, sso *domain.SSO) Page {
+func (s *Service) emailPage(ctx context.Context, appName string, tx domain.LoginTransaction, csrf, email, msg string, sso *orgSSO) Page {
 	p := s.loginPage(ctx, appName, tx, csrf, email, msg, sso)
 	p.Login.EmailOnly = true
 	return p

@@ -35,6 +35,7 @@ func TestTemplateRoutes(t *testing.T) {
 		{"POST", "/applications/{client_id}/rotate-secret", "ApplicationsFunction"},
 		{"GET", "/authorize", "AuthorizeFunction"},
 		{"GET", "/callback", "CallbackFunction"},
+		{"GET", "/callback/{org}", "CallbackFunction"},
 		{"GET", "/console", "ConsoleFunction"},
 		{"GET", "/console/{path+}", "ConsoleFunction"},
 		{"ANY", "/login", "AuthorizeFunction"},
