@@ -173,7 +173,10 @@ func TestSSOAgainstAHostileProvider(t *testing.T) {
 		// ...and a new one does not sign in to the enforced application,
 		// silently or not.
 		passwordSession(b)
-		wantError(func() *http.Response { r, _ := get(b, authorize(spa.ClientID, url.Values{"prompt": {"none"}})); return r }(), "login_required")
+		wantError(func() *http.Response {
+			r, _ := get(b, authorize(spa.ClientID, url.Values{"prompt": {"none"}}))
+			return r
+		}(), "login_required")
 		toProvider(b, honest, authorize(spa.ClientID, nil))
 	})
 
