@@ -91,6 +91,8 @@ sso set replaces an organization's SSO settings (its own OpenID provider). With
 --client-secret-stdin the provider's client secret is read as one line from standard
 input and stored encrypted with the KMS key SSO_KEY_ID; without it the configured
 secret is kept. The secret is never shown: sso show says client_secret: set.
+Register redirect_uri (<issuer>/callback/<org id>) at the provider. --enforce ends the
+organization's sessions that its provider did not authenticate.
 
 keys rotate performs the next due step of a signing-key rotation (publish,
 promote, retire) and says when the next one is due; see infra/KEY-ROTATION.md.
@@ -105,6 +107,8 @@ Environment:
   KMS_ENDPOINT       a KMS emulator (keys commands, sso set), such as http://127.0.0.1:4599
   SSO_KEY_ID         the symmetric KMS key of upstream client secrets (sso set with a secret;
                      the stack's SSOSecretKey)
+  ISSUER             the stage's issuer URL, for the redirect URI sso show and sso set print
+                     (local.json's issuer by default)
   AWS_REGION         the AWS region (the usual AWS configuration chain applies)
   ORGAUTH_DATA_DIR   where make run keeps local.json (default .orgauth); with
                      no table and no endpoint set, they are read from there
@@ -266,6 +270,7 @@ type connection struct {
 	kmsEndpoint             string // KMS_ENDPOINT, or local.json's kms_endpoint
 	signingKeyIDs           string // local.json's signing_key_ids
 	ssoKeyID                string // SSO_KEY_ID, or local.json's sso_key_id
+	issuer                  string // ISSUER, or local.json's issuer: for the SSO redirect URI
 	local                   bool   // read from local.json
 }
 
@@ -276,13 +281,14 @@ type localFile struct {
 	KMSEndpoint      string `json:"kms_endpoint"`
 	SigningKeyIDs    string `json:"signing_key_ids"`
 	SSOKeyID         string `json:"sso_key_id"`
+	Issuer           string `json:"issuer"`
 }
 
 // resolveConnection applies the precedence: --table, then TABLE_NAME and
 // DYNAMODB_ENDPOINT; with none of them, local.json from make run. KMS_ENDPOINT
 // wins over local.json's kms_endpoint, SSO_KEY_ID over its sso_key_id.
 func resolveConnection(tableFlag string, getenv func(string) string) (connection, error) {
-	c := connection{table: tableFlag, endpoint: getenv("DYNAMODB_ENDPOINT"), region: getenv("AWS_REGION"), kmsEndpoint: getenv("KMS_ENDPOINT"), ssoKeyID: getenv("SSO_KEY_ID")}
+	c := connection{table: tableFlag, endpoint: getenv("DYNAMODB_ENDPOINT"), region: getenv("AWS_REGION"), kmsEndpoint: getenv("KMS_ENDPOINT"), ssoKeyID: getenv("SSO_KEY_ID"), issuer: getenv("ISSUER")}
 	if c.table == "" {
 		c.table = getenv("TABLE_NAME")
 	}
@@ -309,6 +315,9 @@ func resolveConnection(tableFlag string, getenv func(string) string) (connection
 			c.signingKeyIDs = lf.SigningKeyIDs
 			if c.ssoKeyID == "" {
 				c.ssoKeyID = lf.SSOKeyID
+			}
+			if c.issuer == "" {
+				c.issuer = lf.Issuer
 			}
 		case !errors.Is(err, os.ErrNotExist):
 			return c, err

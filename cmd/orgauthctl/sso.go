@@ -85,7 +85,7 @@ func ssoSet(fs *flag.FlagSet) func(*invocation) error {
 		if err != nil {
 			return err
 		}
-		v := ssoView(o)
+		v := ssoView(o, inv.conn.issuer)
 		return inv.print(v, ssoTable(v))
 	}
 }
@@ -155,7 +155,7 @@ func ssoOfOrg(fs *flag.FlagSet, op func(*ops.Admin, context.Context, string) (do
 		if err != nil {
 			return err
 		}
-		v := ssoView(o)
+		v := ssoView(o, inv.conn.issuer)
 		return inv.print(v, ssoTable(v))
 	}
 }
@@ -216,11 +216,18 @@ type ssoSettings struct {
 	// application of the organization.
 	Applications []string  `json:"applications"`
 	UpdatedAt    time.Time `json:"updated_at"`
+	// RedirectURI is what to register at the provider: the organization's
+	// own callback (domain.SSORedirectURI), when the stage's issuer is
+	// known (ISSUER, or local.json's issuer).
+	RedirectURI string `json:"redirect_uri"`
 }
 
-func ssoView(o domain.Organization) ssoSettings {
+func ssoView(o domain.Organization, issuer string) ssoSettings {
 	v := ssoSettings{OrganizationID: o.ID, ClientSecret: "not set", Scopes: []string{}, Domains: []string{},
 		Applications: []string{}, UpdatedAt: o.UpdatedAt.UTC()}
+	if issuer = strings.TrimRight(strings.TrimSpace(issuer), "/"); issuer != "" {
+		v.RedirectURI = domain.SSORedirectURI(issuer, o.ID)
+	}
 	if s := o.SSO; s != nil {
 		v.Configured, v.Issuer, v.ClientID = true, s.Issuer, s.ClientID
 		if len(s.ClientSecretCiphertext) > 0 {
@@ -243,6 +250,11 @@ func ssoTable(v ssoSettings) func(io.Writer) {
 			return
 		}
 		line("sso", "configured")
+		redirect := v.RedirectURI
+		if redirect == "" {
+			redirect = "<the stage's issuer>/callback/" + v.OrganizationID + " (set ISSUER to see it)"
+		}
+		line("redirect_uri", redirect)
 		line("issuer", v.Issuer)
 		line("client_id", v.ClientID)
 		line("client_secret", v.ClientSecret)

@@ -171,6 +171,10 @@ func TestSSOEndToEnd(t *testing.T) {
 			t.Fatalf("sso show printed no %q:\n%s", want, out)
 		}
 	}
+	// The redirect URI to register at the provider: the organization's own.
+	if !strings.Contains(out, "redirect_uri: ") || !strings.Contains(out, "/callback/"+org.ID+"") {
+		t.Fatalf("sso show printed no redirect_uri:\n%s", out)
+	}
 	var shown ssoSettings
 	c.okJSON(&shown, "", "sso", "show", "--org", org.ID)
 	if shown.ClientSecret != "set" || shown.Issuer != v.Issuer || !slices.Equal(shown.Domains, v.Domains) {

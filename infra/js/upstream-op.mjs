@@ -5,7 +5,14 @@
 //   {"port":0,
 //    "clients":[{"client_id":"…","client_secret":"…","redirect_uris":["…"],
 //                "token_endpoint_auth_method":"client_secret_basic"}],  (optional)
-//    "accounts":[{"sub":"…","email":"…","email_verified":true,"name":"…"}]}
+//    "accounts":[{"sub":"…","email":"…","email_verified":true,"name":"…"}],
+//    "hostile":false}
+// With "hostile", it plays a provider that does not honour a relying
+// party's re-authentication: it drops prompt and max_age from authorization
+// requests (answering from its session), and puts auth_time in every ID
+// token, however old. Every token request is reported on stderr
+// ("upstream-op: token request"), so tests can tell whether a code reached
+// it.
 // listens on 127.0.0.1 only (port 0: any free one), with the issuer
 // http://127.0.0.1:PORT, and prints exactly one line to stdout once it
 // listens: {"issuer":"http://127.0.0.1:PORT"}. Everything else goes to stderr.
@@ -52,6 +59,7 @@ const clients = (config.clients ?? []).map((c) => ({
   grant_types: ['authorization_code'],
   response_types: ['code'],
   token_endpoint_auth_method: c.token_endpoint_auth_method || 'client_secret_basic',
+  require_auth_time: Boolean(config.hostile),
 }));
 const accounts = new Map((config.accounts ?? []).map((a) => [a.sub, a]));
 
@@ -119,6 +127,16 @@ const provider = new Provider(issuer, {
   },
 });
 provider.on('server_error', (_ctx, err) => console.error('upstream-op server_error:', err));
+provider.use(async (ctx, next) => {
+  if (ctx.method === 'POST' && ctx.path === '/token') console.error('upstream-op: token request');
+  if (config.hostile && ctx.path === '/auth') {
+    const q = new URLSearchParams(ctx.querystring);
+    q.delete('prompt');
+    q.delete('max_age');
+    ctx.querystring = q.toString();
+  }
+  await next();
+});
 handler = provider.callback();
 
 process.stdout.write(`${JSON.stringify({ issuer })}\n`);

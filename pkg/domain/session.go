@@ -39,7 +39,24 @@ type Session struct {
 	ID             string // random, not secret: for logs and for what the session issued
 	UserID         string
 	OrganizationID string
-	AuthTime       time.Time // when the user last entered a password
+	AuthTime       time.Time // when the user last authenticated (entered a password, or at the provider)
 	CreatedAt      time.Time
 	ExpiresAt      time.Time
+	// AuthMethod is how the session was authenticated: AuthPassword, or
+	// AuthSSO by the provider AuthIssuer. A session stored without one
+	// (before sessions recorded it) counts as a password session.
+	AuthMethod string
+	AuthIssuer string // the organization's provider, for AuthSSO
+}
+
+// How a session was authenticated.
+const (
+	AuthPassword = "password"
+	AuthSSO      = "sso"
+)
+
+// AuthenticatedBy reports whether the session was authenticated by the
+// provider whose issuer is issuer.
+func (s Session) AuthenticatedBy(issuer string) bool {
+	return s.AuthMethod == AuthSSO && issuer != "" && s.AuthIssuer == issuer
 }

@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"time"
 )
@@ -130,7 +131,27 @@ type SSOTransaction struct {
 	BindingHash        []byte // HashSecret of the browser's binding secret
 	CreatedAt          time.Time
 	ExpiresAt          time.Time
+	// Issuer is the provider the request went to: only its answer (RFC
+	// 9207 iss) is accepted.
+	Issuer string
+	// RedirectURI is the redirect_uri sent upstream (SSORedirectURI): the
+	// answer is accepted only there. "" for a transaction stored before
+	// per-organization redirect URIs: the shared LegacySSORedirectURI.
+	RedirectURI string
 }
+
+// SSORedirectURI is where organization orgID's provider returns its users:
+// the redirect URI to register at the provider. Each organization has its
+// own, so that an answer is only ever accepted for the organization whose
+// provider was asked (RFC 9700 §4.4.2, mix-up defence).
+func SSORedirectURI(issuer, orgID string) string {
+	return issuer + "/callback/" + url.PathEscape(orgID)
+}
+
+// LegacySSORedirectURI is the redirect URI every organization's provider
+// shared before SSORedirectURI; it still completes transactions that were
+// sent upstream with it, and nothing else.
+func LegacySSORedirectURI(issuer string) string { return issuer + "/callback" }
 
 // UpstreamLink ties an upstream identity (issuer and subject) to one
 // orgauth user, once, on first sign-in.
@@ -150,6 +171,9 @@ type UpstreamIdentity struct {
 	Email         string
 	EmailVerified bool
 	Name          string
+	// AuthTime is the ID token's auth_time: when the provider last
+	// authenticated the user; zero when the token has none.
+	AuthTime time.Time
 }
 
 // Upstream failures, for the pages the callback shows.

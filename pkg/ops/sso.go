@@ -118,7 +118,49 @@ func (a *Admin) SetSSO(ctx context.Context, enc SecretEncrypter, orgID string, i
 	}
 	a.audit.Event(ctx, "organization_sso_changed", "organization_id", o.ID, "issuer", sso.Issuer,
 		"domains", sso.Domains, "enforced", sso.Enforced, "provision", sso.Provision, "secret_replaced", replace)
+	if sso.Enforced {
+		n, err := a.EndSessionsNotBy(ctx, o.ID, sso.Issuer)
+		if n > 0 {
+			a.audit.Event(ctx, "organization_sessions_ended", "organization_id", o.ID, "reason", "sso_enforced", "sessions", n)
+		}
+		if err != nil {
+			return o, fmt.Errorf("SSO is enforced, but ending the sessions it no longer allows failed (run sso set again): %w", err)
+		}
+	}
 	return o, nil
+}
+
+// EndSessionsNotBy ends the live sessions of organization orgID's users
+// that the provider issuer did not authenticate: password sessions, and
+// another provider's. Enforced SSO admits no others. It returns how many it
+// ended.
+func (a *Admin) EndSessionsNotBy(ctx context.Context, orgID, issuer string) (int, error) {
+	users, err := a.store.ListUsers(ctx, orgID)
+	if err != nil {
+		return 0, fmt.Errorf("list the users of organization %s: %w", orgID, err)
+	}
+	now := a.now()
+	n := 0
+	var errs []error
+	for _, u := range users {
+		sessions, err := a.store.ListUserSessions(ctx, u.ID, now)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("list the sessions of user %s: %w", u.ID, err))
+			continue
+		}
+		for _, ss := range sessions {
+			if ss.OrganizationID != orgID || ss.AuthenticatedBy(issuer) {
+				continue
+			}
+			switch err := a.store.DeleteSession(ctx, ss.Hash); {
+			case err == nil:
+				n++
+			case !errors.Is(err, domain.ErrNotFound):
+				errs = append(errs, fmt.Errorf("end session %s: %w", ss.ID, err))
+			}
+		}
+	}
+	return n, errors.Join(errs...)
 }
 
 // RemoveSSO removes the organization's SSO settings, secret included: its

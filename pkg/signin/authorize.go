@@ -52,7 +52,13 @@ func (s *Service) Authorize(ctx context.Context, rawQuery string, b Browser) (Re
 	if err != nil {
 		return Result{}, err
 	}
-	if sess != nil && req.app.Admits(sess.OrganizationID) && req.prompt != "login" &&
+	sso, err := s.ssoFor(ctx, req.app)
+	if err != nil {
+		return Result{}, err
+	}
+	// Where SSO is enforced, only a session the organization's provider
+	// authenticated will do (orgSSO.admits).
+	if sess != nil && req.app.Admits(sess.OrganizationID) && sso.admits(*sess) && req.prompt != "login" &&
 		(req.maxAge < 0 || now.Sub(sess.AuthTime) <= time.Duration(req.maxAge)*time.Second) {
 		return s.signedIn(ctx, b, req.app, req.grant(), req.prompt, *sess, user, now)
 	}
@@ -80,10 +86,6 @@ func (s *Service) Authorize(ctx context.Context, rawQuery string, b Browser) (Re
 	tx := s.newTransaction(req, pendingID(rawQuery, now), csrf, now)
 	var res Result
 	res.setCookie(CSRFCookie, csrf, 0)
-	sso, err := s.ssoFor(ctx, req.app)
-	if err != nil {
-		return res, err
-	}
 	switch {
 	case sso == nil:
 		res.Outcome = s.loginPage(ctx, req.app.Name, tx, csrf, req.loginHint, "", nil)
@@ -98,7 +100,7 @@ func (s *Service) Authorize(ctx context.Context, rawQuery string, b Browser) (Re
 
 // loginPage is the password form. With SSO (not enforced), its email may
 // still send the user upstream, so the provider joins the form's targets.
-func (s *Service) loginPage(ctx context.Context, appName string, tx domain.LoginTransaction, csrf, email, msg string, sso *domain.SSO) Page {
+func (s *Service) loginPage(ctx context.Context, appName string, tx domain.LoginTransaction, csrf, email, msg string, sso *orgSSO) Page {
 	return Page{Status: 200, Title: "Sign in", Error: msg, Login: &LoginForm{
 		AppName: appName, Transaction: tx.ID, CSRFToken: csrf, Email: email,
 	}, FormTargets: s.formTargets(ctx, tx, sso)}
@@ -106,7 +108,7 @@ func (s *Service) loginPage(ctx context.Context, appName string, tx domain.Login
 
 // emailPage is the first step where the organization has its own provider:
 // the email alone, which decides where the user signs in.
-func (s *Service) emailPage(ctx context.Context, appName string, tx domain.LoginTransaction, csrf, email, msg string, sso *domain.SSO) Page {
+func (s *Service) emailPage(ctx context.Context, appName string, tx domain.LoginTransaction, csrf, email, msg string, sso *orgSSO) Page {
 	p := s.loginPage(ctx, appName, tx, csrf, email, msg, sso)
 	p.Login.EmailOnly = true
 	return p

@@ -36,22 +36,28 @@ func NewCallback(d Deps, secrets SecretOpener, cfg Config) (*Callback, error) {
 // SessionLifetime is how long a session cookie is kept.
 func (c *Callback) SessionLifetime() time.Duration { return c.s.cfg.SessionLifetime }
 
-// CallbackParams are the provider's answer (RFC 6749 §4.1.2, §4.1.2.1).
+// CallbackParams are the provider's answer (RFC 6749 §4.1.2, §4.1.2.1,
+// RFC 9207 §2), and where it arrived.
 type CallbackParams struct {
 	State string
 	Code  string
 	Error string
+	Iss   string
+	// Org is the organization the redirect URI names (/callback/{org});
+	// "" at the shared, legacy /callback.
+	Org string
 }
 
-// ParseCallback reads the callback's query, refusing repeated parameters.
-func ParseCallback(rawQuery string) (CallbackParams, error) {
+// ParseCallback reads the callback's query, refusing repeated parameters;
+// org is the organization named by the path ("" at /callback).
+func ParseCallback(rawQuery, org string) (CallbackParams, error) {
 	q, _ := url.ParseQuery(rawQuery) // what parses is what the provider sent
 	p, repeated := single(q)
 	if repeated != "" {
 		return CallbackParams{}, &Refusal{Status: 400, Title: "Invalid request", Reason: "repeated parameter",
 			Message: "The sign-in response repeats " + repeated + "."}
 	}
-	return CallbackParams{State: p["state"], Code: p["code"], Error: p["error"]}, nil
+	return CallbackParams{State: p["state"], Code: p["code"], Error: p["error"], Iss: p["iss"], Org: org}, nil
 }
 
 // refused logs a refusal of an SSO sign-in and returns it.
@@ -70,14 +76,6 @@ func (c *Callback) Complete(ctx context.Context, p CallbackParams, b Browser) (R
 	if err != nil {
 		return Result{}, err
 	}
-	// RFC 6749 §4.1.2.1 from the provider: the user refused, or it failed.
-	if p.Error != "" {
-		return c.upstreamError(ctx, b, tx, p.Error, now)
-	}
-	if p.Code == "" {
-		return Result{}, c.refused(ctx, b, &Refusal{Status: 400, Title: "Invalid request", Reason: "no code",
-			Message: "The sign-in response carries no code."})
-	}
 	app, err := s.store.GetApplication(ctx, tx.ClientID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return Result{}, errAppGone()
@@ -92,9 +90,27 @@ func (c *Callback) Complete(ctx context.Context, p CallbackParams, b Browser) (R
 	if sso == nil || app.OrganizationID != stx.OrganizationID {
 		return Result{}, c.refused(ctx, b, errExpired("SSO no longer configured"))
 	}
+	// RFC 9700 §4.4: the answer of the provider this transaction asked,
+	// at the redirect URI it gave (mixup.go).
+	if err := c.checkResponder(ctx, b, p, stx, sso); err != nil {
+		return Result{}, err
+	}
+	// RFC 6749 §4.1.2.1 from the provider: the user refused, or it failed.
+	if p.Error != "" {
+		return c.upstreamError(ctx, b, tx, p.Error, now)
+	}
+	if p.Code == "" {
+		return Result{}, c.refused(ctx, b, &Refusal{Status: 400, Title: "Invalid request", Reason: "no code",
+			Message: "The sign-in response carries no code."})
+	}
 	id, err := c.exchange(ctx, b, stx, tx, sso, p.Code)
 	if err != nil {
 		return Result{}, err
+	}
+	// The re-authentication the application asked for (reauth.go).
+	authTime, stale := c.upstreamAuthTime(ctx, b, stx, tx, id, now)
+	if stale != nil {
+		return c.endWithError(ctx, b, tx, stale, now)
 	}
 	user, err := c.user(ctx, b, sso, stx.OrganizationID, tx.ClientID, id, now)
 	if err != nil {
@@ -102,18 +118,19 @@ func (c *Callback) Complete(ctx context.Context, p CallbackParams, b Browser) (R
 	}
 	var res Result
 	res.setCookie(SSOBindingCookie, "", -1)
-	done, err := s.finishSignIn(ctx, b, tx, app, user, "sso", now)
+	done, err := s.finishSignIn(ctx, b, tx, app, user, ssoAuth(sso.Issuer, authTime), now)
 	res.Outcome, res.Cookies = done.Outcome, append(res.Cookies, done.Cookies...)
 	return res, err
 }
 
 // transactions consumes the SSO transaction of state, once it is known to
 // come back to the browser that started it, and reads its login
-// transaction.
+// transaction. The binding is checked on a read that consumes nothing: a
+// state opened in another browser (leaked, or replayed) leaves the
+// transaction to the browser that started it.
 func (c *Callback) transactions(ctx context.Context, p CallbackParams, b Browser, now time.Time) (domain.SSOTransaction, domain.LoginTransaction, error) {
 	s := c.s
-	// Single use, and from the browser that started it.
-	stx, err := s.store.ConsumeSSOTransaction(ctx, p.State, now)
+	stx, err := s.store.GetSSOTransaction(ctx, p.State, now)
 	if errors.Is(err, domain.ErrNotFound) {
 		return stx, domain.LoginTransaction{}, c.refused(ctx, b, errExpired("unknown or used state"))
 	}
@@ -126,6 +143,14 @@ func (c *Callback) transactions(ctx context.Context, p CallbackParams, b Browser
 			Message: "This sign-in was started in another browser. Go back to the application and sign in again."},
 			"client_id", stx.ClientID, "cookie_present", binding != "")
 	}
+	// Single use: of concurrent callbacks from this browser, one goes on.
+	stx, err = s.store.ConsumeSSOTransaction(ctx, p.State, now)
+	if errors.Is(err, domain.ErrNotFound) {
+		return stx, domain.LoginTransaction{}, c.refused(ctx, b, errExpired("used state"))
+	}
+	if err != nil {
+		return stx, domain.LoginTransaction{}, err
+	}
 	tx, err := s.store.GetLoginTransaction(ctx, stx.LoginTransactionID, now)
 	if errors.Is(err, domain.ErrNotFound) {
 		return stx, tx, c.refused(ctx, b, errExpired("login transaction gone"))
@@ -136,23 +161,36 @@ func (c *Callback) transactions(ctx context.Context, p CallbackParams, b Browser
 // upstreamError ends the login transaction and tells the application the
 // provider did not sign the user in.
 func (c *Callback) upstreamError(ctx context.Context, b Browser, tx domain.LoginTransaction, code string, now time.Time) (Result, error) {
-	s := c.s
-	s.log.InfoContext(ctx, "organization identity provider answered an error", "event", "sso_upstream_error",
+	c.s.log.InfoContext(ctx, "organization identity provider answered an error", "event", "sso_upstream_error",
 		"request_id", b.RequestID, "client_id", tx.ClientID, "error", code)
+	e := &authzError{"access_denied", "the user was not signed in by the organization's identity provider"}
+	switch code {
+	case "temporarily_unavailable", "server_error":
+		e = &authzError{"temporarily_unavailable", "the organization's identity provider could not sign the user in"}
+	case "login_required":
+		// The provider would not re-authenticate as asked (prompt=login or
+		// max_age): so is it for the application.
+		e = &authzError{"login_required", "the organization's identity provider did not authenticate the user again"}
+	}
+	return c.endWithError(ctx, b, tx, e, now)
+}
+
+// endWithError ends the login transaction and sends the application e.
+func (c *Callback) endWithError(ctx context.Context, b Browser, tx domain.LoginTransaction, e *authzError, now time.Time) (Result, error) {
+	s := c.s
 	if _, err := s.store.ConsumeLoginTransaction(ctx, tx.ID, now); err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return Result{}, err
 	}
-	e := &authzError{"access_denied", "the user was not signed in by the organization's identity provider"}
-	if code == "temporarily_unavailable" || code == "server_error" {
-		e = &authzError{"temporarily_unavailable", "the organization's identity provider could not sign the user in"}
-	}
-	return Result{Outcome: s.errorRedirect(ctx, b, tx.RedirectURI, tx.State, e)}, nil
+	var res Result
+	res.setCookie(SSOBindingCookie, "", -1)
+	res.Outcome = s.errorRedirect(ctx, b, tx.RedirectURI, tx.State, e)
+	return res, nil
 }
 
 // exchange redeems the provider's code and checks the identity it
 // vouches for: OpenID Connect Core §5.7, the email is the user's only if the
 // provider verified it; and only the organization's domains are its.
-func (c *Callback) exchange(ctx context.Context, b Browser, stx domain.SSOTransaction, tx domain.LoginTransaction, sso *domain.SSO, code string) (domain.UpstreamIdentity, error) {
+func (c *Callback) exchange(ctx context.Context, b Browser, stx domain.SSOTransaction, tx domain.LoginTransaction, sso *orgSSO, code string) (domain.UpstreamIdentity, error) {
 	s := c.s
 	secret, err := c.secrets.Decrypt(ctx, stx.OrganizationID, sso.ClientSecretCiphertext)
 	if err != nil {
@@ -161,7 +199,7 @@ func (c *Callback) exchange(ctx context.Context, b Browser, stx domain.SSOTransa
 		return domain.UpstreamIdentity{}, &Refusal{Status: 503, Title: "Sign-in unavailable", Reason: "secret",
 			Message: "Your organization's sign-in cannot be completed right now. Try again in a moment."}
 	}
-	id, err := s.upstream.Exchange(ctx, sso, string(secret), s.callbackURL(), code, pkceVerifier(b.Cookies.SSOBinding, stx.State), stx.Nonce)
+	id, err := s.upstream.Exchange(ctx, sso.SSO, string(secret), c.redirectURI(stx), code, pkceVerifier(b.Cookies.SSOBinding, stx.State), stx.Nonce)
 	switch {
 	case errors.Is(err, domain.ErrUpstreamRejected):
 		return id, c.refused(ctx, b, &Refusal{Status: 400, Title: "Sign-in refused", Reason: "upstream answer",
@@ -175,7 +213,7 @@ func (c *Callback) exchange(ctx context.Context, b Browser, stx domain.SSOTransa
 			Message: "Your organization's sign-in service did not confirm your email address, so orgauth cannot tell who you are."},
 			"client_id", tx.ClientID, "upstream_sub", id.Subject)
 	}
-	if !sso.HasDomain(id.Email) {
+	if !sso.HasDomain(id.Email) { // a verified domain of the organization's SSO
 		return id, c.refused(ctx, b, &Refusal{Status: 403, Title: "Sign-in refused", Reason: "email domain",
 			Message: "Your email address is not in one of your organization's domains."},
 			"client_id", tx.ClientID, "upstream_sub", id.Subject)
@@ -185,7 +223,7 @@ func (c *Callback) exchange(ctx context.Context, b Browser, stx domain.SSOTransa
 
 // user is the orgauth user who signs in with the upstream identity id, or
 // a Refusal saying why nobody may.
-func (c *Callback) user(ctx context.Context, b Browser, sso *domain.SSO, orgID, clientID string, id domain.UpstreamIdentity, now time.Time) (domain.User, error) {
+func (c *Callback) user(ctx context.Context, b Browser, sso *orgSSO, orgID, clientID string, id domain.UpstreamIdentity, now time.Time) (domain.User, error) {
 	user, msg, err := c.upstreamUser(ctx, b, sso, orgID, id, now)
 	if err != nil {
 		return user, err
@@ -205,7 +243,7 @@ func (c *Callback) user(ctx context.Context, b Browser, sso *domain.SSO, orgID, 
 // linked to; otherwise the organization's user with its email, linked now;
 // otherwise a new user when the organization provisions them. msg, when
 // set, says why nobody may sign in.
-func (c *Callback) upstreamUser(ctx context.Context, b Browser, sso *domain.SSO, orgID string, id domain.UpstreamIdentity, now time.Time) (domain.User, string, error) {
+func (c *Callback) upstreamUser(ctx context.Context, b Browser, sso *orgSSO, orgID string, id domain.UpstreamIdentity, now time.Time) (domain.User, string, error) {
 	link, err := c.s.store.GetUpstreamLink(ctx, id.Issuer, id.Subject)
 	switch {
 	case err == nil:
@@ -226,6 +264,10 @@ func (c *Callback) upstreamUser(ctx context.Context, b Browser, sso *domain.SSO,
 		role := sso.ProvisionRole
 		if role == "" {
 			role = domain.RoleMember
+		}
+		// No organization creates users in a domain another verified.
+		if msg, err := c.domainFree(ctx, orgID, id.Email); msg != "" || err != nil {
+			return domain.User{}, msg, err
 		}
 		u = domain.User{ID: domain.NewID(), OrganizationID: orgID, Email: id.Email, Name: id.Name, Role: role, CreatedAt: now, UpdatedAt: now}
 		if err := c.s.store.CreateUser(ctx, u); errors.Is(err, domain.ErrAlreadyExists) {

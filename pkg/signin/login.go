@@ -54,7 +54,7 @@ func (s *Service) Login(ctx context.Context, in Login) (Result, error) {
 		return Result{}, err
 	}
 	csrf := in.Form.CSRFToken
-	email := strings.ToLower(strings.TrimSpace(in.Form.Email))
+	email := formEmail(in.Form.Email)
 	pw := in.Form.Password
 	if len(email) > 320 || len(pw) > 1024 {
 		return Result{Outcome: s.loginPage(ctx, app.Name, tx, csrf, "", "Incorrect email or password.", nil)}, nil
@@ -83,7 +83,7 @@ func (s *Service) Login(ctx context.Context, in Login) (Result, error) {
 	if !ok {
 		return Result{Outcome: s.loginPage(ctx, app.Name, tx, csrf, email, "Incorrect email or password.", sso)}, nil
 	}
-	res, err := s.finishSignIn(ctx, in.Browser, tx, app, user, "password", now)
+	res, err := s.finishSignIn(ctx, in.Browser, tx, app, user, passwordAuth(now), now)
 	if err == nil && res.Outcome != nil {
 		// The browser has proven it knows the password: from now on it
 		// is trusted for this account (device.go).
@@ -289,7 +289,7 @@ func (a *attackLog) sample(account string) []string {
 // (with a password, or through the organization's provider): it consumes the
 // transaction, starts a session and sends the user back to the application
 // with a code.
-func (s *Service) finishSignIn(ctx context.Context, b Browser, tx domain.LoginTransaction, app domain.Application, user domain.User, method string, now time.Time) (Result, error) {
+func (s *Service) finishSignIn(ctx context.Context, b Browser, tx domain.LoginTransaction, app domain.Application, user domain.User, auth authn, now time.Time) (Result, error) {
 	// Single use: of concurrent posts of one transaction, one gets it.
 	tx, err := s.useTransaction(ctx, tx, now)
 	if errors.Is(err, domain.ErrNotFound) {
@@ -317,14 +317,14 @@ func (s *Service) finishSignIn(ctx context.Context, b Browser, tx domain.LoginTr
 	}
 	value, hash := domain.NewSecret()
 	sess := domain.Session{Hash: hash, ID: domain.NewID(), UserID: user.ID, OrganizationID: user.OrganizationID,
-		AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionLifetime)}
+		AuthTime: auth.at, AuthMethod: auth.method, AuthIssuer: auth.issuer, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionLifetime)}
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		return Result{}, fmt.Errorf("create session: %w", err)
 	}
 	var res Result
 	res.setCookie(SessionCookie, value, int(s.cfg.SessionLifetime/time.Second))
 	s.log.InfoContext(ctx, "login succeeded", "event", "login_succeeded", "request_id", b.RequestID,
-		"client_id", tx.ClientID, "user_id", user.ID, "session_id", sess.ID, "method", method)
+		"client_id", tx.ClientID, "user_id", user.ID, "session_id", sess.ID, "method", auth.method)
 	next, err := s.signedIn(ctx, b, app, txGrant(tx), tx.Prompt, sess, user, now)
 	res.Outcome, res.Cookies = next.Outcome, append(res.Cookies, next.Cookies...)
 	return res, err

@@ -37,8 +37,10 @@ type Store interface {
 
 	// Organization SSO (sso.go).
 	GetOrganization(ctx context.Context, id string) (domain.Organization, error)
+	ListOrganizations(ctx context.Context) ([]domain.Organization, error)
 	CreateUser(ctx context.Context, u domain.User) error
 	CreateSSOTransaction(ctx context.Context, tx domain.SSOTransaction) error
+	GetSSOTransaction(ctx context.Context, state string, now time.Time) (domain.SSOTransaction, error)
 	ConsumeSSOTransaction(ctx context.Context, state string, now time.Time) (domain.SSOTransaction, error)
 	LinkUpstream(ctx context.Context, l domain.UpstreamLink) error
 	GetUpstreamLink(ctx context.Context, issuer, subject string) (domain.UpstreamLink, error)
@@ -48,7 +50,10 @@ type Store interface {
 // party sees it (pkg/upstream).
 type UpstreamClient interface {
 	AuthorizationEndpoint(ctx context.Context, sso *domain.SSO) (string, error)
-	AuthCodeURL(ctx context.Context, sso *domain.SSO, redirectURL, state, nonce, verifier, loginHint string) (string, error)
+	AuthCodeURL(ctx context.Context, sso *domain.SSO, redirectURL, state, nonce, verifier, loginHint, prompt string, maxAge int64) (string, error)
+	// IssParameterRequired: the provider advertises RFC 9207's iss in its
+	// authorization responses, so a response without it is refused.
+	IssParameterRequired(ctx context.Context, sso *domain.SSO) (bool, error)
 	Exchange(ctx context.Context, sso *domain.SSO, secret, redirectURL, code, verifier, nonce string) (domain.UpstreamIdentity, error)
 }
 

@@ -229,12 +229,12 @@ func TestLogoutOutcomes(t *testing.T) {
 }
 
 func TestParseCallback(t *testing.T) {
-	p, err := signin.ParseCallback("state=s&code=c")
-	if err != nil || p != (signin.CallbackParams{State: "s", Code: "c"}) {
+	p, err := signin.ParseCallback("state=s&code=c&iss=https%3A%2F%2Fidp.example", "org-1")
+	if err != nil || p != (signin.CallbackParams{State: "s", Code: "c", Iss: "https://idp.example", Org: "org-1"}) {
 		t.Fatalf("%+v %v", p, err)
 	}
 	var refusal *signin.Refusal
-	if _, err := signin.ParseCallback("state=s&code=c&code=d"); !errors.As(err, &refusal) || refusal.Status != 400 {
+	if _, err := signin.ParseCallback("state=s&code=c&code=d", ""); !errors.As(err, &refusal) || refusal.Status != 400 {
 		t.Fatalf("repeated code: %v", err)
 	}
 }

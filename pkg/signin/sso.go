@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"orgauth/pkg/domain"
@@ -17,8 +16,26 @@ import (
 // provider sends them back to the callback, which verifies its answer and
 // finishes the login transaction exactly like the password form does.
 
+// orgSSO is an organization's provider, with the organization: its
+// domains count only once the organization verified them (HasDomain).
+type orgSSO struct {
+	*domain.SSO
+	org domain.Organization
+}
+
+// HasDomain reports whether email is an address the provider signs in: in
+// its domains, and in one the organization verified (domain.SSODomain).
+func (o *orgSSO) HasDomain(email string) bool { return o != nil && o.org.SSODomain(email) }
+
+// admits reports whether a session of the organization may sign its user in
+// to an application the provider applies to: any session, unless SSO is
+// enforced, when only one the provider authenticated may.
+func (o *orgSSO) admits(sess domain.Session) bool {
+	return o == nil || !o.Enforced || sess.AuthenticatedBy(o.Issuer)
+}
+
 // ssoFor is the organization's provider when it signs users in to app.
-func (s *Service) ssoFor(ctx context.Context, app domain.Application) (*domain.SSO, error) {
+func (s *Service) ssoFor(ctx context.Context, app domain.Application) (*orgSSO, error) {
 	org, err := s.store.GetOrganization(ctx, app.OrganizationID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil, nil
@@ -29,15 +46,15 @@ func (s *Service) ssoFor(ctx context.Context, app domain.Application) (*domain.S
 	if !org.SSO.AppliesTo(app.ClientID) {
 		return nil, nil
 	}
-	return org.SSO, nil
+	return &orgSSO{SSO: org.SSO, org: org}, nil
 }
 
 // formTargets are where the login form's POST may end up: the application,
 // and the provider's authorization endpoint when SSO applies.
-func (s *Service) formTargets(ctx context.Context, tx domain.LoginTransaction, sso *domain.SSO) []string {
+func (s *Service) formTargets(ctx context.Context, tx domain.LoginTransaction, sso *orgSSO) []string {
 	targets := []string{tx.RedirectURI}
 	if sso != nil {
-		if ep, err := s.upstream.AuthorizationEndpoint(ctx, sso); err == nil {
+		if ep, err := s.upstream.AuthorizationEndpoint(ctx, sso.SSO); err == nil {
 			targets = append(targets, ep)
 		} else {
 			targets = append(targets, sso.Issuer)
@@ -45,8 +62,6 @@ func (s *Service) formTargets(ctx context.Context, tx domain.LoginTransaction, s
 	}
 	return targets
 }
-
-func (s *Service) callbackURL() string { return strings.TrimSuffix(s.cfg.Issuer, "/") + "/callback" }
 
 // pkceVerifier derives the PKCE code verifier of one upstream request from
 // the browser's binding secret and the request's state: 43 base64url
@@ -59,7 +74,7 @@ func pkceVerifier(binding, state string) string {
 // goUpstream sends the user to the organization's provider: authorization
 // code with PKCE S256, a fresh state and nonce, held in a single-use SSO
 // transaction bound to this browser. res brings the cookies set so far.
-func (s *Service) goUpstream(ctx context.Context, b Browser, res Result, tx domain.LoginTransaction, sso *domain.SSO, loginHint string) (Result, error) {
+func (s *Service) goUpstream(ctx context.Context, b Browser, res Result, tx domain.LoginTransaction, sso *orgSSO, loginHint string) (Result, error) {
 	now := s.now()
 	// One binding secret per browser, like the CSRF token: a second tab's
 	// sign-in keeps the first one's working.
@@ -71,8 +86,12 @@ func (s *Service) goUpstream(ctx context.Context, b Browser, res Result, tx doma
 	stx := domain.SSOTransaction{
 		State: domain.NewID(), LoginTransactionID: tx.ID, OrganizationID: tx.OrganizationID, ClientID: tx.ClientID,
 		Nonce: nonce, BindingHash: domain.HashSecret(binding), CreatedAt: now, ExpiresAt: tx.ExpiresAt,
+		Issuer: sso.Issuer, RedirectURI: domain.SSORedirectURI(s.cfg.Issuer, tx.OrganizationID),
 	}
-	target, err := s.upstream.AuthCodeURL(ctx, sso, s.callbackURL(), stx.State, stx.Nonce, pkceVerifier(binding, stx.State), loginHint)
+	// The application's re-authentication goes upstream with the request;
+	// the callback checks the provider honoured it (reauth.go).
+	target, err := s.upstream.AuthCodeURL(ctx, sso.SSO, stx.RedirectURI, stx.State, stx.Nonce, pkceVerifier(binding, stx.State), loginHint,
+		tx.Prompt, tx.MaxAge)
 	if err != nil {
 		return res, s.upstreamUnavailable(ctx, b, tx.ClientID, err)
 	}

@@ -22,7 +22,7 @@ const verifier = "verifier-verifier-verifier-verifier-verifier"
 
 func authCodeURL(c *upstream.Client, issuer string) error {
 	_, err := c.AuthCodeURL(context.Background(), &domain.SSO{Issuer: issuer, ClientID: "orgauth"},
-		"https://auth.example.com/callback", "state", "nonce", verifier, "")
+		"https://auth.example.com/callback", "state", "nonce", verifier, "", "", -1)
 	return err
 }
 

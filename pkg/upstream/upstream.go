@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -233,8 +235,9 @@ func (c *Client) AuthorizationEndpoint(_ context.Context, sso *domain.SSO) (stri
 
 // AuthCodeURL is the provider's authorization request: code flow, PKCE S256
 // from verifier, state, nonce, and the user's email as login_hint when
-// known.
-func (c *Client) AuthCodeURL(ctx context.Context, sso *domain.SSO, redirectURL, state, nonce, verifier, loginHint string) (string, error) {
+// known. A re-authentication the application asked for is forwarded
+// (OpenID Connect Core §3.1.2.1): prompt=login, and max_age when >= 0.
+func (c *Client) AuthCodeURL(ctx context.Context, sso *domain.SSO, redirectURL, state, nonce, verifier, loginHint, prompt string, maxAge int64) (string, error) {
 	p, err := c.provider(ctx, sso.Issuer)
 	if err != nil {
 		return "", err
@@ -242,6 +245,12 @@ func (c *Client) AuthCodeURL(ctx context.Context, sso *domain.SSO, redirectURL, 
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)}
 	if loginHint != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("login_hint", loginHint))
+	}
+	if prompt == "login" {
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"))
+	}
+	if maxAge >= 0 {
+		opts = append(opts, oauth2.SetAuthURLParam("max_age", strconv.FormatInt(maxAge, 10)))
 	}
 	return c.config(p, sso, "", redirectURL).AuthCodeURL(state, opts...), nil
 }
@@ -282,6 +291,7 @@ func (c *Client) Exchange(ctx context.Context, sso *domain.SSO, secret, redirect
 		Email         string `json:"email"`
 		EmailVerified any    `json:"email_verified"` // a boolean; some providers send "true"
 		Name          string `json:"name"`
+		AuthTime      any    `json:"auth_time"`
 	}
 	if err := idt.Claims(&claims); err != nil {
 		return domain.UpstreamIdentity{}, fmt.Errorf("%w: ID token claims: %v", domain.ErrUpstreamRejected, err)
@@ -294,10 +304,38 @@ func (c *Client) Exchange(ctx context.Context, sso *domain.SSO, secret, redirect
 			return domain.UpstreamIdentity{}, fmt.Errorf("%w: ID token email: %v", domain.ErrUpstreamRejected, err)
 		}
 	}
+	authTime, err := authTimeClaim(claims.AuthTime)
+	if err != nil {
+		return domain.UpstreamIdentity{}, fmt.Errorf("%w: ID token auth_time: %v", domain.ErrUpstreamRejected, err)
+	}
 	return domain.UpstreamIdentity{
 		Issuer: idt.Issuer, Subject: idt.Subject, Email: email,
-		EmailVerified: verified, Name: claims.Name,
+		EmailVerified: verified, Name: claims.Name, AuthTime: authTime,
 	}, nil
+}
+
+// authTimeClaim reads auth_time, a JSON number of seconds since the epoch
+// (OpenID Connect Core §2): the zero time when absent, an error when it is
+// anything else.
+func authTimeClaim(v any) (time.Time, error) {
+	switch n := v.(type) {
+	case nil:
+		return time.Time{}, nil
+	case float64:
+		if n <= 0 || n > 1e11 || n != math.Trunc(n) {
+			return time.Time{}, fmt.Errorf("%v is not a time", n)
+		}
+		return time.Unix(int64(n), 0).UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("not a number")
+}
+
+// IssParameterRequired reports whether the provider advertises
+// authorization_response_iss_parameter_supported (RFC 9207 §3): then its
+// authorization responses must carry iss.
+func (c *Client) IssParameterRequired(ctx context.Context, sso *domain.SSO) (bool, error) {
+	m, err := c.Metadata(ctx, sso)
+	return m.IssParameterSupported, err
 }
 
 // classify sorts a token request's failure: the provider refusing (a 4xx

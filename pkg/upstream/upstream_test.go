@@ -38,7 +38,7 @@ func TestDiscoveryIsCachedPerIssuer(t *testing.T) {
 	sso := &domain.SSO{Issuer: srv.URL, ClientID: "orgauth", Scopes: []string{"email"}}
 	ctx := context.Background()
 	for i := range 3 {
-		target, err := c.AuthCodeURL(ctx, sso, "https://auth.example.com/callback", "state-1", "nonce-1", "verifier-verifier-verifier-verifier-verifier", "ada@example.org")
+		target, err := c.AuthCodeURL(ctx, sso, "https://auth.example.com/callback", "state-1", "nonce-1", "verifier-verifier-verifier-verifier-verifier", "ada@example.org", "", -1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,6 +50,14 @@ func TestDiscoveryIsCachedPerIssuer(t *testing.T) {
 			t.Fatalf("request %d: %s", i, target)
 		}
 	}
+	// A re-authentication is forwarded; without one, neither parameter is sent.
+	target, err := c.AuthCodeURL(ctx, sso, "https://auth.example.com/callback", "s", "n", "verifier-verifier-verifier-verifier-verifier", "", "login", 0)
+	if u, _ := url.Parse(target); err != nil || u.Query().Get("prompt") != "login" || u.Query().Get("max_age") != "0" {
+		t.Fatalf("re-authentication not forwarded: %s %v", target, err)
+	}
+	if target, _ := c.AuthCodeURL(ctx, sso, "https://auth.example.com/callback", "s", "n", "verifier-verifier-verifier-verifier-verifier", "", "", -1); strings.Contains(target, "prompt=") || strings.Contains(target, "max_age=") {
+		t.Fatalf("unasked re-authentication: %s", target)
+	}
 	if ep, err := c.AuthorizationEndpoint(ctx, sso); err != nil || ep != srv.URL+"/auth" {
 		t.Fatalf("endpoint %q %v", ep, err)
 	}
@@ -57,7 +65,7 @@ func TestDiscoveryIsCachedPerIssuer(t *testing.T) {
 		t.Fatalf("discovery fetched %d times, want once", n)
 	}
 	now = now.Add(time.Hour + time.Second)
-	if _, err := c.AuthCodeURL(ctx, sso, "https://auth.example.com/callback", "s", "n", "verifier-verifier-verifier-verifier-verifier", ""); err != nil {
+	if _, err := c.AuthCodeURL(ctx, sso, "https://auth.example.com/callback", "s", "n", "verifier-verifier-verifier-verifier-verifier", "", "", -1); err != nil {
 		t.Fatal(err)
 	}
 	if n := fetches.Load(); n != 2 {
@@ -73,7 +81,7 @@ func TestDiscoveryIsCachedPerIssuer(t *testing.T) {
 	}))
 	defer hang.Close()
 	slow := upstream.New(upstream.Config{Timeout: 200 * time.Millisecond}, nil)
-	_, err := slow.AuthCodeURL(ctx, &domain.SSO{Issuer: hang.URL, ClientID: "x"}, "https://auth.example.com/callback", "s", "n", "v", "")
+	_, err = slow.AuthCodeURL(ctx, &domain.SSO{Issuer: hang.URL, ClientID: "x"}, "https://auth.example.com/callback", "s", "n", "v", "", "", -1)
 	if !errors.Is(err, domain.ErrUpstreamUnavailable) || !strings.Contains(strings.ToLower(err.Error()), "timeout") {
 		t.Fatalf("hanging provider: %v, want unavailable by the client's timeout", err)
 	}

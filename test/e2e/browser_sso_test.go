@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -30,7 +31,7 @@ func TestOrganizationSSOInChromium(t *testing.T) {
 	secret, _ := domain.NewSecret()
 	l.Secret(secret)
 	op := testenv.StartUpstreamOP(t,
-		[]testenv.UpstreamClient{{ID: "orgauth-browser", Secret: secret, RedirectURIs: []string{l.Issuer + "/callback"}}},
+		[]testenv.UpstreamClient{{ID: "orgauth-browser", Secret: secret, RedirectURIs: []string{domain.SSORedirectURI(l.Issuer, l.File.OrganizationID)}}},
 		[]testenv.UpstreamAccount{{Sub: "idp-bo", Email: "bo@sso.example", Name: "Bo", EmailVerified: true}})
 
 	ctx := context.Background()
@@ -41,6 +42,7 @@ func TestOrganizationSSOInChromium(t *testing.T) {
 	}
 	if _, err := app.Store.UpdateOrganization(ctx, l.File.OrganizationID, func(o domain.Organization) (domain.Organization, error) {
 		o.SSO = &domain.SSO{Issuer: op.Issuer, ClientID: "orgauth-browser", ClientSecretCiphertext: ct, Domains: []string{"sso.example"}, Provision: true, ProvisionRole: domain.RoleMember}
+		o.DomainClaims = []domain.DomainClaim{{Domain: "sso.example", Token: "t", VerifiedAt: time.Now(), Method: "override"}}
 		return o, nil
 	}); err != nil {
 		t.Fatal(err)

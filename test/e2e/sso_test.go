@@ -29,7 +29,7 @@ func TestOrganizationSSOEndToEnd(t *testing.T) {
 	secret, _ := domain.NewSecret()
 	l.Secret(secret)
 	op := testenv.StartUpstreamOP(t,
-		[]testenv.UpstreamClient{{ID: "orgauth-demo", Secret: secret, RedirectURIs: []string{l.Issuer + "/callback"}}},
+		[]testenv.UpstreamClient{{ID: "orgauth-demo", Secret: secret, RedirectURIs: []string{domain.SSORedirectURI(l.Issuer, l.File.OrganizationID)}}},
 		[]testenv.UpstreamAccount{
 			{Sub: "idp-ada", Email: "ada@sso.example", Name: "Ada Upstream", EmailVerified: true},
 			{Sub: "idp-unverified", Email: "una@sso.example", Name: "Una", EmailVerified: false},
@@ -43,8 +43,15 @@ func TestOrganizationSSOEndToEnd(t *testing.T) {
 	cli.Dir = root
 	cli.Env = append(cli.Environ(), "ORGAUTH_DATA_DIR="+l.Dir, "TABLE_NAME=", "DYNAMODB_ENDPOINT=", "KMS_ENDPOINT=", "SSO_KEY_ID=")
 	cli.Stdin = strings.NewReader(secret + "\n")
-	if out, err := cli.CombinedOutput(); err != nil || strings.Contains(string(out), secret) {
+	if out, err := cli.CombinedOutput(); err != nil || strings.Contains(string(out), secret) ||
+		!strings.Contains(string(out), "redirect_uri: "+domain.SSORedirectURI(l.Issuer, l.File.OrganizationID)+"\n") {
 		t.Fatalf("orgauthctl sso set: %v\n%s", err, out)
+	}
+	verify := exec.Command("go", "run", "./cmd/orgauthctl", "sso", "verify-domain", "--org", l.File.OrganizationID, "--domain", "sso.example",
+		"--override", "--reason", "end-to-end test: no DNS")
+	verify.Dir, verify.Env = root, cli.Env
+	if out, err := verify.CombinedOutput(); err != nil {
+		t.Fatalf("orgauthctl sso verify-domain: %v\n%s", err, out)
 	}
 
 	ctx := context.Background()
@@ -97,7 +104,7 @@ func TestOrganizationSSOEndToEnd(t *testing.T) {
 	b := newBrowser()
 	verifier := oauth2.GenerateVerifier()
 	back := op.SignIn(t, b, upstream(b, "s-ada", verifier), "idp-ada")
-	if !strings.HasPrefix(back.String(), l.Issuer+"/callback?") {
+	if !strings.HasPrefix(back.String(), domain.SSORedirectURI(l.Issuer, l.File.OrganizationID)+"?") {
 		t.Fatalf("the provider sent the user to %s", back)
 	}
 	resp, page := get(b, back.String())

@@ -87,6 +87,24 @@ func RequireUpstreamOP(t testing.TB) {
 // skip instead).
 func StartUpstreamOP(t testing.TB, clients []UpstreamClient, accounts []UpstreamAccount) *UpstreamOP {
 	t.Helper()
+	return startUpstreamOP(t, false, clients, accounts)
+}
+
+// StartHostileUpstreamOP starts a provider that another organization
+// controls: it ignores prompt and max_age, answering from its own session,
+// and puts its session's auth_time in every ID token (upstream-op.mjs).
+func StartHostileUpstreamOP(t testing.TB, clients []UpstreamClient, accounts []UpstreamAccount) *UpstreamOP {
+	t.Helper()
+	return startUpstreamOP(t, true, clients, accounts)
+}
+
+// TokenRequests counts the token requests the provider received.
+func (op *UpstreamOP) TokenRequests() int {
+	return strings.Count(op.output.String(), "upstream-op: token request")
+}
+
+func startUpstreamOP(t testing.TB, hostile bool, clients []UpstreamClient, accounts []UpstreamAccount) *UpstreamOP {
+	t.Helper()
 	if msg := upstreamOPMissing(); msg != "" {
 		t.Fatal(msg)
 	}
@@ -109,7 +127,8 @@ func StartUpstreamOP(t testing.TB, clients []UpstreamClient, accounts []Upstream
 		Port     int       `json:"port"`
 		Clients  []client  `json:"clients"`
 		Accounts []account `json:"accounts"`
-	}{Clients: []client{}, Accounts: []account{}}
+		Hostile  bool      `json:"hostile"`
+	}{Clients: []client{}, Accounts: []account{}, Hostile: hostile}
 	for _, c := range clients {
 		cfg.Clients = append(cfg.Clients, client{c.ID, c.Secret, c.RedirectURIs})
 	}

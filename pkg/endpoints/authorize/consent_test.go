@@ -1,7 +1,9 @@
 package authorize_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -54,6 +56,26 @@ func (b *browser) answer(t *testing.T, form url.Values, decision string) *http.R
 }
 
 // approve approves the consent page resp.
+// consenting approves the consent page when resp is one (a user signing
+// in to an application they did not create, the first time), and returns
+// resp otherwise.
+func (b *browser) consenting(t *testing.T, resp *http.Response) *http.Response {
+	t.Helper()
+	if resp.StatusCode != http.StatusOK {
+		return resp
+	}
+	raw, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(raw))
+	if !bytes.Contains(raw, []byte(`action="/consent"`)) {
+		return resp
+	}
+	return b.approve(t, resp)
+}
+
 func (b *browser) approve(t *testing.T, resp *http.Response) *http.Response {
 	t.Helper()
 	_, form := consentFields(t, resp)

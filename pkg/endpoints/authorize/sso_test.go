@@ -46,6 +46,9 @@ type testOP struct {
 	badKey bool                        // sign with a key the JWKS does not publish
 	delay  time.Duration               // the token endpoint answers this late
 	refuse bool                        // the token endpoint refuses every code (invalid_grant)
+	// issSupported advertises RFC 9207 iss, which grant then sends back.
+	issSupported bool
+	tokenHits    int // token requests received
 }
 
 type opGrant struct {
@@ -63,7 +66,10 @@ func startTestOP(t *testing.T, clientID, secret string) *testOP {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		iss := op.srv.URL
-		_ = json.NewEncoder(w).Encode(map[string]any{
+		op.mu.Lock()
+		issSupported := op.issSupported
+		op.mu.Unlock()
+		_ = json.NewEncoder(w).Encode(map[string]any{"authorization_response_iss_parameter_supported": issSupported,
 			"issuer": iss, "authorization_endpoint": iss + "/auth", "token_endpoint": iss + "/token",
 			"jwks_uri": iss + "/jwks", "response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
 			"id_token_signing_alg_values_supported": []string{"ES256"}, "code_challenge_methods_supported": []string{"S256"},
@@ -100,14 +106,25 @@ func (op *testOP) grant(t *testing.T, authURL string, claims map[string]any) str
 	op.mu.Lock()
 	op.codes[code] = opGrant{params: q, claims: claims}
 	op.mu.Unlock()
+	// The claims' auth_time: time.Time becomes seconds; absent, it is now.
+	if at, ok := claims["auth_time"].(time.Time); ok {
+		claims["auth_time"] = at.Unix()
+	} else if _, ok := claims["auth_time"]; !ok && claims != nil {
+		claims["auth_time"] = time.Now().Unix()
+	}
 	back, _ := url.Parse(q.Get("redirect_uri"))
-	return back.Path + "?" + url.Values{"code": {code}, "state": {q.Get("state")}}.Encode()
+	resp := url.Values{"code": {code}, "state": {q.Get("state")}}
+	if op.issSupported {
+		resp.Set("iss", op.srv.URL)
+	}
+	return back.Path + "?" + resp.Encode()
 }
 
 func (op *testOP) token(w http.ResponseWriter, r *http.Request) {
 	op.mu.Lock()
 	delay, badKey, tweak, refuse := op.delay, op.badKey, op.tweak, op.refuse
 	key, kid := op.key, op.kid
+	op.tokenHits++
 	op.mu.Unlock()
 	if delay > 0 {
 		select {
@@ -219,6 +236,10 @@ func newSSOEnv(t *testing.T, sso domain.SSO) *ssoEnv {
 	sso.Issuer, sso.ClientID, sso.ClientSecretCiphertext = op.srv.URL, op.clientID, ct
 	if _, err := st.Stage.Store.UpdateOrganization(context.Background(), st.OrgID, func(o domain.Organization) (domain.Organization, error) {
 		o.SSO = &sso
+		// The organization proved its domains: only verified ones count.
+		for _, d := range sso.Domains {
+			o.DomainClaims = append(o.DomainClaims, domain.DomainClaim{Domain: d, Token: "t", VerifiedAt: time.Now(), Method: "override"})
+		}
 		return o, nil
 	}); err != nil {
 		t.Fatal(err)
@@ -228,7 +249,9 @@ func newSSOEnv(t *testing.T, sso domain.SSO) *ssoEnv {
 	st.Stage.Log = log
 	st.Stage.Cfg.UpstreamTimeout = 300 * time.Millisecond
 	mux := http.NewServeMux()
-	mux.Handle("/callback", st.WithClock(e.clock, st.Callback))
+	cb := st.WithClock(e.clock, st.Callback)
+	mux.Handle("/callback", cb)
+	mux.Handle("/callback/", cb)
 	mux.Handle("/", st.WithClock(e.clock, st.Authorize))
 	e.h = httpx.Middleware(log, nil, mux)
 	return &ssoEnv{env: e, op: op, logs: logs, secret: secret}
@@ -278,7 +301,7 @@ func TestSSOEnforced(t *testing.T) {
 		// Enforced: no form at all, straight upstream, login_hint passed on.
 		resp := b.do(t, "GET", authzQuery(e.spa, func(q url.Values) { q.Set("login_hint", "ann@example.org") }), nil)
 		auth := e.upstreamRedirect(t, resp)
-		if u, _ := url.Parse(auth); u.Query().Get("login_hint") != "ann@example.org" || u.Query().Get("redirect_uri") != e.issuer+"/callback" {
+		if u, _ := url.Parse(auth); u.Query().Get("login_hint") != "ann@example.org" || u.Query().Get("redirect_uri") != e.issuer+"/callback/"+e.st.OrgID {
 			t.Fatalf("authorization request %s", auth)
 		}
 		back := e.op.grant(t, auth, verified("sub-ann", "Ann@Example.org"))
@@ -322,7 +345,7 @@ func TestSSOEnforced(t *testing.T) {
 		b := e.browser()
 		auth := e.upstreamRedirect(t, b.do(t, "GET", authzQuery(e.spa, nil), nil))
 		a, _ := url.Parse(auth)
-		resp := b.do(t, "GET", "/callback?"+url.Values{"error": {"access_denied"}, "state": {a.Query().Get("state")}}.Encode(), nil)
+		resp := b.do(t, "GET", "/callback/"+e.st.OrgID+"?"+url.Values{"error": {"access_denied"}, "state": {a.Query().Get("state")}}.Encode(), nil)
 		q := e.wantRedirect(t, resp, callback)
 		if q.Get("error") != "access_denied" || q.Get("state") != "xyz-state" || q.Get("code") != "" {
 			t.Fatalf("access_denied: %v", q)
@@ -402,14 +425,17 @@ func TestSSOEnforced(t *testing.T) {
 		if attacker.cookies["__Host-orgauth_session"] != nil {
 			t.Fatal("the attacker got a session")
 		}
-		// The state is spent: the victim starts again.
+		// The binding is checked before the transaction is spent: the
+		// leaked state did not cancel the victim's sign-in, which
+		// completes; then the state is spent.
+		e.wantCode(t, victim.consenting(t, victim.do(t, "GET", back, nil)))
 		wantPage(t, victim.do(t, "GET", back, nil), 400, "expired or was already used")
 		wantPage(t, victim.do(t, "GET", "/callback?state=never-issued&code=x", nil), 400, "expired or was already used")
 		wantPage(t, victim.do(t, "GET", "/callback?code=x", nil), 400, "expired or was already used")
 		// And a completed sign-in cannot be replayed.
 		auth = e.upstreamRedirect(t, victim.do(t, "GET", authzQuery(e.spa, func(q url.Values) { q.Set("prompt", "login") }), nil))
 		back = e.op.grant(t, auth, verified("sub-eve", "eve@example.org"))
-		e.wantCode(t, victim.approve(t, victim.do(t, "GET", back, nil)))
+		e.wantCode(t, victim.consenting(t, victim.do(t, "GET", back, nil)))
 		wantPage(t, victim.do(t, "GET", back, nil), 400, "expired or was already used")
 	})
 

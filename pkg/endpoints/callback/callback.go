@@ -8,7 +8,9 @@ import (
 	"orgauth/pkg/signin"
 )
 
-// Handler serves GET /callback.
+// Handler serves GET /callback/{org}, where organization org's provider
+// returns its users, and GET /callback, the redirect URI providers shared
+// before, which completes only transactions sent upstream with it.
 type Handler struct {
 	cb   *signin.Callback
 	edge *signinhttp.Edge
@@ -23,15 +25,18 @@ func New(cb *signin.Callback, edge *signinhttp.Edge) (*Handler, error) {
 	return &Handler{cb: cb, edge: edge}, nil
 }
 
-// Register mounts /callback on mux.
-func (h *Handler) Register(mux *http.ServeMux) { mux.Handle("/callback", h) }
+// Register mounts /callback and /callback/{org} on mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.Handle("/callback", h)
+	mux.Handle("/callback/{org}", h)
+}
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.edge.GetOnly(w, r) {
 		return
 	}
 	b := h.edge.Browser(r)
-	p, err := signin.ParseCallback(r.URL.RawQuery)
+	p, err := signin.ParseCallback(r.URL.RawQuery, r.PathValue("org"))
 	if err != nil {
 		h.edge.Write(w, r, signin.Result{}, err)
 		return

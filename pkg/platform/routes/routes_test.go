@@ -36,6 +36,7 @@ func TestTemplateRoutes(t *testing.T) {
 		{"POST", "/applications/{client_id}/rotate-secret", "ApplicationsFunction"},
 		{"GET", "/authorize", "AuthorizeFunction"},
 		{"GET", "/callback", "CallbackFunction"},
+		{"GET", "/callback/{org}", "CallbackFunction"},
 		{"ANY", "/consent", "AuthorizeFunction"},
 		{"GET", "/consents", "ApplicationsFunction"},
 		{"DELETE", "/consents/{client_id}", "ApplicationsFunction"},

@@ -159,6 +159,7 @@ func sampleSession() (domain.Session, []byte) {
 	return domain.Session{
 		Hash: hash, ID: domain.NewID(), UserID: "user-1", OrganizationID: "org-1",
 		AuthTime: base.Add(-time.Minute), CreatedAt: base, ExpiresAt: base.Add(12 * time.Hour),
+		AuthMethod: domain.AuthSSO, AuthIssuer: "https://idp.example.com/tenant",
 	}, hash
 }
 

@@ -17,6 +17,7 @@ import (
 // ssoCases check storage.SSO.
 var ssoCases = []testCase[storage.SSO]{
 	{"TransactionSingleUse", ssoTransactionSingleUse},
+	{"TransactionReadWithoutConsuming", ssoTransactionRead},
 	{"TransactionExpiry", ssoTransactionExpiry},
 	{"TransactionConcurrentConsume", ssoTransactionConcurrentConsume},
 	{"UpstreamLinks", upstreamLinks},
@@ -28,6 +29,7 @@ func sampleSSOTransaction() domain.SSOTransaction {
 	return domain.SSOTransaction{
 		State: domain.NewID(), LoginTransactionID: domain.NewID(), OrganizationID: "org-1", ClientID: "client-1",
 		Nonce: "n-" + domain.NewID(), BindingHash: binding, CreatedAt: base, ExpiresAt: base.Add(10 * time.Minute),
+		Issuer: "https://idp.example.com", RedirectURI: "https://auth.example.com/callback/org-1",
 	}
 }
 
@@ -63,6 +65,39 @@ func ssoTransactionSingleUse(t *testing.T, s storage.SSO) {
 		if _, err := s.ConsumeSSOTransaction(ctx, state, base); !errors.Is(err, domain.ErrNotFound) {
 			t.Fatalf("consume %.20q: %v, want ErrNotFound", state, err)
 		}
+	}
+}
+
+// GetSSOTransaction reads without consuming: the transaction is still
+// there to consume after, and gone at its expiry.
+func ssoTransactionRead(t *testing.T, s storage.SSO) {
+	ctx := context.Background()
+	tx := sampleSSOTransaction()
+	if err := s.CreateSSOTransaction(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		got, err := s.GetSSOTransaction(ctx, tx.State, base.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameSSOTransaction(t, got, tx)
+	}
+	if _, err := s.GetSSOTransaction(ctx, tx.State, tx.ExpiresAt); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("get at expiry: %v, want ErrNotFound", err)
+	}
+	for _, state := range []string{"unknown", strings.Repeat("s", 3000), ""} {
+		if _, err := s.GetSSOTransaction(ctx, state, base); !errors.Is(err, domain.ErrNotFound) {
+			t.Fatalf("get %.20q: %v, want ErrNotFound", state, err)
+		}
+	}
+	got, err := s.ConsumeSSOTransaction(ctx, tx.State, base.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameSSOTransaction(t, got, tx)
+	if _, err := s.GetSSOTransaction(ctx, tx.State, base.Add(time.Minute)); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("get after consume: %v, want ErrNotFound", err)
 	}
 }
 

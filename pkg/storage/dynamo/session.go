@@ -184,6 +184,8 @@ func sessionItem(ss domain.Session) itemMap {
 	e.str(attrUserID, ss.UserID)
 	e.str("org_id", ss.OrganizationID)
 	e.time("auth_time", ss.AuthTime)
+	e.str("auth_method", ss.AuthMethod)
+	e.str("auth_issuer", ss.AuthIssuer)
 	e.time("created_at", ss.CreatedAt)
 	e.time(attrExpires, ss.ExpiresAt)
 	e[attrExpiresAt] = ttl(ss.ExpiresAt)
@@ -198,6 +200,8 @@ func sessionFromItem(item itemMap) (domain.Session, error) {
 		UserID:         d.str(attrUserID),
 		OrganizationID: d.str("org_id"),
 		AuthTime:       d.time("auth_time"),
+		AuthMethod:     d.str("auth_method"),
+		AuthIssuer:     d.str("auth_issuer"),
 		CreatedAt:      d.time("created_at"),
 		ExpiresAt:      d.time(attrExpires),
 	}

@@ -39,6 +39,8 @@ func ssoTxItem(tx domain.SSOTransaction) itemMap {
 	e.str("client_id", tx.ClientID)
 	e.str("nonce", tx.Nonce)
 	e.bytes("binding_hash", tx.BindingHash)
+	e.str("issuer", tx.Issuer)
+	e.str("redirect_uri", tx.RedirectURI)
 	e.time("created_at", tx.CreatedAt)
 	e.time(attrExpires, tx.ExpiresAt)
 	e[attrExpiresAt] = ttl(tx.ExpiresAt)
@@ -54,6 +56,8 @@ func ssoTxFromItem(item itemMap) (domain.SSOTransaction, error) {
 		ClientID:           d.str("client_id"),
 		Nonce:              d.str("nonce"),
 		BindingHash:        d.bytes("binding_hash"),
+		Issuer:             d.str("issuer"),
+		RedirectURI:        d.str("redirect_uri"),
 		CreatedAt:          d.time("created_at"),
 		ExpiresAt:          d.time(attrExpires),
 	}
@@ -69,6 +73,18 @@ func (s *Store) CreateSSOTransaction(ctx context.Context, tx domain.SSOTransacti
 		return fmt.Errorf("dynamo: create SSO transaction: %w", err)
 	}
 	return nil
+}
+
+// GetSSOTransaction reads the transaction of state without consuming it.
+func (s *Store) GetSSOTransaction(ctx context.Context, state string, now time.Time) (domain.SSOTransaction, error) {
+	tx, err := get(ctx, s, "SSO transaction", state, ssoTxKey, ssoTxFromItem)
+	if err != nil {
+		return tx, err
+	}
+	if !now.Before(tx.ExpiresAt) {
+		return domain.SSOTransaction{}, fmt.Errorf("dynamo: SSO transaction expired: %w", domain.ErrNotFound)
+	}
+	return tx, nil
 }
 
 // ConsumeSSOTransaction deletes the transaction and returns what it held,

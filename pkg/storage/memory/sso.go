@@ -31,6 +31,18 @@ func (s *Store) CreateSSOTransaction(_ context.Context, tx domain.SSOTransaction
 	return nil
 }
 
+// GetSSOTransaction returns the transaction without consuming it.
+func (s *Store) GetSSOTransaction(_ context.Context, state string, now time.Time) (domain.SSOTransaction, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, ok := s.sso.txs[state]
+	if !ok || !now.Before(tx.ExpiresAt) {
+		return domain.SSOTransaction{}, fmt.Errorf("memory: get SSO transaction: %w", domain.ErrNotFound)
+	}
+	tx.BindingHash = bytes.Clone(tx.BindingHash)
+	return tx, nil
+}
+
 // ConsumeSSOTransaction deletes and returns the transaction under the lock,
 // as DynamoDB's conditional DeleteItem does: one caller gets it.
 func (s *Store) ConsumeSSOTransaction(_ context.Context, state string, now time.Time) (domain.SSOTransaction, error) {
