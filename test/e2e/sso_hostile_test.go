@@ -85,6 +85,29 @@ func TestSSOAgainstAHostileProvider(t *testing.T) {
 		resp.Body.Close()
 		return resp, string(body)
 	}
+	// signedIn follows a sign-in's answer: a user who did not create the
+	// application approves the consent page it shows first.
+	signedIn := func(b *http.Client, target string) (*http.Response, string) {
+		t.Helper()
+		resp, page := get(b, target)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, `action="/consent"`) {
+			return resp, page
+		}
+		f := url.Values{"decision": {"approve"}}
+		for _, m := range hiddenInput.FindAllStringSubmatch(page, -1) {
+			f.Set(m[1], m[2])
+		}
+		req, _ := http.NewRequest("POST", strings.TrimSuffix(l.Issuer, "/")+"/consent", strings.NewReader(f.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", strings.TrimSuffix(l.Issuer, "/"))
+		resp, err := b.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(body)
+	}
 	authorize := func(clientID string, q url.Values) string {
 		v := url.Values{"client_id": {clientID}, "redirect_uri": {spa.RedirectURI}, "response_type": {"code"}, "scope": {"openid email"},
 			"state": {"app-state"}, "code_challenge": {oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())}, "code_challenge_method": {"S256"}}
@@ -209,11 +232,11 @@ func TestSSOAgainstAHostileProvider(t *testing.T) {
 		}
 		// The honest sign-ins work: acme's, and the evil organization's own.
 		wantCode(func() *http.Response {
-			r, _ := get(attacker, honest.SignIn(t, attacker, attackerAuth, "idp-mal").String())
+			r, _ := signedIn(attacker, honest.SignIn(t, attacker, attackerAuth, "idp-mal").String())
 			return r
 		}())
 		e := newBrowser()
-		r, _ := get(e, hostile.SignIn(t, e, toProvider(e, hostile, authorize(evilSPA.ClientID, nil)), "idp-eve").String())
+		r, _ := signedIn(e, hostile.SignIn(t, e, toProvider(e, hostile, authorize(evilSPA.ClientID, nil)), "idp-eve").String())
 		wantCode(r)
 	})
 
@@ -225,15 +248,15 @@ func TestSSOAgainstAHostileProvider(t *testing.T) {
 		if resp, page := get(other, leaked); resp.StatusCode != 403 || !strings.Contains(page, "started in another browser") {
 			t.Fatalf("leaked state: %d\n%s", resp.StatusCode, page)
 		}
-		r, _ := get(victim, honest.SignIn(t, victim, auth, "idp-alice").String())
+		r, _ := signedIn(victim, honest.SignIn(t, victim, auth, "idp-alice").String())
 		wantCode(r)
 	})
 
 	t.Run("ReauthenticationForwardedAndChecked", func(t *testing.T) {
 		acmeUser, evilUser := newBrowser(), newBrowser()
-		r, _ := get(acmeUser, honest.SignIn(t, acmeUser, toProvider(acmeUser, honest, authorize(spa.ClientID, nil)), "idp-alice").String())
+		r, _ := signedIn(acmeUser, honest.SignIn(t, acmeUser, toProvider(acmeUser, honest, authorize(spa.ClientID, nil)), "idp-alice").String())
 		wantCode(r)
-		r, _ = get(evilUser, hostile.SignIn(t, evilUser, toProvider(evilUser, hostile, authorize(evilSPA.ClientID, nil)), "idp-eve").String())
+		r, _ = signedIn(evilUser, hostile.SignIn(t, evilUser, toProvider(evilUser, hostile, authorize(evilSPA.ClientID, nil)), "idp-eve").String())
 		wantCode(r)
 		// Both providers' sessions age past max_age and the leeway.
 		time.Sleep(signin.AuthTimeLeeway + 2*time.Second)
@@ -244,7 +267,7 @@ func TestSSOAgainstAHostileProvider(t *testing.T) {
 			if au.Query().Get("prompt") != q.Get("prompt") || au.Query().Get("max_age") != q.Get("max_age") {
 				t.Fatalf("%v not forwarded: %s", q, auth)
 			}
-			r, _ := get(acmeUser, honest.SignIn(t, acmeUser, auth, "idp-alice").String())
+			r, _ := signedIn(acmeUser, honest.SignIn(t, acmeUser, auth, "idp-alice").String())
 			wantCode(r)
 			// The hostile provider answers from its old session: its
 			// stale auth_time is login_required, never a fresh sign-in.
