@@ -76,7 +76,11 @@ func Load(ctx context.Context, k KMS, st Store, keyID, name string, now time.Tim
 	}
 	out, err := k.Decrypt(ctx, &kms.DecryptInput{KeyId: aws.String(keyID), CiphertextBlob: w.Ciphertext, EncryptionContext: ec})
 	if err != nil {
-		return nil, fmt.Errorf("datakey %s: decrypt the stored ciphertext with %s: %w", name, keyID, err)
+		hint := ""
+		if w.KMSKeyID != keyID {
+			hint = fmt.Sprintf(" (it was made with %s: if the stage's KMS key was replaced, delete the stored key %q and every instance makes a new one)", w.KMSKeyID, name)
+		}
+		return nil, fmt.Errorf("datakey %s: decrypt the stored ciphertext with %s%s: %w", name, keyID, hint, err)
 	}
 	return check(name, out.Plaintext)
 }
