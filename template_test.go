@@ -58,7 +58,8 @@ func functionActions(t *testing.T) map[string][]string {
 }
 
 // Least privilege per function: only the token function signs, only the
-// callback function decrypts organizations' upstream secrets, and nobody
+// callback function decrypts organizations' upstream secrets, only the
+// authorize function makes and decrypts the device-cookie key, and nobody
 // has a wildcard action.
 func TestTemplateLeastPrivilege(t *testing.T) {
 	actions := functionActions(t)
@@ -76,9 +77,10 @@ func TestTemplateLeastPrivilege(t *testing.T) {
 		return ids
 	}
 	for action, want := range map[string][]string{
-		"kms:Sign":    {"TokenFunction"},
-		"kms:Decrypt": {"CallbackFunction"},
-		"kms:Encrypt": nil,
+		"kms:Sign":            {"TokenFunction"},
+		"kms:Decrypt":         {"AuthorizeFunction", "CallbackFunction"},
+		"kms:GenerateDataKey": {"AuthorizeFunction"},
+		"kms:Encrypt":         nil,
 	} {
 		if got := holders(action); !slices.Equal(got, want) {
 			t.Errorf("%s is allowed to %v, want %v", action, got, want)
@@ -332,7 +334,7 @@ func TestTemplateKeyPolicies(t *testing.T) {
 	if rp := yamlPath(t, "Resources", "TokenFunction", "Properties", "RolePath"); rp == nil || rp.Value != "/orgauth-${Stage}-token/" {
 		t.Error("the token function's role is not on the path the key policy names")
 	}
-	for _, key := range []string{"SigningKey", "SSOSecretKey"} {
+	for _, key := range []string{"SigningKey", "SSOSecretKey", "DeviceCookieKeyEncryptionKey"} {
 		st := denyStatement(t, key, "OnlyBreakGlassDeletesOrDisables")
 		if got := values(mapValue(st, "Action")); !slices.Equal(got, []string{"kms:ScheduleKeyDeletion", "kms:DisableKey"}) {
 			t.Errorf("%s denies %v", key, got)
@@ -418,5 +420,71 @@ func TestTemplateLogRetention(t *testing.T) {
 	a := mapValue(yamlPath(t, "Rules", "ProdKeepsAuditLogsAYear", "Assertions").Content[0], "Assert")
 	if a.Tag != "!Contains" || values(a.Content[0])[0] != "365" || a.Content[1].Value != "LogRetentionDays" {
 		t.Error("prod may keep its logs less than 365 days")
+	}
+}
+
+// The device-cookie key's wrapping key: whoever asks, only the authorize
+// function's role may use it (not even break-glass: nobody needs the
+// plaintext), and only with the device-cookie purpose in the encryption
+// context; the authorize function may only generate and decrypt with it,
+// with that context, and is told its ARN, not a key.
+func TestTemplateDeviceCookieKeyIsTheAuthorizeFunctions(t *testing.T) {
+	const key = "DeviceCookieKeyEncryptionKey"
+	uses := []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"}
+	only := denyStatement(t, key, "OnlyTheAuthorizeFunctionUsesIt")
+	if got := values(mapValue(only, "Action")); !slices.Equal(got, uses) {
+		t.Errorf("OnlyTheAuthorizeFunctionUsesIt denies %v, want %v", got, uses)
+	}
+	ex := values(mapValue(mapValue(mapValue(only, "Condition"), "ArnNotLike"), "aws:PrincipalArn"))
+	if !slices.Equal(ex, []string{"arn:${AWS::Partition}:iam::${AWS::AccountId}:role/orgauth-${Stage}-authorize/*"}) {
+		t.Errorf("the device-cookie key may be used by %v", ex)
+	}
+	if rp := yamlPath(t, "Resources", "AuthorizeFunction", "Properties", "RolePath"); rp == nil || rp.Value != "/orgauth-${Stage}-authorize/" {
+		t.Error("the authorize function's role is not on the path the key policy names")
+	}
+	purpose := denyStatement(t, key, "EveryUseIsTheDeviceCookieKey")
+	if got := values(mapValue(purpose, "Action")); !slices.Equal(got, uses) {
+		t.Errorf("EveryUseIsTheDeviceCookieKey denies %v, want %v", got, uses)
+	}
+	if c := mapValue(mapValue(mapValue(purpose, "Condition"), "StringNotEquals"), "kms:EncryptionContext:purpose"); c == nil || c.Value != "device-cookie" {
+		t.Error("uses without the device-cookie encryption context are not denied")
+	}
+	for _, st := range yamlPath(t, "Resources", key, "Properties", "KeyPolicy", "Statement").Content {
+		if mapValue(st, "Effect").Value == "Allow" && mapValue(st, "Sid").Value != "AccountAdministersThroughIAM" {
+			t.Errorf("the key policy allows %s", mapValue(st, "Sid").Value)
+		}
+	}
+
+	found := 0
+	for id := range functionActions(t) {
+		policies := yamlPath(t, "Resources", id, "Properties", "Policies")
+		if policies == nil {
+			continue
+		}
+		for _, p := range policies.Content {
+			for _, st := range mapValue(p, "Statement").Content {
+				res := mapValue(st, "Resource")
+				if res == nil || res.Tag != "!GetAtt" || res.Value != key+".Arn" {
+					continue
+				}
+				found++
+				c := mapValue(mapValue(mapValue(st, "Condition"), "StringEquals"), "kms:EncryptionContext:purpose")
+				if id != "AuthorizeFunction" || mapValue(st, "Effect").Value != "Allow" ||
+					!slices.Equal(values(mapValue(st, "Action")), []string{"kms:GenerateDataKey", "kms:Decrypt"}) || c == nil || c.Value != "device-cookie" {
+					t.Errorf("%s: %s on the device-cookie key", id, mapValue(st, "Sid").Value)
+				}
+			}
+		}
+	}
+	if found != 1 {
+		t.Errorf("%d statements name the device-cookie key, want the authorize function's one", found)
+	}
+	env := yamlPath(t, "Resources", "AuthorizeFunction", "Properties", "Environment", "Variables", "DEVICE_COOKIE_KMS_KEY_ID")
+	if env == nil || env.Tag != "!GetAtt" || env.Value != key+".Arn" {
+		t.Error("the authorize function is not given DEVICE_COOKIE_KMS_KEY_ID")
+	}
+	if yamlPath(t, "Globals", "Function", "Environment", "Variables", "DEVICE_COOKIE_KEY") != nil ||
+		yamlPath(t, "Resources", "AuthorizeFunction", "Properties", "Environment", "Variables", "DEVICE_COOKIE_KEY") != nil {
+		t.Error("a device-cookie key in the function configuration")
 	}
 }

@@ -105,6 +105,17 @@ func startStack(ctx context.Context, log *slog.Logger, dataDir, issuer string) (
 		ssoKey = id
 	}
 	env["SSO_KEY_ID"] = ssoKey
+	// The key that wraps the device-cookie key (kept in the table as a
+	// ciphertext by the authorize function's first cold start).
+	deviceKey := os.Getenv("DEVICE_COOKIE_KMS_KEY_ID")
+	if deviceKey == "" {
+		id, err := kmskeys.EnsureKey(ctx, kmsClient, "alias/orgauth-local-device-cookie", kmskeys.SpecSymmetric)
+		if err != nil {
+			return nil, fmt.Errorf("device cookie key: %w", err)
+		}
+		deviceKey = id
+	}
+	env["DEVICE_COOKIE_KMS_KEY_ID"] = deviceKey
 	if err := dynamo.CreateTable(ctx, db, env["TABLE_NAME"]); err != nil {
 		return nil, fmt.Errorf("table %s: %w", env["TABLE_NAME"], err)
 	}

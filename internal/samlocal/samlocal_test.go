@@ -3,6 +3,7 @@ package samlocal
 import (
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"orgauth"
@@ -30,6 +31,18 @@ func TestFunctionsOfTheTemplate(t *testing.T) {
 				t.Errorf("%s does not declare %s", f.LogicalID, name)
 			}
 		}
+	}
+	// Only the authorize function uses the device-cookie key, and the
+	// template computes its KMS key: the env file must give it a value.
+	for _, f := range fns {
+		if _, ok := f.Variables["DEVICE_COOKIE_KMS_KEY_ID"]; ok != (f.LogicalID == "AuthorizeFunction") || (ok && !f.Computed["DEVICE_COOKIE_KMS_KEY_ID"]) {
+			t.Errorf("%s: DEVICE_COOKIE_KMS_KEY_ID declared %v, computed %v", f.LogicalID, ok, f.Computed["DEVICE_COOKIE_KMS_KEY_ID"])
+		}
+	}
+	if _, err := Generate(fns, map[string]string{"ISSUER": "x", "TABLE_NAME": "x", "SIGNING_KEY_IDS": "x", "AUDIENCES": "x",
+		"MANAGEMENT_AUDIENCE": "x", "SSO_KEY_ID": "x", "METRICS_NAMESPACE": "x", "LOG_LEVEL": "x"}); err == nil ||
+		!strings.Contains(err.Error(), "AuthorizeFunction reads DEVICE_COOKIE_KMS_KEY_ID") {
+		t.Errorf("an env file without the device-cookie key: %v", err)
 	}
 	if c := byID["CallbackFunction"]; c.Timeout != 20 || c.Package != "callback" {
 		t.Errorf("CallbackFunction = %+v", c)

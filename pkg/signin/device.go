@@ -21,9 +21,10 @@ import (
 //
 // The cookie is v1.<account>.<expiry>.<id>.<mac>: <account> a hash of the
 // normalized email (the email itself never leaves the server in it), <id>
-// random, <mac> HMAC-SHA256 under the stage's device key. Nothing is
-// stored: the key is the only secret, and it comes from the stage's
-// configuration (DEVICE_COOKIE_KEY).
+// random, <mac> HMAC-SHA256 under the stage's device key. No cookie is
+// stored: the key is the only secret, one per stage, which the authorize
+// function reads at cold start (Config.DeviceKey; a KMS data key kept in
+// the table as its ciphertext, see pkg/wiring/devicekey.go).
 type device struct {
 	id string
 }

@@ -105,7 +105,8 @@ type Config struct {
 	MaxAccountDelay         time.Duration // default 60 s
 
 	// DeviceKey is the HMAC key of device cookies (32 bytes or more; see
-	// device.go). Without one, each instance makes its own, and device
+	// device.go), one per stage (pkg/wiring/devicekey.go). Without one,
+	// each instance makes its own, and device
 	// cookies only verify where they were issued. DeviceLifetime is how
 	// long a device cookie is kept (default 90 days).
 	DeviceKey      []byte
@@ -171,7 +172,7 @@ func New(d Deps, cfg Config) (*Service, error) {
 	s := &Service{store: d.Store, keys: d.Keys, upstream: d.Upstream, cfg: cfg, log: d.Log, now: d.Now,
 		throttle: throttle.New(d.Store, cfg.FailureWindow), deviceKey: cfg.DeviceKey, attacks: newAttackLog()}
 	if len(s.deviceKey) < 32 {
-		d.Log.Warn("no device cookie key (DEVICE_COOKIE_KEY): device cookies verify only on the instance that issued them",
+		d.Log.Warn("no device cookie key (DEVICE_COOKIE_KMS_KEY_ID or DEVICE_COOKIE_KEY): device cookies verify only on the instance that issued them",
 			"event", "device_key_missing")
 		s.deviceKey = randomDeviceKey()
 	}

@@ -25,6 +25,7 @@ type Store interface {
 	APIs
 	Consents
 	Usage
+	WrappedKeys
 }
 
 // The contract shared by Organizations, Applications and Users:
@@ -296,4 +297,30 @@ type Consents interface {
 	GetConsent(ctx context.Context, userID, clientID string) (domain.Consent, error)
 	ListConsents(ctx context.Context, userID string) ([]domain.Consent, error)
 	DeleteConsent(ctx context.Context, userID, clientID string) error
+}
+
+// WrappedKeys keeps stage-wide keys as KMS ciphertexts (domain.WrappedKey),
+// one item per name, written once.
+//
+//   - CreateWrappedKey stores k, or fails with ErrAlreadyExists when the
+//     name is taken, leaving the stored key as it was: of concurrent
+//     creates exactly one succeeds. A key without a valid name
+//     (domain.ValidID), KMS key id or ciphertext is refused.
+//   - GetWrappedKey fails with ErrNotFound on a miss; a name no key can
+//     have is a miss.
+type WrappedKeys interface {
+	GetWrappedKey(ctx context.Context, name string) (domain.WrappedKey, error)
+	CreateWrappedKey(ctx context.Context, k domain.WrappedKey) error
+}
+
+// CheckWrappedKey validates the argument of CreateWrappedKey, for every
+// implementation.
+func CheckWrappedKey(k domain.WrappedKey) error {
+	if !domain.ValidID(k.Name) {
+		return fmt.Errorf("storage: wrapped key name %q is not 1 to %d visible ASCII characters", k.Name, domain.MaxIDLength)
+	}
+	if k.KMSKeyID == "" || len(k.Ciphertext) == 0 {
+		return fmt.Errorf("storage: wrapped key %q has no KMS key id or no ciphertext", k.Name)
+	}
+	return nil
 }

@@ -35,15 +35,19 @@ type Stage struct {
 	// Metrics writes CloudWatch EMF lines on stdout when METRICS_NAMESPACE
 	// is set (every deployed stage sets it).
 	Metrics *metrics.Recorder
-	// KMS decrypts organizations' upstream client secrets; only the
-	// callback function uses it (SSO_KEY_ID), through the secret box.
+	// KMS decrypts organizations' upstream client secrets in the callback
+	// function (SSO_KEY_ID), through the secret box, and the device-cookie
+	// key in the authorize function (DEVICE_COOKIE_KMS_KEY_ID, see
+	// devicekey.go).
 	KMS SecretsAPI
 }
 
-// SecretsAPI is the part of KMS that the SSO secret box calls.
+// SecretsAPI is the part of KMS that the SSO secret box and the
+// device-cookie key call.
 type SecretsAPI interface {
 	Encrypt(ctx context.Context, params *kms.EncryptInput, optFns ...func(*kms.Options)) (*kms.EncryptOutput, error)
 	Decrypt(ctx context.Context, params *kms.DecryptInput, optFns ...func(*kms.Options)) (*kms.DecryptOutput, error)
+	GenerateDataKey(ctx context.Context, params *kms.GenerateDataKeyInput, optFns ...func(*kms.Options)) (*kms.GenerateDataKeyOutput, error)
 }
 
 // Check refuses a Stage with a missing part.

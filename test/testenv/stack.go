@@ -79,6 +79,11 @@ func StartStack(t testing.TB, keySpec string) *Stack {
 		t.Fatal(err)
 	}
 	env["SSO_KEY_ID"] = ssoKey
+	deviceKey, err := kmskeys.EnsureKey(ctx, kmsClient, "alias/orgauth-test-device-cookie", kmskeys.SpecSymmetric)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env["DEVICE_COOKIE_KMS_KEY_ID"] = deviceKey
 	if err := dynamo.CreateTable(ctx, db, env["TABLE_NAME"]); err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +111,9 @@ func NewStack(t testing.TB) *Stack {
 		"AWS_REGION":      "us-east-1",
 		"SIGNING_KEY_IDS": "in-memory",
 		"SSO_KEY_ID":      "in-memory-sso",
+		// As deployed: the device-cookie key is a data key of this KMS key,
+		// kept in the table (pkg/keys/datakey).
+		"DEVICE_COOKIE_KMS_KEY_ID": "in-memory-device-cookie",
 	}
 	cfg, err := config.FromEnv(func(k string) string { return env[k] })
 	if err != nil {
@@ -114,7 +122,7 @@ func NewStack(t testing.TB) *Stack {
 	stage := wiring.Stage{
 		Cfg: cfg, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: time.Now,
 		Store: storage.WithConsole(MemoryStore(), cfg.Issuer), Keys: jwttest.NewRSAKeySet(),
-		Metrics: metrics.New(io.Discard, "test", nil), KMS: fakekms.New(env["SSO_KEY_ID"]),
+		Metrics: metrics.New(io.Discard, "test", nil), KMS: fakekms.New(env["SSO_KEY_ID"], env["DEVICE_COOKIE_KMS_KEY_ID"]),
 	}
 	return seedStack(t, &stage, env)
 }

@@ -193,3 +193,43 @@ func cloneValues(v url.Values) url.Values {
 	}
 	return out
 }
+
+// Two instances of the authorize function, built through its constructor
+// on one stage (memory table, fake KMS), as two warm Lambda instances:
+// each accepts the device cookies the other issued, so the owner's browser
+// signs in during an attack whichever instance it reaches. With a key per
+// instance, neither would.
+func TestDeviceCookieWorksAcrossInstances(t *testing.T) {
+	e, _ := loggedEnv(t)
+	first := e.h
+	second := httpx.Middleware(slog.New(slog.NewJSONHandler(&syncBuffer{}, nil)), nil, e.st.WithClock(e.clock, e.st.Authorize))
+	email := e.user(t, e.st.OrgID, "ines")
+
+	e.h = first
+	owner := e.browser()
+	e.wantCode(t, owner.submit(t, owner.loginForm(t, authzQuery(e.spa, nil)), email, pw))
+	fromFirst := owner.cookies["__Host-orgauth_device"].Value
+	delete(owner.cookies, "__Host-orgauth_session")
+	for i := range 30 { // past the account's threshold and the longest delay, through both instances
+		e.h = []http.Handler{first, second}[i%2]
+		b := e.browser()
+		b.submit(t, b.loginForm(t, authzQuery(e.spa, nil)), email, "nope")
+	}
+
+	e.h = second
+	fresh := e.browser()
+	wantPage(t, fresh.submit(t, fresh.loginForm(t, authzQuery(e.spa, nil)), email, pw), 429, "for this account")
+	e.wantCode(t, owner.submit(t, owner.loginForm(t, authzQuery(e.spa, nil)), email, pw))
+	fromSecond := owner.cookies["__Host-orgauth_device"].Value
+	if fromSecond == fromFirst {
+		t.Fatal("the second instance issued no device cookie of its own")
+	}
+	delete(owner.cookies, "__Host-orgauth_session")
+
+	// The cookie the second instance issued, at the first.
+	e.h = first
+	b := e.browser()
+	form := b.loginForm(t, authzQuery(e.spa, nil))
+	b.cookies["__Host-orgauth_device"] = &http.Cookie{Name: "__Host-orgauth_device", Value: fromSecond}
+	e.wantCode(t, b.submit(t, form, email, pw))
+}

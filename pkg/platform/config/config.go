@@ -55,9 +55,13 @@ type Config struct {
 	AWSMaxAttempts    int           // AWS_MAX_ATTEMPTS (default 3, at most 10): attempts per call
 	AWSMaxBackoff     time.Duration // AWS_MAX_BACKOFF (default 200ms): the longest wait between attempts
 	// DeviceCookieKey (DEVICE_COOKIE_KEY: base64 of 32 or more random
-	// bytes) signs the login's device cookies; without it each instance
-	// makes its own key.
-	DeviceCookieKey []byte
+	// bytes) signs the login's device cookies: an explicit override, for
+	// tests. A deployed stage sets DeviceCookieKMSKeyID
+	// (DEVICE_COOKIE_KMS_KEY_ID) instead: the symmetric KMS key that wraps
+	// the stage's device-cookie key, kept in the table as a ciphertext
+	// (pkg/keys/datakey). Without either, each instance makes its own key.
+	DeviceCookieKey      []byte
+	DeviceCookieKMSKeyID string
 }
 
 // The defaults of the AWS call deadlines. The worst case of one call is
@@ -94,16 +98,17 @@ const MaxAccessTokenLifetime = 24 * time.Hour
 // FromEnv reads the configuration through getenv (os.Getenv in main).
 func FromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
-		Issuer:             getenv("ISSUER"),
-		Table:              getenv("TABLE_NAME"),
-		SigningKeyIDs:      list(getenv("SIGNING_KEY_IDS")),
-		Audiences:          list(getenv("AUDIENCES")),
-		ManagementAudience: or(getenv("MANAGEMENT_AUDIENCE"), "orgauth:management"),
-		Region:             or(getenv("AWS_REGION"), "us-east-1"),
-		DynamoDBEndpoint:   getenv("DYNAMODB_ENDPOINT"),
-		KMSEndpoint:        getenv("KMS_ENDPOINT"),
-		MetricsNamespace:   getenv("METRICS_NAMESPACE"),
-		SSOKeyID:           getenv("SSO_KEY_ID"),
+		Issuer:               getenv("ISSUER"),
+		Table:                getenv("TABLE_NAME"),
+		SigningKeyIDs:        list(getenv("SIGNING_KEY_IDS")),
+		Audiences:            list(getenv("AUDIENCES")),
+		ManagementAudience:   or(getenv("MANAGEMENT_AUDIENCE"), "orgauth:management"),
+		Region:               or(getenv("AWS_REGION"), "us-east-1"),
+		DynamoDBEndpoint:     getenv("DYNAMODB_ENDPOINT"),
+		KMSEndpoint:          getenv("KMS_ENDPOINT"),
+		MetricsNamespace:     getenv("METRICS_NAMESPACE"),
+		SSOKeyID:             getenv("SSO_KEY_ID"),
+		DeviceCookieKMSKeyID: getenv("DEVICE_COOKIE_KMS_KEY_ID"),
 	}
 	var errs []error
 	durations := []struct {

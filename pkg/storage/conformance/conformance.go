@@ -67,6 +67,9 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	t.Run("Usage", func(t *testing.T) {
 		run(t, usageCases, func(t *testing.T) storage.Usage { return newStore(t) })
 	})
+	t.Run("WrappedKeys", func(t *testing.T) {
+		run(t, wrappedKeyCases, func(t *testing.T) storage.WrappedKeys { return newStore(t) })
+	})
 }
 
 func run[S any](t *testing.T, cases []testCase[S], newStore func(t *testing.T) S) {

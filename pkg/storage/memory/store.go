@@ -25,18 +25,19 @@ const casAttempts = 5
 // Store keeps every item of storage.Store in memory, behind one lock. It is
 // safe for concurrent use. The zero value is not; use New.
 type Store struct {
-	mu       sync.Mutex
-	orgs     map[string]domain.Organization
-	apps     map[string]domain.Application
-	users    map[string]domain.User
-	emails   map[string]string // lower-cased email -> user id
-	flows    flowState         // codes, refresh tokens, revoked jtis (codes.go)
-	sessions sessionState      // login transactions, sessions, counters (session.go)
-	sso      ssoState          // SSO transactions, upstream links (sso.go)
-	keySets  map[string]keys.Set
-	apis     map[string]domain.API // by audience (authz.go)
-	consents map[consentKey]domain.Consent
-	usage    map[string]map[int]usageShard // usage counters (usage.go)
+	mu          sync.Mutex
+	orgs        map[string]domain.Organization
+	apps        map[string]domain.Application
+	users       map[string]domain.User
+	emails      map[string]string // lower-cased email -> user id
+	flows       flowState         // codes, refresh tokens, revoked jtis (codes.go)
+	sessions    sessionState      // login transactions, sessions, counters (session.go)
+	sso         ssoState          // SSO transactions, upstream links (sso.go)
+	keySets     map[string]keys.Set
+	apis        map[string]domain.API // by audience (authz.go)
+	consents    map[consentKey]domain.Consent
+	usage       map[string]map[int]usageShard // usage counters (usage.go)
+	wrappedKeys map[string]domain.WrappedKey  // by name (wrappedkey.go)
 }
 
 // New returns an empty store.
