@@ -1,8 +1,11 @@
 package orgauth
 
 import (
+	"encoding/json"
+	"orgauth/pkg/keys/kmskeys"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -486,5 +489,72 @@ func TestTemplateDeviceCookieKeyIsTheAuthorizeFunctions(t *testing.T) {
 	if yamlPath(t, "Globals", "Function", "Environment", "Variables", "DEVICE_COOKIE_KEY") != nil ||
 		yamlPath(t, "Resources", "AuthorizeFunction", "Properties", "Environment", "Variables", "DEVICE_COOKIE_KEY") != nil {
 		t.Error("a device-cookie key in the function configuration")
+	}
+}
+
+// With EdgeProtection, CloudFront's origin header comes from Secrets
+// Manager at deploy time and the functions get only its hash: the secret is
+// in neither the template nor the functions' settings. Discovery and the
+// JWKS are cached at the edge; nothing else is.
+func TestTemplateEdgeSecret(t *testing.T) {
+	if yamlPath(t, "Parameters", "OriginSecret") != nil {
+		t.Error("the origin secret is a template parameter")
+	}
+	hdr := yamlPath(t, "Resources", "EdgeDistribution", "Properties", "DistributionConfig", "Origins").Content[0]
+	h := mapValue(hdr, "OriginCustomHeaders").Content[0]
+	if mapValue(h, "HeaderName").Value != "X-Origin-Verify" || !strings.HasPrefix(mapValue(h, "HeaderValue").Value, "{{resolve:secretsmanager:") {
+		t.Errorf("origin header %v is not a Secrets Manager reference", values(h))
+	}
+	env := yamlPath(t, "Globals", "Function", "Environment", "Variables", "ORIGIN_VERIFY_SHA256")
+	if env == nil || env.Tag != "!If" || env.Content[0].Value != "UseEdge" || env.Content[1].Value != "OriginSecretSha256" {
+		t.Error("the functions do not get the origin secret's hash with the edge on")
+	}
+	if p := mapValue(yamlPath(t, "Parameters", "OriginSecretSha256"), "AllowedPattern"); p == nil || p.Value != "^([0-9a-f]{64})?$" {
+		t.Error("OriginSecretSha256 is not constrained to a SHA-256")
+	}
+	var cached []string
+	for _, b := range yamlPath(t, "Resources", "EdgeDistribution", "Properties", "DistributionConfig", "CacheBehaviors").Content {
+		if mapValue(b, "CachePolicyId").Value != "4135ea2d-6df8-44a3-9df3-4b5a84be39ad" {
+			cached = append(cached, mapValue(b, "PathPattern").Value)
+		}
+	}
+	if !slices.Equal(cached, []string{"/.well-known/*"}) {
+		t.Errorf("cached at the edge: %v", cached)
+	}
+	if v := yamlPath(t, "Resources", "EdgeDistribution", "Properties", "DistributionConfig", "DefaultCacheBehavior", "CachePolicyId"); v.Value != "4135ea2d-6df8-44a3-9df3-4b5a84be39ad" {
+		t.Error("the default behavior caches")
+	}
+}
+
+// Keys created by orgauthctl keys rotate carry the same policy as the
+// template's signing key (kmskeys.SigningKeyPolicy): same statements, and
+// the stack outputs the two role ARNs it needs.
+func TestTemplateRotatedKeyPolicy(t *testing.T) {
+	var sids []string
+	for _, st := range yamlPath(t, "Resources", "SigningKey", "Properties", "KeyPolicy", "Statement").Content {
+		sids = append(sids, mapValue(st, "Sid").Value)
+	}
+	raw, err := kmskeys.SigningKeyPolicy(kmskeys.KeyPolicyRoles{TokenRole: "arn:aws:iam::111122223333:role/orgauth-prod-token/*",
+		BreakGlassRole: "arn:aws:iam::111122223333:role/orgauth-prod-break-glass"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ Statement []struct{ Sid string } }
+	if err := json.Unmarshal([]byte(raw), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var built []string
+	for _, st := range doc.Statement {
+		built = append(built, st.Sid)
+	}
+	if !slices.Equal(sids, built) {
+		t.Errorf("template statements %v, rotated keys' %v", sids, built)
+	}
+	tokenRole := values(mapValue(mapValue(mapValue(denyStatement(t, "SigningKey", "OnlyTheTokenFunctionSigns"), "Condition"), "ArnNotLike"), "aws:PrincipalArn"))[0]
+	if out := yamlPath(t, "Outputs", "KeyPolicyTokenRole", "Value"); out == nil || out.Value != tokenRole {
+		t.Errorf("KeyPolicyTokenRole output %v, the key policy names %s", out, tokenRole)
+	}
+	if yamlPath(t, "Outputs", "BreakGlassRoleArn") == nil {
+		t.Error("no BreakGlassRoleArn output")
 	}
 }

@@ -55,6 +55,8 @@ func startStack(ctx context.Context, log *slog.Logger, dataDir, issuer string) (
 		"MANAGEMENT_AUDIENCE": getenv("MANAGEMENT_AUDIENCE", "orgauth:management"),
 		"DYNAMODB_ENDPOINT":   os.Getenv("DYNAMODB_ENDPOINT"),
 		"KMS_ENDPOINT":        os.Getenv("KMS_ENDPOINT"),
+		// No CloudFront locally: requests need no origin secret.
+		"ORIGIN_VERIFY_SHA256": "",
 	}
 	st.env = env
 	if !useAWS {

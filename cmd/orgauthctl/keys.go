@@ -6,6 +6,8 @@ package main
 // tells the operator what happened and what is next.
 
 import (
+	"cmp"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,6 +41,15 @@ var keyCommands = []command{
 			"See infra/KEY-ROTATION.md.", keysRotate},
 	{"withdraw", "", "Roll back step 1: take the upcoming key out of the JWKS and schedule its deletion. It\n" +
 		"never signed, so nothing breaks.", keysWithdraw},
+	{"revoke", "--compromised --key ARN|KEY_ID|KID",
+		"Emergency: take a compromised key out of the key set and the JWKS at once, with no wait. If it\n" +
+			"signs, the published key that has been in the JWKS longest signs instead at once (or a new key,\n" +
+			"created now, when there is none), then the compromised key is scheduled for deletion (the\n" +
+			"stack's own key is disabled instead). Tokens it signed stop verifying. Run it as the break-glass\n" +
+			"role. See infra/KEY-ROTATION.md.", keysRevoke},
+	{"check-spec", "--spec RSA_2048|ECC_NIST_P256",
+		"Before changing the template's SigningKeySpec: refuse (exit 1) while no rotation has stored the key\n" +
+			"set, since the stack would then swap its signing key with no pre-publication.", keysCheckSpec},
 }
 
 // keyFlags are the flags every keys command takes.
@@ -47,6 +58,15 @@ type keyFlags struct {
 	fromKeys    string
 	bounds      []*bound
 	unsafe      bool // --unsafe-skip-waits (rotate only)
+	// The key policy of created keys (rotate, revoke).
+	tokenRole, breakGlassRole string
+}
+
+// declarePolicyFlags adds the flags of the key policy that created keys
+// get: the stack's SigningKey policy.
+func (kf *keyFlags) declarePolicyFlags(fs *flag.FlagSet) {
+	fs.StringVar(&kf.tokenRole, "token-role-arn", "", "the token function's role (ARN or the role-path pattern: the stack's KeyPolicyTokenRole\noutput), the only principal besides break-glass that may sign with a new key (default $TOKEN_ROLE_ARN)")
+	fs.StringVar(&kf.breakGlassRole, "break-glass-role-arn", "", "the break-glass role (the stack's BreakGlassRoleArn output), the only one that may also\ndisable a new key or schedule its deletion (default $BREAK_GLASS_ROLE_ARN)")
 }
 
 // bound is one policy duration: a flag, else the variable the functions
@@ -170,13 +190,59 @@ func (inv *invocation) keys(kf *keyFlags) (*keysEnv, error) {
 	}
 	db, k := wiring.Clients(awsCfg, cfg)
 	inv.conn = c
-	svc, err := rotation.New(rotation.Config{Store: dynamo.New(db, c.table), KMS: kmskeys.Admin{Client: k},
+	admin, err := kf.admin(k, c.kmsEndpoint != "", inv.env.getenv, inv.env.now)
+	if err != nil {
+		return nil, usagef("%s: %v", inv.name, err)
+	}
+	svc, err := rotation.New(rotation.Config{Store: dynamo.New(db, c.table), KMS: admin, Canary: admin,
 		JWKS: rotation.HTTPJWKS{}, Policy: policy, Now: inv.env.now})
 	if err != nil {
 		return nil, err
 	}
 	return &keysEnv{inv: inv, svc: svc, policy: policy, flags: kf}, nil
 }
+
+// policyAdmin is the KMS administration of a keys command: keys it creates
+// get the stage's key policy, and against AWS KMS none is created without
+// one.
+type policyAdmin struct {
+	kmskeys.Admin
+	missing error // why no key may be created
+}
+
+func (a policyAdmin) CreateSigningKey(ctx context.Context, spec, stage string) (string, error) {
+	if a.missing != nil {
+		return "", a.missing
+	}
+	return a.Admin.CreateSigningKey(ctx, spec, stage)
+}
+
+// admin builds the KMS administration, with the key policy of the roles
+// given (flags, else environment). Against an emulator the roles are
+// optional.
+func (kf *keyFlags) admin(client kmskeys.RotationAdmin, emulator bool, getenv func(string) string, now func() time.Time) (policyAdmin, error) {
+	a := policyAdmin{Admin: kmskeys.Admin{Client: client, Now: now}}
+	roles := kmskeys.KeyPolicyRoles{TokenRole: cmp.Or(kf.tokenRole, getenv("TOKEN_ROLE_ARN")),
+		BreakGlassRole: cmp.Or(kf.breakGlassRole, getenv("BREAK_GLASS_ROLE_ARN"))}
+	if roles.TokenRole == "" && roles.BreakGlassRole == "" {
+		if !emulator {
+			a.missing = errNoKeyPolicy
+		}
+		return a, nil
+	}
+	policy, err := kmskeys.SigningKeyPolicy(roles)
+	if err != nil {
+		return a, err
+	}
+	a.KeyPolicy = policy
+	return a, nil
+}
+
+// errNoKeyPolicy refuses to create a key that anyone with kms:Sign in the
+// account could sign with.
+var errNoKeyPolicy = errors.New("a new key gets the stack's key policy (only the token role and the break-glass role sign): " +
+	"pass --token-role-arn and --break-glass-role-arn (the stack's KeyPolicyTokenRole and BreakGlassRoleArn outputs), " +
+	"or set TOKEN_ROLE_ARN and BREAK_GLASS_ROLE_ARN")
 
 // stage reads the settings of the stack's functions that the waits must
 // cover, from the same variables and with the same defaults as they do.
@@ -263,12 +329,28 @@ func (k *keysEnv) stage(flagValue string) string {
 func (k *keysEnv) refusal(err error) error {
 	name := k.inv.name
 	var (
+		canary   *rotation.CanaryError
+		notInSet *rotation.NotInSetError
 		unusable *rotation.UnusableKeyError
 		badURL   *rotation.BadJWKSURLError
 		raced    *rotation.ConcurrentChangeError
 		undone   *rotation.DeletionNotScheduledError
 	)
 	switch {
+	case errors.Is(err, errNoKeyPolicy):
+		return usagef("%s: %v", name, err)
+	case errors.As(err, &canary) && canary.Verify:
+		return fmt.Errorf("not promoting %s: a canary token it signed does not verify against the published JWKS (%v); "+
+			"the key set is unchanged: check that the JWKS URL is the stack's and serves this key, or withdraw it (orgauthctl keys withdraw)", canary.KeyID, canary.Err)
+	case errors.As(err, &canary):
+		return fmt.Errorf("not promoting %s: a canary token could not be signed with it (%v); the key set is unchanged. "+
+			"Its key policy must let the token role and the break-glass role sign, and it must be enabled: run this step as the "+
+			"break-glass role, fix the key, or withdraw it (orgauthctl keys withdraw)", canary.KeyID, canary.Err)
+	case errors.As(err, &notInSet):
+		return fmt.Errorf("%s is not a key of the stage's key set (see orgauthctl keys list; give the key's ARN, key id or kid)", notInSet.Key)
+	case errors.As(err, &undone) && undone.Step == rotation.ActionRevoke:
+		return fmt.Errorf("REVOKED %s: it left the key set and leaves the JWKS within the refresh, but stopping KMS from signing with it failed "+
+			"(%v): as the break-glass role, run aws kms disable-key --key-id %s now", undone.KeyID, undone.Err, undone.KeyID)
 	case errors.Is(err, rotation.ErrNoCurrentKeys):
 		return usagef("%s: no key set is stored yet: pass --from-keys with the stack's SIGNING_KEY_IDS "+
 			"(its SigningKeyArn output), or set SIGNING_KEY_IDS", name)
@@ -295,6 +377,8 @@ func (k *keysEnv) refusal(err error) error {
 type keyView struct {
 	KeyID         string     `json:"key_id"`
 	State         string     `json:"state"`
+	StackKey      bool       `json:"stack_key,omitempty"`
+	Compromised   bool       `json:"compromised,omitempty"`
 	Spec          string     `json:"spec"`
 	Kid           string     `json:"kid,omitempty"`
 	Alg           string     `json:"alg,omitempty"`
@@ -345,7 +429,7 @@ func policyOf(p keys.Policy) policyView {
 func views(l rotation.Listing) []keyView {
 	out := make([]keyView, len(l.Keys))
 	for i, e := range l.Keys {
-		v := keyView{KeyID: e.KeyID, State: string(e.State), Spec: e.Spec, Kid: e.Kid, Alg: e.Alg,
+		v := keyView{KeyID: e.KeyID, State: string(e.State), StackKey: e.StackKey, Compromised: e.Compromised, Spec: e.Spec, Kid: e.Kid, Alg: e.Alg,
 			PublishedAt: tp(e.PublishedAt), PromoteAfter: tp(e.PromoteAfter), ActivatedAt: tp(e.ActivatedAt),
 			RetiringSince: tp(e.RetiringSince), NotAfter: tp(e.NotAfter), RetiredAt: tp(e.RetiredAt), DeletionDate: tp(e.DeletionDate)}
 		if e.State == keys.Upcoming {
@@ -372,8 +456,14 @@ func keysTable(views []keyView) func(io.Writer) {
 			when = "in JWKS until " + stampp(v.NotAfter)
 		case keys.Retired:
 			when = "deleted by KMS " + stampp(v.DeletionDate)
-			if v.DeletionDate == nil {
+			switch {
+			case v.StackKey:
+				when = "the stack's key, kept"
+			case v.DeletionDate == nil:
 				when = "deletion not scheduled yet"
+			}
+			if v.Compromised {
+				when = "COMPROMISED, " + when
 			}
 		}
 		rows[i] = []string{v.State, v.Spec, v.Kid, stampp(v.PublishedAt), when, v.KeyID}
@@ -447,12 +537,15 @@ func describeNext(s keys.Step, now time.Time) string {
 
 // rotateResult is what keys rotate and keys withdraw print.
 type rotateResult struct {
-	Action  string     `json:"action"` // publish, promote, retire, schedule-deletion, withdraw, wait
-	KeyID   string     `json:"key_id,omitempty"`
-	Kid     string     `json:"kid,omitempty"`
-	Message string     `json:"message"`
-	Next    stepView   `json:"next_step"`
-	Policy  policyView `json:"policy"`
+	Action   string     `json:"action"` // publish, promote, retire, schedule-deletion, withdraw, revoke, wait
+	KeyID    string     `json:"key_id,omitempty"`
+	Kid      string     `json:"kid,omitempty"`
+	Promoted string     `json:"promoted,omitempty"`  // revoke: the key that signs now
+	Canary   string     `json:"canary,omitempty"`    // promote: what the canary token was verified against
+	StackKey bool       `json:"stack_key,omitempty"` // the stack's own key: not scheduled for deletion
+	Message  string     `json:"message"`
+	Next     stepView   `json:"next_step"`
+	Policy   policyView `json:"policy"`
 }
 
 func keysRotate(fs *flag.FlagSet) func(*invocation) error {
@@ -461,6 +554,7 @@ func keysRotate(fs *flag.FlagSet) func(*invocation) error {
 	window := fs.Int("deletion-window-days", rotation.DefaultRetireWindowDays, "KMS pending window before a retired key is deleted (7 to 30 days)")
 	jwksURL := fs.String("jwks-url", "", "before promoting, check that this JWKS (the stack's JwksUrl output) serves the upcoming key\n(default $JWKS_URL; no check when empty)")
 	kf := declareKeyFlags(fs)
+	kf.declarePolicyFlags(fs)
 	fs.BoolVar(&kf.unsafe, "unsafe-skip-waits", false, "accept bounds below the safe minimum the stage's settings give (JWKS_MAX_AGE,\n"+
 		"KEYSET_REFRESH, ACCESS_TOKEN_LIFETIME, and 24h tokens of applications): verifiers may reject\n"+
 		"valid tokens or not know the new key yet. It is written to the audit trail")
@@ -500,6 +594,7 @@ func (k *keysEnv) present(out rotation.Outcome, audit bool) error {
 		inv.auditor().Event(inv.ctx, "signing_key_"+strings.ReplaceAll(string(out.Action), "-", "_"), "key_id", out.KeyID, "kid", out.Kid)
 	}
 	res := rotateResult{Action: string(out.Action), KeyID: out.KeyID, Kid: out.Kid, Next: stepOf(out.Next),
+		Promoted: out.Promoted, Canary: out.Canary, StackKey: out.StackKey,
 		Message: k.message(out), Policy: policyOf(k.policy)}
 	return inv.print(res, func(w io.Writer) {
 		fmt.Fprintln(w, res.Message)
@@ -524,11 +619,39 @@ func (k *keysEnv) message(out rotation.Outcome) string {
 	case keys.ActionPromote:
 		msg = fmt.Sprintf("Step 2 of 3 done: %s (kid %s) is active; functions sign with it within %s. %s is retiring and stays in the JWKS.",
 			out.KeyID, out.Kid, k.policy.Refresh, out.Demoted)
+		if out.Canary == rotation.CanaryJWKS {
+			msg += "\nCanary: a token signed with it verified against the live JWKS."
+		} else {
+			msg += "\nCanary: a token signed with it verified against its public key in KMS (pass --jwks-url to check the live JWKS too)."
+		}
 	case keys.ActionRetire:
+		if out.StackKey {
+			msg = fmt.Sprintf("Step 3 of 3 done: %s left the JWKS (functions drop it within %s). It is the stack's own key (its alias, "+
+				"SigningKeyArn output and SIGNING_KEY_IDS fallback name it), so it is not scheduled for deletion; it stays enabled, "+
+				"and only the token role and the break-glass role can sign with it.", out.KeyID, k.policy.Refresh)
+			break
+		}
 		msg = fmt.Sprintf("Step 3 of 3 done: %s left the JWKS (functions drop it within %s). KMS deletes it on %s; until then "+
 			"aws kms cancel-key-deletion can keep it.", out.KeyID, k.policy.Refresh, stamp(out.DeletionDate))
 	case keys.ActionScheduleDeletion:
 		msg = fmt.Sprintf("Scheduled the deletion of retired key %s: KMS deletes it on %s.", out.KeyID, stamp(out.DeletionDate))
+	case rotation.ActionRevoke:
+		switch {
+		case out.Promoted != "" && out.Created:
+			msg = fmt.Sprintf("Revoked compromised key %s. No other published key could take over: created %s and made it active at once; "+
+				"verifiers that cached the JWKS reject its tokens for up to %s.", out.KeyID, out.Promoted, k.policy.JWKSMaxAge)
+		case out.Promoted != "":
+			msg = fmt.Sprintf("Revoked compromised key %s. %s, already published, is active at once.", out.KeyID, out.Promoted)
+		default:
+			msg = fmt.Sprintf("Revoked compromised key %s; it was not signing.", out.KeyID)
+		}
+		msg += fmt.Sprintf(" It leaves the JWKS within %s and every function stops signing with it within %s.", k.policy.Refresh, k.policy.Refresh)
+		if out.StackKey {
+			msg += " It is the stack's own key: disabled in KMS (not deleted, the stack names it)."
+		} else {
+			msg += fmt.Sprintf(" KMS deletes it on %s; it can no longer sign.", stamp(out.DeletionDate))
+		}
+		msg += " Tokens it signed stop verifying once verifiers re-read the JWKS: revoke what they granted (users disable, apps delete)."
 	case keys.ActionWithdraw:
 		msg = fmt.Sprintf("Withdrew upcoming key %s: it leaves the JWKS within %s; it never signed. KMS deletes it on %s.",
 			out.KeyID, k.policy.Refresh, stamp(out.DeletionDate))
@@ -554,5 +677,87 @@ func keysWithdraw(fs *flag.FlagSet) func(*invocation) error {
 			return k.refusal(err)
 		}
 		return k.present(out, false)
+	}
+}
+
+// ---------------------------------------------------------------- revoke
+
+func keysRevoke(fs *flag.FlagSet) func(*invocation) error {
+	compromised := fs.Bool("compromised", false, "required: the key is compromised (this command is for nothing else)")
+	key := fs.String("key", "", "the compromised key: its ARN, KMS key id, or kid (from keys list or a token's header)")
+	spec := fs.String("spec", kmskeys.SpecRSA2048, "the spec of a replacement key, if one must be created")
+	stage := fs.String("stage", "", "the stack's Stage, which tags a replacement key (default $ORGAUTH_STAGE; local with local.json)")
+	window := fs.Int("deletion-window-days", rotation.DefaultWithdrawWindowDays, "KMS pending window before the compromised key is deleted (7 to 30 days)")
+	kf := declareKeyFlags(fs)
+	kf.declarePolicyFlags(fs)
+	return func(inv *invocation) error {
+		if !*compromised {
+			return usagef("%s: revoke is the emergency withdrawal of a compromised key and needs --compromised; "+
+				"to rotate, run keys rotate; to roll back a publish, keys withdraw", inv.name)
+		}
+		if *key == "" {
+			return usagef("%s: --key is required (the compromised key's ARN, key id or kid; see keys list)", inv.name)
+		}
+		if !rotation.ValidSpec(*spec) {
+			return usagef("%s: --spec must be %s or %s, not %q", inv.name, kmskeys.SpecRSA2048, kmskeys.SpecECCNistP256, *spec)
+		}
+		if !rotation.ValidDeletionWindow(*window) {
+			return usagef("%s: --deletion-window-days must be 7 to 30", inv.name)
+		}
+		k, err := inv.keys(kf)
+		if err != nil {
+			return err
+		}
+		out, err := k.svc.Revoke(inv.ctx, rotation.RevokeInput{Key: *key, CurrentKeys: k.currentKeys(), Spec: *spec,
+			Stage: k.stage(*stage), DeletionWindowDays: int32(*window)})
+		var undone *rotation.DeletionNotScheduledError
+		if errors.As(err, &undone) {
+			// The key is out of the set already: that is on the record.
+			inv.auditor().Event(inv.ctx, "signing_key_revoked", "key_id", undone.KeyID, "compromised", true, "key_store_error", undone.Err.Error())
+		}
+		if err != nil {
+			return k.refusal(err)
+		}
+		inv.auditor().Event(inv.ctx, "signing_key_revoked", "key_id", out.KeyID, "compromised", true, "promoted", out.Promoted,
+			"created", out.Created, "stack_key", out.StackKey)
+		return k.present(out, false)
+	}
+}
+
+// ---------------------------------------------------------------- check-spec
+
+func keysCheckSpec(fs *flag.FlagSet) func(*invocation) error {
+	spec := fs.String("spec", "", "the SigningKeySpec about to be deployed")
+	kf := declareKeyFlags(fs)
+	return func(inv *invocation) error {
+		if !rotation.ValidSpec(*spec) {
+			return usagef("%s: --spec must be %s or %s", inv.name, kmskeys.SpecRSA2048, kmskeys.SpecECCNistP256)
+		}
+		k, err := inv.keys(kf)
+		if err != nil {
+			return err
+		}
+		l, err := k.svc.List(inv.ctx, k.currentKeys())
+		if err != nil {
+			return k.refusal(err)
+		}
+		var msg string
+		switch {
+		case l.Stored:
+			msg = "The key set is stored: the functions sign with its active key, and a new SigningKeySpec only replaces the " +
+				"stack's fallback key (the old one is retained). Safe to deploy. To sign with the other algorithm, rotate: " +
+				"orgauthctl keys rotate --spec " + *spec + "."
+		case len(l.Keys) > 0 && l.Keys[0].Spec == *spec:
+			msg = "SigningKeySpec is unchanged (" + *spec + "). Safe to deploy."
+		default:
+			return fmt.Errorf("refusing: no rotation has stored the key set yet, so the functions sign with the stack's key; "+
+				"deploying SigningKeySpec=%s would replace it with a key no verifier has seen, and tokens would fail until their "+
+				"JWKS caches expire. Keep SigningKeySpec as it is, and rotate instead: orgauthctl keys rotate --spec %s (then "+
+				"promote and retire as usual); after that, SigningKeySpec no longer matters", *spec, *spec)
+		}
+		return inv.print(struct {
+			Safe    bool   `json:"safe"`
+			Message string `json:"message"`
+		}{true, msg}, func(w io.Writer) { fmt.Fprintln(w, msg) })
 	}
 }

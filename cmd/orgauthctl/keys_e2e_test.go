@@ -24,6 +24,7 @@ import (
 	"orgauth/pkg/keys/kmskeys"
 	"orgauth/pkg/storage/dynamo"
 	"orgauth/pkg/testkit/emulator"
+	"orgauth/pkg/testkit/jwttest"
 )
 
 type keysListView struct {
@@ -131,7 +132,8 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 
 	// Step 1.
 	var res rotateResult
-	c.okJSON(&res, "", "keys", "rotate", "--unsafe-skip-waits", "--spec", "ECC_NIST_P256")
+	c.okJSON(&res, "", "keys", "rotate", "--unsafe-skip-waits", "--spec", "ECC_NIST_P256",
+		"--token-role-arn", "arn:aws:iam::111122223333:role/orgauth-test-token/*", "--break-glass-role-arn", "arn:aws:iam::111122223333:role/orgauth-test-break-glass")
 	if res.Action != "publish" || res.Kid == "" || !strings.HasPrefix(res.KeyID, "arn:") || res.Next.Action != "wait" || res.Next.KeyID != res.KeyID {
 		t.Fatalf("step 1: %+v", res)
 	}
@@ -181,6 +183,27 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 	}))
 	defer stale.Close()
 	c.fails(1, "does not serve kid "+kid2+" yet: not promoting", "", "keys", "rotate", "--unsafe-skip-waits", "--jwks-url", stale.URL)
+	// With one that serves k2's kid but another public key under it, the
+	// canary token signed with k2 does not verify: refused, set unchanged.
+	impostor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		set, err := jwks.Published(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		for i := range set.Keys {
+			if set.Keys[i].KeyID == kid2 {
+				set.Keys[i] = jwttest.NewKeySet().Public()
+				set.Keys[i].KeyID = kid2
+			}
+		}
+		_ = json.NewEncoder(w).Encode(set)
+	}))
+	defer impostor.Close()
+	c.fails(1, "a canary token it signed does not verify against the published JWKS", "", "keys", "rotate", "--unsafe-skip-waits", "--jwks-url", impostor.URL)
+	if got, _ := st.GetKeySet(ctx); got.Entries[0].KeyID != k1Info.ARN {
+		t.Fatalf("a refused canary changed the set: %+v", got)
+	}
 	// With one that does (what the wellknown function would serve), it goes ahead.
 	live := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		set, err := jwks.Published(r.Context())
@@ -192,7 +215,7 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 	}))
 	defer live.Close()
 	c.okJSON(&res, "", "keys", "rotate", "--unsafe-skip-waits", "--jwks-url", live.URL)
-	if res.Action != "promote" || res.KeyID != k2 || res.Next.Action != "wait" || res.Next.KeyID != k1Info.ARN {
+	if res.Action != "promote" || res.KeyID != k2 || res.Canary != "jwks" || res.Next.Action != "wait" || res.Next.KeyID != k1Info.ARN {
 		t.Fatalf("step 2: %+v", res)
 	}
 	retireAt := res.Next.DueAt
@@ -216,12 +239,14 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 	// Step 3.
 	waitUntil(t, retireAt)
 	c.okJSON(&res, "", "keys", "rotate", "--unsafe-skip-waits")
-	if res.Action != "retire" || res.KeyID != k1Info.ARN || res.Next.Action != "publish" {
+	if res.Action != "retire" || res.KeyID != k1Info.ARN || !res.StackKey || res.Next.Action != "publish" {
 		t.Fatalf("step 3: %+v", res)
 	}
 	t.Logf("step 3:\n%s", res.Message)
+	// k1 is the stack's own key (SIGNING_KEY_IDS): out of the JWKS, but
+	// not deleted, since the stack's alias and fallback still name it.
 	info, err := kmskeys.DescribeSigningKey(ctx, kc, k1)
-	if err != nil || info.State != "PendingDeletion" || info.DeletionDate.Before(time.Now().Add(29*24*time.Hour)) {
+	if err != nil || info.State != "Enabled" || !strings.Contains(res.Message, "not scheduled for deletion") {
 		t.Fatalf("k1 after retirement: %+v %v", info, err)
 	}
 	time.Sleep(refresh + 50*time.Millisecond)
@@ -241,12 +266,12 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 
 	c.okJSON(&list, "", "keys", "list")
 	if !list.Stored || len(list.Keys) != 2 || list.Keys[0].KeyID != k2 || list.Keys[0].State != "active" ||
-		list.Keys[1].State != "retired" || list.Keys[1].DeletionDate == nil || list.Next.Action != "publish" {
+		list.Keys[1].State != "retired" || list.Keys[1].DeletionDate != nil || list.Next.Action != "publish" {
 		t.Fatalf("list after rotation: %+v", list)
 	}
 	out = c.ok("", "keys", "list")
 	t.Logf("keys list:\n%s", out)
-	if !strings.Contains(out, "STATE") || !strings.Contains(out, "deleted by KMS") || !strings.Contains(out, kid2) {
+	if !strings.Contains(out, "STATE") || !strings.Contains(out, "the stack's key, kept") || !strings.Contains(out, kid2) {
 		t.Fatalf("keys list printed:\n%s", out)
 	}
 
@@ -356,4 +381,135 @@ func startEmulators(t *testing.T, tableName string) (ddb, kmsp *emulator.Process
 		t.Fatal(err)
 	}
 	return ddb, kmsp, db, kmskeys.NewLocalClient(kmsp.Endpoint)
+}
+
+// TestKeysRevokeCompromised runs the emergency command through the
+// orgauthctl binary against dynalite and local-kms, while a warm signer and
+// a warm JWKS follow the key set: the compromised key leaves the JWKS at
+// once, the next key signs, and the compromised key can no longer sign.
+func TestKeysRevokeCompromised(t *testing.T) {
+	const tableName = "orgauthctl-revoke"
+	ddb, kmsp, db, kc := startEmulators(t, tableName)
+	st := dynamo.New(db, tableName)
+	ctx := t.Context()
+	k1, err := kmskeys.EnsureKey(ctx, kc, "alias/orgauth-revoke-signing", kmskeys.SpecRSA2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1Info, err := kmskeys.CheckSigningKey(ctx, kc, k1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "orgauthctl")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	var audit []string
+	c := ctl{t: t, bin: bin, audit: &audit, vars: keysEnviron("DYNAMODB_ENDPOINT="+ddb.Endpoint, "TABLE_NAME="+tableName,
+		"KMS_ENDPOINT="+kmsp.Endpoint, "JWKS_MAX_AGE=1s", "KEYSET_REFRESH=1s", "MAX_TOKEN_LIFETIME=2s", "CLOCK_SKEW=0s",
+		"KEY_ACCESS_DELAY=0s", "ORGAUTH_STAGE=test", "SIGNING_KEY_IDS=alias/orgauth-revoke-signing")}
+
+	const refresh = time.Second
+	newKS := func() *kmskeys.KeySet {
+		ks, err := kmskeys.NewRotatingKeySet(kc, st, []string{k1}, kmskeys.RotatingOptions{Refresh: refresh})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ks
+	}
+	signer, jwks := newKS(), newKS()
+	issue := func() (string, string) {
+		t.Helper()
+		raw, _, err := jwt.NewIssuer("https://auth.example.com", signer, nil, nil).AccessToken(ctx,
+			jwt.AccessRequest{Subject: "c", ClientID: "c", OrgID: "o", Audience: "api", Lifetime: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, _ := signer.Active(ctx)
+		return raw, k.Public().KeyID
+	}
+	verify := func(raw string) error {
+		_, err := jwt.NewVerifier("https://auth.example.com", jwks, nil).VerifyAccessToken(ctx, raw, "api")
+		return err
+	}
+	stolen, _ := issue()
+	if err := verify(stolen); err != nil {
+		t.Fatal(err)
+	}
+
+	// Before any rotation, a new SigningKeySpec would swap the stack's key
+	// with no pre-publication: check-spec refuses it.
+	c.fails(1, "refusing: no rotation has stored the key set yet", "", "keys", "check-spec", "--spec", "ECC_NIST_P256")
+	if out := c.ok("", "keys", "check-spec", "--spec", "RSA_2048"); !strings.Contains(out, "unchanged") {
+		t.Fatalf("check-spec, same spec: %s", out)
+	}
+
+	// Only for a compromised key, and only a key of the set.
+	c.fails(2, "needs --compromised", "", "keys", "revoke", "--key", k1Info.Kid)
+	c.fails(1, "is not a key of the stage's key set", "", "keys", "revoke", "--compromised", "--key", "no-such-kid")
+
+	// The stack's own key, before any rotation, with no other key: a new
+	// key is created and signs at once; the old one is disabled, not
+	// deleted (the stack names it).
+	var res rotateResult
+	c.okJSON(&res, "", "keys", "revoke", "--compromised", "--key", k1Info.Kid)
+	t.Logf("revoke:\n%s", res.Message)
+	if res.Action != "revoke" || res.KeyID != k1Info.ARN || res.Promoted == "" || !res.StackKey || res.Next.Action != "publish" ||
+		!strings.Contains(res.Message, "created") {
+		t.Fatalf("revoke: %+v", res)
+	}
+	k2 := res.Promoted
+	if info, err := kmskeys.DescribeSigningKey(ctx, kc, k1); err != nil || info.State != "Disabled" {
+		t.Fatalf("compromised stack key: %+v %v", info, err)
+	}
+	time.Sleep(refresh + 50*time.Millisecond)
+	if err := verify(stolen); !errors.Is(err, jwt.ErrInvalidToken) {
+		t.Fatalf("a token of the compromised key after the revoke: %v", err)
+	}
+	fresh, kid := issue()
+	if k2Info, _ := kmskeys.DescribeSigningKey(ctx, kc, k2); kid != k2Info.Kid || verify(fresh) != nil {
+		t.Fatalf("after the revoke the signer uses %s (want %s), verify %v", kid, k2Info.Kid, verify(fresh))
+	}
+
+	// Once the set is stored, the stack's key is only a fallback.
+	if out := c.ok("", "keys", "check-spec", "--spec", "ECC_NIST_P256"); !strings.Contains(out, "Safe to deploy") {
+		t.Fatalf("check-spec after the set is stored: %s", out)
+	}
+
+	// A key a rotation created, with an upcoming key published: the
+	// upcoming key takes over at once, and the compromised key is
+	// scheduled for deletion, so KMS no longer signs with it.
+	c.okJSON(&res, "", "keys", "rotate", "--unsafe-skip-waits")
+	k3 := res.KeyID
+	stolen, _ = issue()
+	res = rotateResult{}
+	c.okJSON(&res, "", "keys", "revoke", "--compromised", "--key", k2)
+	if res.KeyID != k2 || res.Promoted != k3 || res.StackKey {
+		t.Fatalf("second revoke: %+v", res)
+	}
+	if info, err := kmskeys.DescribeSigningKey(ctx, kc, k2); err != nil || info.State != "PendingDeletion" ||
+		info.DeletionDate.After(time.Now().Add(8*24*time.Hour)) {
+		t.Fatalf("compromised key: %+v %v", info, err)
+	}
+	time.Sleep(refresh + 50*time.Millisecond)
+	if err := verify(stolen); !errors.Is(err, jwt.ErrInvalidToken) {
+		t.Fatalf("a token of the second compromised key: %v", err)
+	}
+	var list keysListView
+	c.okJSON(&list, "", "keys", "list")
+	compromised := 0
+	for _, k := range list.Keys {
+		if k.Compromised {
+			compromised++
+		}
+		if k.KeyID == k3 && k.State != "active" {
+			t.Fatalf("k3 %+v", k)
+		}
+	}
+	if compromised != 2 {
+		t.Fatalf("list: %+v", list)
+	}
+	if n := slices.Index(audit, "signing_key_revoked"); n < 0 {
+		t.Fatalf("no signing_key_revoked audit line among %v", audit)
+	}
 }

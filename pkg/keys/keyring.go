@@ -37,6 +37,15 @@ type Entry struct {
 	NotAfter      time.Time // retiring: earliest time it may leave the JWKS, as computed when demoted
 	RetiredAt     time.Time // left the JWKS
 	DeletionDate  time.Time // when KMS deletes the key; zero until deletion is scheduled
+
+	// StackKey: the key the stack was deployed with (SIGNING_KEY_IDS, the
+	// CloudFormation-managed key behind its alias, output and fallback).
+	// A rotation retires it from the JWKS but never schedules its deletion:
+	// that would leave the stack pointing at a dead key.
+	StackKey bool
+	// Compromised: the key was revoked as compromised (Revoke), not
+	// retired in turn.
+	Compromised bool
 }
 
 // Set is the ordered key set: active first, then upcoming, then retiring
@@ -160,7 +169,7 @@ func (s *Set) normalize() {
 			return false
 		}
 		retired++
-		return retired > MaxRetired && !e.DeletionDate.IsZero()
+		return retired > MaxRetired && (!e.DeletionDate.IsZero() || e.StackKey)
 	})
 }
 
@@ -329,7 +338,7 @@ type Step struct {
 // answer is to wait for the earliest; with none of them, to publish.
 func NextStep(s Set, p Policy, now time.Time) Step {
 	for _, e := range s.Entries {
-		if e.State == Retired && e.DeletionDate.IsZero() {
+		if e.State == Retired && e.DeletionDate.IsZero() && !e.StackKey {
 			return Step{Action: ActionScheduleDeletion, KeyID: e.KeyID,
 				Reason: "retired key " + e.KeyID + " is out of the JWKS but its deletion is not scheduled yet"}
 		}
@@ -385,14 +394,15 @@ var ErrWrongState = errors.New("keyring: key is not in the state this step needs
 
 // Bootstrap is the set a stack already serves from a static key list
 // (SIGNING_KEY_IDS): the first key active, any others retiring from now,
-// so they stay published for a full RetireDelay.
+// so they stay published for a full RetireDelay. They are the stack's own
+// keys (StackKey): never scheduled for deletion.
 func Bootstrap(keyIDs []string, specs []string, p Policy, now time.Time) (Set, error) {
 	if len(keyIDs) == 0 {
 		return Set{}, errors.New("keyring: no key to start the set from")
 	}
 	s := Set{UpdatedAt: now}
 	for i, id := range keyIDs {
-		e := Entry{KeyID: id, PublishedAt: now}
+		e := Entry{KeyID: id, PublishedAt: now, StackKey: true}
 		if i < len(specs) {
 			e.Spec = specs[i]
 		}
@@ -499,4 +509,45 @@ func DeletionScheduled(s Set, keyID string, date, now time.Time) (Set, error) {
 	s.UpdatedAt = now
 	s.normalize()
 	return s, s.Validate()
+}
+
+// ErrNoReplacement: the compromised key is the active one, and no other
+// published key can take over (publish one in the same change).
+var ErrNoReplacement = errors.New("keyring: no other published key can replace the active key")
+
+// Revoke takes the compromised key keyID out of the JWKS at once, without
+// waiting for anything: tokens it signed stop verifying as soon as
+// verifiers re-read the JWKS. If it is the active key, the published key
+// that has been in the JWKS longest (an upcoming key, or a retiring one,
+// which is still trusted) becomes active at once, and is returned as
+// promoted; with none, it fails with ErrNoReplacement. Revoking a key that
+// is already retired only marks it compromised.
+func Revoke(s Set, keyID string, now time.Time) (next Set, promoted string, err error) {
+	i := s.index(keyID)
+	if i < 0 {
+		return Set{}, "", fmt.Errorf("keyring: revoke %s: not in the key set: %w", keyID, ErrWrongState)
+	}
+	s = s.Clone()
+	e := &s.Entries[i]
+	if e.State == Active {
+		r := -1
+		for j, c := range s.Entries {
+			if j != i && (c.State == Upcoming || c.State == Retiring) && (r < 0 || c.PublishedAt.Before(s.Entries[r].PublishedAt)) {
+				r = j
+			}
+		}
+		if r < 0 {
+			return Set{}, "", ErrNoReplacement
+		}
+		n := &s.Entries[r]
+		n.State, n.ActivatedAt, n.RetiringSince, n.NotAfter = Active, now, time.Time{}, time.Time{}
+		promoted = n.KeyID
+	}
+	if e.State != Retired {
+		e.State, e.RetiredAt = Retired, now
+	}
+	e.Compromised = true
+	s.UpdatedAt = now
+	s.normalize()
+	return s, promoted, s.Validate()
 }

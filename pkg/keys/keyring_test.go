@@ -127,7 +127,18 @@ func TestFullRotation(t *testing.T) {
 	if got, want := ids(s.Published()), []string{"k2:active"}; !slices.Equal(got, want) {
 		t.Fatalf("published %v, want %v", got, want)
 	}
-	if st := keys.NextStep(s, p, retireAt); st.Action != keys.ActionScheduleDeletion || st.KeyID != "k1" {
+	// k1 is the stack's own key (Bootstrap): out of the JWKS, but its
+	// deletion is never due, since the stack still names it.
+	if e, _ := s.Find("k1"); !e.StackKey {
+		t.Fatalf("bootstrapped key not marked as the stack's: %+v", e)
+	}
+	if st := keys.NextStep(s, p, retireAt); st.Action != keys.ActionPublish {
+		t.Fatalf("after retirement of the stack's key: %+v, want publish", st)
+	}
+	// A key a rotation created is scheduled for deletion once retired.
+	s2 := s.Clone()
+	s2.Entries[1].StackKey = false
+	if st := keys.NextStep(s2, p, retireAt); st.Action != keys.ActionScheduleDeletion || st.KeyID != "k1" {
 		t.Fatalf("after retirement: %+v, want schedule-deletion k1", st)
 	}
 	s = must(keys.DeletionScheduled(s, "k1", retireAt.Add(30*24*time.Hour), retireAt))

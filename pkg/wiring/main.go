@@ -29,7 +29,12 @@ func LambdaMain(build Constructor) {
 		log.Error("startup failed", "error", err.Error())
 		os.Exit(1)
 	}
-	lambdahttp.Start(h, st.Log, st.Cfg.Issuer)
+	edge, err := httpx.NewEdge(st.Cfg.OriginVerifySHA256)
+	if err != nil { // config.FromEnv checked it
+		log.Error("startup failed", "error", "ORIGIN_VERIFY_SHA256: "+err.Error())
+		os.Exit(1)
+	}
+	lambdahttp.Start(h, st.Log, st.Cfg.Issuer, edge)
 }
 
 // FromEnv builds the stage of a Lambda function: the configuration from

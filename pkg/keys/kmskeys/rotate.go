@@ -10,7 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/go-jose/go-jose/v4"
 
+	"orgauth/pkg/jwt"
 	"orgauth/pkg/keys"
 )
 
@@ -26,6 +28,8 @@ type RotationAdmin interface {
 	DescribeKey(ctx context.Context, params *kms.DescribeKeyInput, optFns ...func(*kms.Options)) (*kms.DescribeKeyOutput, error)
 	GetPublicKey(ctx context.Context, params *kms.GetPublicKeyInput, optFns ...func(*kms.Options)) (*kms.GetPublicKeyOutput, error)
 	ScheduleKeyDeletion(ctx context.Context, params *kms.ScheduleKeyDeletionInput, optFns ...func(*kms.Options)) (*kms.ScheduleKeyDeletionOutput, error)
+	DisableKey(ctx context.Context, params *kms.DisableKeyInput, optFns ...func(*kms.Options)) (*kms.DisableKeyOutput, error)
+	Sign(ctx context.Context, params *kms.SignInput, optFns ...func(*kms.Options)) (*kms.SignOutput, error)
 }
 
 var _ RotationAdmin = (*kms.Client)(nil)
@@ -37,9 +41,10 @@ type KeyInfo = keys.KeyInfo
 
 // CreateSigningKey creates an asymmetric SIGN_VERIFY key of spec
 // (SpecRSA2048 or SpecECCNistP256) tagged StageTag=stage, and returns its
-// ARN. The key policy is KMS's default: the account administers it through
-// IAM, as the stack's first key.
-func CreateSigningKey(ctx context.Context, client RotationAdmin, spec, stage string) (string, error) {
+// ARN. policy is its key policy (SigningKeyPolicy, the stack's own); empty
+// leaves KMS's default (the account administers and uses it through IAM),
+// which only an emulator should get.
+func CreateSigningKey(ctx context.Context, client RotationAdmin, spec, stage, policy string) (string, error) {
 	switch spec {
 	case SpecRSA2048, SpecECCNistP256:
 	default:
@@ -53,6 +58,7 @@ func CreateSigningKey(ctx context.Context, client RotationAdmin, spec, stage str
 		KeySpec:     types.KeySpec(spec),
 		Description: aws.String("orgauth " + stage + " token signing key (orgauthctl keys rotate)"),
 		Tags:        []types.Tag{{TagKey: aws.String(StageTag), TagValue: aws.String(stage)}},
+		Policy:      policyOrNil(policy),
 	})
 	if err != nil {
 		return "", fmt.Errorf("kmssign: create %s key: %w", spec, err)
@@ -62,6 +68,13 @@ func CreateSigningKey(ctx context.Context, client RotationAdmin, spec, stage str
 		return "", errors.New("kmssign: CreateKey returned no key")
 	}
 	return aws.ToString(cmpOr(md.Arn, md.KeyId)), nil
+}
+
+func policyOrNil(p string) *string {
+	if p == "" {
+		return nil
+	}
+	return aws.String(p)
 }
 
 func cmpOr(a, b *string) *string {
@@ -141,13 +154,68 @@ func (describeOnly) Sign(context.Context, *kms.SignInput, ...func(*kms.Options))
 	return nil, errors.New("kmssign: this key was loaded for description only")
 }
 
-// Admin is the signing-key administration that a rotation
-// (pkg/keys/rotation) drives, on a KMS client: it satisfies rotation.KMS.
-type Admin struct{ Client RotationAdmin }
+// DisableSigningKey disables key id: KMS refuses to sign with it until it
+// is enabled again.
+func DisableSigningKey(ctx context.Context, client RotationAdmin, id string) error {
+	if _, err := client.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(id)}); err != nil {
+		return fmt.Errorf("kmssign: disable %s: %w", id, err)
+	}
+	return nil
+}
 
-// CreateSigningKey is CreateSigningKey on a.Client.
+// SignCanary signs a one-minute access token for audience, naming issuer,
+// with key id through kms:Sign, exactly as the token function signs, and
+// returns it with the key's public JWK as KMS serves it.
+func SignCanary(ctx context.Context, client RotationAdmin, id, issuer, audience string, now time.Time) (string, jose.JSONWebKey, error) {
+	k, err := loadKey(ctx, client, id)
+	if err != nil {
+		return "", jose.JSONWebKey{}, err
+	}
+	iss := jwt.NewIssuer(issuer, oneKey{k}, func() time.Time { return now }, nil)
+	raw, _, err := iss.AccessToken(ctx, jwt.AccessRequest{Subject: "key-canary", ClientID: "orgauthctl", OrgID: "key-canary", Audience: audience, Lifetime: time.Minute})
+	if err != nil {
+		return "", jose.JSONWebKey{}, err
+	}
+	return raw, k.Public(), nil
+}
+
+// oneKey is a key set of one key, for SignCanary.
+type oneKey struct{ k *Key }
+
+func (o oneKey) Active(context.Context) (jwt.Key, error) { return o.k, nil }
+func (o oneKey) Published(context.Context) (jose.JSONWebKeySet, error) {
+	return jose.JSONWebKeySet{Keys: []jose.JSONWebKey{o.k.Public()}}, nil
+}
+
+// Admin is the signing-key administration that a rotation
+// (pkg/keys/rotation) drives, on a KMS client: it satisfies rotation.KMS
+// and rotation.Canary.
+type Admin struct {
+	Client RotationAdmin
+	// KeyPolicy is the key policy of the keys it creates
+	// (SigningKeyPolicy); empty only against an emulator.
+	KeyPolicy string
+	// Now dates canary tokens; time.Now if nil.
+	Now func() time.Time
+}
+
+// CreateSigningKey is CreateSigningKey on a.Client, with a.KeyPolicy.
 func (a Admin) CreateSigningKey(ctx context.Context, spec, stage string) (string, error) {
-	return CreateSigningKey(ctx, a.Client, spec, stage)
+	return CreateSigningKey(ctx, a.Client, spec, stage, a.KeyPolicy)
+}
+
+// DisableSigningKey is DisableSigningKey on a.Client.
+func (a Admin) DisableSigningKey(ctx context.Context, id string) error {
+	return DisableSigningKey(ctx, a.Client, id)
+}
+
+// SignCanary is SignCanary on a.Client.
+func (a Admin) SignCanary(ctx context.Context, id, issuer, audience string) (string, jose.JSONWebKey, error) {
+	now := time.Now
+	if a.Now != nil {
+		now = a.Now
+	}
+	return SignCanary(ctx, a.Client, id, issuer, audience, now())
 }
 
 // DescribeSigningKey is DescribeSigningKey on a.Client.

@@ -96,7 +96,7 @@ func TestRotationWithoutDowntime(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	clk := newClock(t0)
 
-	k1, err := CreateSigningKey(ctx, client, SpecRSA2048, "test")
+	k1, err := CreateSigningKey(ctx, client, SpecRSA2048, "test", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestRotationWithoutDowntime(t *testing.T) {
 	}
 
 	// Step 1: publish k2.
-	k2, err := CreateSigningKey(ctx, client, SpecECCNistP256, "test")
+	k2, err := CreateSigningKey(ctx, client, SpecECCNistP256, "test", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,8 +253,8 @@ func TestRetiringKeyGoneIsLeftOut(t *testing.T) {
 	ctx := context.Background()
 	p := keys.DefaultPolicy()
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	k1, _ := CreateSigningKey(ctx, client, SpecRSA2048, "test")
-	k2, _ := CreateSigningKey(ctx, client, SpecRSA2048, "test")
+	k1, _ := CreateSigningKey(ctx, client, SpecRSA2048, "test", "")
+	k2, _ := CreateSigningKey(ctx, client, SpecRSA2048, "test", "")
 	store := memory.New()
 	s, err := keys.Bootstrap([]string{k2, k1}, nil, p, now) // k2 active, k1 retiring
 	if err != nil {
@@ -319,8 +319,8 @@ func TestRefreshRules(t *testing.T) {
 	client := startKMS(t)
 	ctx := context.Background()
 	counting := &countingAPI{API: client}
-	k1, _ := CreateSigningKey(ctx, client, SpecRSA2048, "test")
-	k2, _ := CreateSigningKey(ctx, client, SpecECCNistP256, "test")
+	k1, _ := CreateSigningKey(ctx, client, SpecRSA2048, "test", "")
+	k2, _ := CreateSigningKey(ctx, client, SpecECCNistP256, "test", "")
 	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	clk := newClock(t0)
 	src := &source{}
@@ -410,7 +410,7 @@ func TestNewRotatingKeySetArgs(t *testing.T) {
 func TestCreateSigningKeyTagsAndArgs(t *testing.T) {
 	client := startKMS(t)
 	ctx := context.Background()
-	arn, err := CreateSigningKey(ctx, client, SpecECCNistP256, "prod")
+	arn, err := CreateSigningKey(ctx, client, SpecECCNistP256, "prod", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,7 +429,7 @@ func TestCreateSigningKeyTagsAndArgs(t *testing.T) {
 		t.Fatalf("%+v %v", info, err)
 	}
 	for _, bad := range [][2]string{{"RSA_4096", "prod"}, {SpecRSA2048, ""}, {SpecRSA2048, "a b"}} {
-		if _, err := CreateSigningKey(ctx, client, bad[0], bad[1]); err == nil {
+		if _, err := CreateSigningKey(ctx, client, bad[0], bad[1], ""); err == nil {
 			t.Errorf("CreateSigningKey(%q, %q) accepted", bad[0], bad[1])
 		}
 	}

@@ -104,3 +104,27 @@ func (e *DeletionNotScheduledError) Error() string {
 	return fmt.Sprintf("rotation: %s left the JWKS, but scheduling its deletion failed: %v", e.KeyID, e.Err)
 }
 func (e *DeletionNotScheduledError) Unwrap() error { return e.Err }
+
+// CanaryError refuses a promotion: a canary token signed with KeyID did not
+// sign (Err is a *KMSError) or did not verify against the published JWKS
+// (Verify).
+type CanaryError struct {
+	KeyID  string
+	Verify bool
+	Err    error
+}
+
+func (e *CanaryError) Error() string {
+	if e.Verify {
+		return fmt.Sprintf("rotation: a canary token signed with %s does not verify against the published JWKS, not promoting it: %v", e.KeyID, e.Err)
+	}
+	return fmt.Sprintf("rotation: a canary token could not be signed with %s, not promoting it: %v", e.KeyID, e.Err)
+}
+func (e *CanaryError) Unwrap() error { return e.Err }
+
+// NotInSetError: the key to revoke is not in the key set.
+type NotInSetError struct{ Key string }
+
+func (e *NotInSetError) Error() string {
+	return fmt.Sprintf("rotation: %s is not a key of the key set (give its ARN, key id or kid)", e.Key)
+}

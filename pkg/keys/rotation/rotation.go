@@ -9,6 +9,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/jwt"
 	"orgauth/pkg/keys"
 )
 
@@ -36,7 +37,25 @@ type KMS interface {
 	// ScheduleDeletion schedules the deletion of id after pendingDays and
 	// returns the date; a key already pending deletion keeps its date.
 	ScheduleDeletion(ctx context.Context, id string, pendingDays int32) (time.Time, error)
+	// DisableSigningKey disables id: the key store refuses to sign with it.
+	DisableSigningKey(ctx context.Context, id string) error
 }
+
+// Canary signs a short-lived canary access token with one key, through the
+// key store, exactly as the token function signs (pkg/keys/kmskeys.Admin
+// implements it).
+type Canary interface {
+	// SignCanary signs an access token naming issuer and audience with
+	// keyID, and returns it with the key's public JWK as the key store
+	// serves it.
+	SignCanary(ctx context.Context, keyID, issuer, audience string) (string, jose.JSONWebKey, error)
+}
+
+// The issuer and audience of a canary token: nothing accepts them.
+const (
+	CanaryIssuer   = "urn:orgauth:key-canary"
+	CanaryAudience = "urn:orgauth:key-canary"
+)
 
 // JWKS fetches the JWKS that a stack serves, as a verifier sees it.
 type JWKS interface {
@@ -70,6 +89,7 @@ type Config struct {
 	Store  Store
 	KMS    KMS
 	JWKS   JWKS
+	Canary Canary
 	Policy keys.Policy // must match the deployed stack's bounds
 	Now    func() time.Time
 }
@@ -79,6 +99,7 @@ type Service struct {
 	store  Store
 	kms    KMS
 	jwks   JWKS
+	canary Canary
 	policy keys.Policy
 	now    func() time.Time
 }
@@ -93,13 +114,15 @@ func New(c Config) (*Service, error) {
 		return nil, errors.New("rotation: no KMS")
 	case c.JWKS == nil:
 		return nil, errors.New("rotation: no JWKS fetcher")
+	case c.Canary == nil:
+		return nil, errors.New("rotation: no canary signer")
 	case c.Now == nil:
 		return nil, errors.New("rotation: no clock")
 	}
 	if err := c.Policy.Validate(); err != nil {
 		return nil, err
 	}
-	return &Service{store: c.Store, kms: c.KMS, jwks: c.JWKS, policy: c.Policy, now: c.Now}, nil
+	return &Service{store: c.Store, kms: c.KMS, jwks: c.JWKS, canary: c.Canary, policy: c.Policy, now: c.Now}, nil
 }
 
 // Policy is the policy the service applies.
@@ -142,8 +165,21 @@ type Outcome struct {
 	// Demoted is the key that a promotion made retiring.
 	Demoted string
 	// DeletionDate is when the key store deletes KeyID (retire, withdraw,
-	// schedule-deletion).
+	// schedule-deletion, revoke).
 	DeletionDate time.Time
+	// StackKey: KeyID is the stack's own key (see keys.Entry.StackKey),
+	// retired or revoked but not scheduled for deletion; a revoked one is
+	// disabled instead.
+	StackKey bool
+	// Canary is how a promotion's canary token was verified: CanaryJWKS
+	// (against the stack's live JWKS) or CanaryKeyStore (against the public
+	// key the key store serves, without a JWKS URL).
+	Canary string
+	// Promoted is, for a revoke, the key that signs from now on; Created
+	// says the revoke created and published it (no other key could
+	// replace the compromised one).
+	Promoted string
+	Created  bool
 	// Awaits is, for a wait, the step that comes when Next.DueAt is reached
 	// (keys.ActionPromote or keys.ActionRetire). A promotion cannot be
 	// forced.
@@ -155,6 +191,12 @@ type Outcome struct {
 	// Set is the key set after the step.
 	Set keys.Set
 }
+
+// How a canary token was verified (Outcome.Canary).
+const (
+	CanaryJWKS     = "jwks"
+	CanaryKeyStore = "key-store"
+)
 
 // KeyStatus is one key of a Listing.
 type KeyStatus struct {
@@ -359,6 +401,7 @@ func (s *Service) promote(ctx context.Context, in RotateInput, keyID string, now
 	if err != nil {
 		return Outcome{}, &UnusableKeyError{KeyID: keyID, Err: kmsErr(err)}
 	}
+	var published *jose.JSONWebKeySet
 	if in.JWKSURL != "" {
 		set, err := s.jwks.Fetch(ctx, in.JWKSURL)
 		if err != nil {
@@ -367,6 +410,11 @@ func (s *Service) promote(ctx context.Context, in RotateInput, keyID string, now
 		if len(set.Key(info.Kid)) == 0 {
 			return Outcome{}, &KidNotServedError{URL: in.JWKSURL, Kid: info.Kid}
 		}
+		published = &set
+	}
+	canary, err := s.checkCanary(ctx, keyID, info.Kid, published)
+	if err != nil {
+		return Outcome{}, err
 	}
 	var old string
 	if _, err := s.store.UpdateKeySet(ctx, func(cur keys.Set) (keys.Set, error) {
@@ -376,16 +424,50 @@ func (s *Service) promote(ctx context.Context, in RotateInput, keyID string, now
 	}); err != nil {
 		return Outcome{}, err
 	}
-	return s.done(ctx, Outcome{Action: keys.ActionPromote, KeyID: keyID, Kid: info.Kid, Alg: info.Alg, Demoted: old}, now)
+	return s.done(ctx, Outcome{Action: keys.ActionPromote, KeyID: keyID, Kid: info.Kid, Alg: info.Alg, Demoted: old, Canary: canary}, now)
+}
+
+// checkCanary signs a canary token with keyID and verifies it against the
+// published JWKS (or, without one, the key store's public key of keyID):
+// the key must really sign, under the kid verifiers know it by.
+func (s *Service) checkCanary(ctx context.Context, keyID, kid string, published *jose.JSONWebKeySet) (string, error) {
+	raw, pub, err := s.canary.SignCanary(ctx, keyID, CanaryIssuer, CanaryAudience)
+	if err != nil {
+		return "", &CanaryError{KeyID: keyID, Err: kmsErr(err)}
+	}
+	how, set := CanaryJWKS, published
+	if set == nil {
+		how, set = CanaryKeyStore, &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{pub}}
+	}
+	if pub.KeyID != kid {
+		return "", &CanaryError{KeyID: keyID, Err: fmt.Errorf("the key store signs under kid %s, the key set knows it as %s", pub.KeyID, kid)}
+	}
+	v := jwt.NewVerifier(CanaryIssuer, staticKeys(*set), s.now)
+	if _, err := v.VerifyAccessToken(ctx, raw, CanaryAudience); err != nil {
+		return "", &CanaryError{KeyID: keyID, Verify: true, Err: err}
+	}
+	return how, nil
+}
+
+type staticKeys jose.JSONWebKeySet
+
+func (k staticKeys) Published(context.Context) (jose.JSONWebKeySet, error) {
+	return jose.JSONWebKeySet(k), nil
 }
 
 // retire takes the retiring key out of the JWKS, then schedules its
 // deletion. If the second part fails, the next Rotate does it first.
 func (s *Service) retire(ctx context.Context, in RotateInput, keyID string, now time.Time) (Outcome, error) {
-	if _, err := s.store.UpdateKeySet(ctx, func(cur keys.Set) (keys.Set, error) {
+	set, err := s.store.UpdateKeySet(ctx, func(cur keys.Set) (keys.Set, error) {
 		return keys.Retire(cur, keyID, s.policy, now)
-	}); err != nil {
+	})
+	if err != nil {
 		return Outcome{}, err
+	}
+	if e, ok := set.Find(keyID); ok && e.StackKey {
+		// The stack's alias, SigningKeyArn output and SIGNING_KEY_IDS
+		// fallback name it: out of the JWKS, but not deleted.
+		return s.done(ctx, Outcome{Action: keys.ActionRetire, KeyID: keyID, StackKey: true}, now)
 	}
 	date, err := s.scheduleDeletion(ctx, keyID, in.DeletionWindowDays, now)
 	if err != nil {

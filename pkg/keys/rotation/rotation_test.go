@@ -14,7 +14,9 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/jwt"
 	"orgauth/pkg/keys"
+	"orgauth/pkg/testkit/jwttest"
 )
 
 // ---------------------------------------------------------------- fakes
@@ -96,6 +98,7 @@ type fakeKey struct {
 	kid      string // what it publishes under while enabled
 	window   int32  // the pending window it was scheduled with
 	describe int    // DescribeSigningKey calls
+	priv     *jwttest.KeySet
 }
 
 // fakeKMS holds keys by ARN, and aliases.
@@ -106,6 +109,8 @@ type fakeKMS struct {
 	n           int
 	createErr   error
 	scheduleErr error
+	disableErr  error
+	canaryErr   error // SignCanary fails with it
 }
 
 func newFakeKMS(now func() time.Time) *fakeKMS {
@@ -120,7 +125,8 @@ func (f *fakeKMS) add(spec, stage string) string {
 	if spec == keys.SpecECCNistP256 {
 		alg = "ES256"
 	}
-	f.keys[arn] = &fakeKey{info: keys.KeyInfo{ARN: arn, Spec: spec, State: "Enabled", Alg: alg}, stage: stage, kid: fmt.Sprintf("kid-%d", f.n)}
+	priv := jwttest.NewKeySet()
+	f.keys[arn] = &fakeKey{info: keys.KeyInfo{ARN: arn, Spec: spec, State: "Enabled", Alg: alg}, stage: stage, kid: priv.Public().KeyID, priv: priv}
 	return arn
 }
 
@@ -177,18 +183,61 @@ func (f *fakeKMS) ScheduleDeletion(_ context.Context, id string, days int32) (ti
 	return k.info.DeletionDate, nil
 }
 
-// fakeJWKS serves the kids it is given, or fails with err.
+func (f *fakeKMS) DisableSigningKey(_ context.Context, id string) error {
+	if f.disableErr != nil {
+		return f.disableErr
+	}
+	k, err := f.key(id)
+	if err != nil {
+		return err
+	}
+	k.info.State = "Disabled"
+	return nil
+}
+
+// SignCanary signs as KMS would, with the key's own private key, while it
+// is enabled.
+func (f *fakeKMS) SignCanary(ctx context.Context, id, issuer, audience string) (string, jose.JSONWebKey, error) {
+	k, err := f.key(id)
+	if err != nil {
+		return "", jose.JSONWebKey{}, err
+	}
+	if f.canaryErr != nil {
+		return "", jose.JSONWebKey{}, f.canaryErr
+	}
+	if k.info.State != "Enabled" {
+		return "", jose.JSONWebKey{}, fmt.Errorf("KMSInvalidStateException: %s is %s", id, k.info.State)
+	}
+	raw, _, err := jwt.NewIssuer(issuer, k.priv, f.now, nil).AccessToken(ctx, jwt.AccessRequest{Subject: "c", ClientID: "c", OrgID: "o", Audience: audience, Lifetime: time.Minute})
+	return raw, k.priv.Public(), err
+}
+
+// fakeJWKS serves the kids it is given, with the public key of the fake
+// KMS's key of that kid (or of impostor, for every kid, if set), or fails
+// with err.
 type fakeJWKS struct {
-	kids    []string
-	err     error
-	fetches []string
+	kms      *fakeKMS
+	kids     []string
+	err      error
+	fetches  []string
+	impostor *jwttest.KeySet
 }
 
 func (f *fakeJWKS) Fetch(_ context.Context, url string) (jose.JSONWebKeySet, error) {
 	f.fetches = append(f.fetches, url)
 	var set jose.JSONWebKeySet
 	for _, kid := range f.kids {
-		set.Keys = append(set.Keys, jose.JSONWebKey{KeyID: kid})
+		jwk := jose.JSONWebKey{KeyID: kid}
+		for _, k := range f.kms.keys {
+			if k.kid == kid {
+				jwk = k.priv.Public()
+			}
+		}
+		if f.impostor != nil {
+			jwk = f.impostor.Public()
+			jwk.KeyID = kid
+		}
+		set.Keys = append(set.Keys, jwk)
 	}
 	return set, f.err
 }
@@ -215,6 +264,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{clock: &clock{t: t0}, store: &memStore{}, jwks: &fakeJWKS{}}
 	f.kms = newFakeKMS(f.clock.Now)
+	f.jwks.kms = f.kms
 	f.k1 = f.kms.add(keys.SpecRSA2048, "prod")
 	f.kms.aliases["alias/current"] = f.k1
 	f.svc = f.service(t, keys.DefaultPolicy())
@@ -223,7 +273,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) service(t *testing.T, p keys.Policy) *Service {
 	t.Helper()
-	svc, err := New(Config{Store: f.store, KMS: f.kms, JWKS: f.jwks, Policy: p, Now: f.clock.Now})
+	svc, err := New(Config{Store: f.store, KMS: f.kms, JWKS: f.jwks, Canary: f.kms, Policy: p, Now: f.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,22 +372,39 @@ func TestRotationSteps(t *testing.T) {
 		t.Fatalf("early retire: %+v", out)
 	}
 
+	// k1 is the stack's own key: it leaves the JWKS, but the stack's
+	// alias, output and fallback still name it, so it is not deleted.
 	f.clock.t = retireAt
 	out = f.rotate(t, input(), keys.ActionRetire)
-	wantDate := retireAt.Add(30 * 24 * time.Hour)
-	if out.KeyID != f.k1 || !out.DeletionDate.Equal(wantDate) || out.Next.Action != keys.ActionPublish {
+	if out.KeyID != f.k1 || !out.StackKey || !out.DeletionDate.IsZero() || out.Next.Action != keys.ActionPublish {
 		t.Fatalf("retire: %+v", out)
 	}
-	if k := f.kms.keys[f.k1]; k.info.State != "PendingDeletion" || k.window != 30 {
-		t.Fatalf("retired key in KMS: %+v", k)
+	if k := f.kms.keys[f.k1]; k.info.State != "Enabled" {
+		t.Fatalf("the stack's key in KMS after retirement: %+v", k)
 	}
-	if e, _ := out.Set.Find(f.k1); e.State != keys.Retired || !e.DeletionDate.Equal(wantDate) {
+	if e, _ := out.Set.Find(f.k1); e.State != keys.Retired || !e.StackKey || !e.DeletionDate.IsZero() {
 		t.Fatalf("retired entry: %+v", e)
 	}
 
-	// The next rotation publishes again, into the stored set.
-	if out = f.rotate(t, input(), keys.ActionPublish); out.StoredSet {
+	// The next rotation publishes again, into the stored set; the key it
+	// retires, k2, was created by a rotation and is scheduled for deletion.
+	out = f.rotate(t, input(), keys.ActionPublish)
+	if out.StoredSet {
 		t.Fatalf("second publish stored a new set: %+v", out)
+	}
+	f.clock.advance(p.PromoteDelay())
+	f.rotate(t, input(), keys.ActionPromote)
+	f.clock.advance(p.RetireDelay())
+	out = f.rotate(t, input(), keys.ActionRetire)
+	wantDate := f.clock.t.Add(30 * 24 * time.Hour)
+	if out.KeyID != k2 || out.StackKey || !out.DeletionDate.Equal(wantDate) {
+		t.Fatalf("second retire: %+v", out)
+	}
+	if k := f.kms.keys[k2]; k.info.State != "PendingDeletion" || k.window != 30 {
+		t.Fatalf("retired key in KMS: %+v", k)
+	}
+	if e, _ := out.Set.Find(k2); e.State != keys.Retired || !e.DeletionDate.Equal(wantDate) {
+		t.Fatalf("retired entry: %+v", e)
 	}
 }
 
@@ -482,19 +549,30 @@ func TestRetireThenScheduleDeletion(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	p := keys.DefaultPolicy()
-	f.published(t)
-	f.clock.advance(p.PromoteDelay())
-	f.rotate(t, input(), keys.ActionPromote)
-	f.clock.advance(p.RetireDelay())
+	// A first rotation retires the stack's key (never deleted); the second
+	// retires k2, which a rotation created.
+	var k2 string
+	for i := range 2 {
+		k := f.published(t)
+		if i == 0 {
+			k2 = k
+		}
+		f.clock.advance(p.PromoteDelay())
+		f.rotate(t, input(), keys.ActionPromote)
+		f.clock.advance(p.RetireDelay())
+		if i == 0 {
+			f.rotate(t, input(), keys.ActionRetire)
+		}
+	}
 
 	f.kms.scheduleErr = errors.New("ThrottlingException")
 	_, err := f.svc.Rotate(ctx, input())
 	var undone *DeletionNotScheduledError
 	var kerr *KMSError
-	if !errors.As(err, &undone) || undone.KeyID != f.k1 || undone.Step != keys.ActionRetire || !errors.As(err, &kerr) {
+	if !errors.As(err, &undone) || undone.KeyID != k2 || undone.Step != keys.ActionRetire || !errors.As(err, &kerr) {
 		t.Fatalf("retire with KMS failing: %v", err)
 	}
-	if f.state(t, f.k1) != keys.Retired {
+	if f.state(t, k2) != keys.Retired {
 		t.Fatal("the key did not leave the JWKS")
 	}
 
@@ -502,10 +580,10 @@ func TestRetireThenScheduleDeletion(t *testing.T) {
 	in := input()
 	in.DeletionWindowDays = 10
 	out := f.rotate(t, in, keys.ActionScheduleDeletion)
-	if out.KeyID != f.k1 || !out.DeletionDate.Equal(f.clock.t.Add(10*24*time.Hour)) || out.Next.Action != keys.ActionPublish {
+	if out.KeyID != k2 || !out.DeletionDate.Equal(f.clock.t.Add(10*24*time.Hour)) || out.Next.Action != keys.ActionPublish {
 		t.Fatalf("schedule deletion: %+v", out)
 	}
-	if e, _ := out.Set.Find(f.k1); !e.DeletionDate.Equal(out.DeletionDate) {
+	if e, _ := out.Set.Find(k2); !e.DeletionDate.Equal(out.DeletionDate) {
 		t.Fatalf("recorded %+v", e)
 	}
 }
@@ -596,11 +674,12 @@ func TestList(t *testing.T) {
 
 func TestNewRequiresEverything(t *testing.T) {
 	f := newFixture(t)
-	ok := Config{Store: f.store, KMS: f.kms, JWKS: f.jwks, Policy: keys.DefaultPolicy(), Now: f.clock.Now}
+	ok := Config{Store: f.store, KMS: f.kms, JWKS: f.jwks, Canary: f.kms, Policy: keys.DefaultPolicy(), Now: f.clock.Now}
 	for name, edit := range map[string]func(*Config){
 		"store":  func(c *Config) { c.Store = nil },
 		"kms":    func(c *Config) { c.KMS = nil },
 		"jwks":   func(c *Config) { c.JWKS = nil },
+		"canary": func(c *Config) { c.Canary = nil },
 		"clock":  func(c *Config) { c.Now = nil },
 		"policy": func(c *Config) { c.Policy.Refresh = 0 },
 	} {

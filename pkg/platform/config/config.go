@@ -1,7 +1,9 @@
 package config
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -62,6 +64,13 @@ type Config struct {
 	// (pkg/keys/datakey). Without either, each instance makes its own key.
 	DeviceCookieKey      []byte
 	DeviceCookieKMSKeyID string
+	// OriginVerifySHA256 (ORIGIN_VERIFY_SHA256: 64 hex digits) is the
+	// SHA-256 of the origin secret CloudFront sends in X-Origin-Verify, when
+	// the stage is behind CloudFront (EdgeProtection): requests without
+	// the secret are refused, and the client address is taken from
+	// CloudFront-Viewer-Address. Empty: no edge. Only the hash is
+	// configured, so the functions' settings do not reveal the secret.
+	OriginVerifySHA256 string
 }
 
 // The defaults of the AWS call deadlines. The worst case of one call is
@@ -109,6 +118,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		MetricsNamespace:     getenv("METRICS_NAMESPACE"),
 		SSOKeyID:             getenv("SSO_KEY_ID"),
 		DeviceCookieKMSKeyID: getenv("DEVICE_COOKIE_KMS_KEY_ID"),
+		OriginVerifySHA256:   getenv("ORIGIN_VERIFY_SHA256"),
 	}
 	var errs []error
 	durations := []struct {
@@ -170,6 +180,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, errors.New("DEVICE_COOKIE_KEY: want the base64 of 32 or more random bytes"))
 		}
 		c.DeviceCookieKey = k
+	}
+	if v := c.OriginVerifySHA256; v != "" {
+		if b, err := hex.DecodeString(v); err != nil || len(b) != sha256.Size {
+			errs = append(errs, errors.New("ORIGIN_VERIFY_SHA256: want the 64 hex digits of the origin secret's SHA-256"))
+		}
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(or(getenv("LOG_LEVEL"), "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %v", err))

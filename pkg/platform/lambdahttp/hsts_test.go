@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"orgauth/pkg/platform/httpx"
 )
 
 // Every response of a function whose issuer is https carries HSTS, errors
@@ -26,7 +28,7 @@ func TestHSTSFollowsTheIssuer(t *testing.T) {
 		"http://127.0.0.1:3000":    "",
 	} {
 		for _, path := range []string{"/ok", "/missing"} {
-			resp, err := Handler(h, log, issuer).ProxyWithContext(context.Background(), events.APIGatewayV2HTTPRequest{
+			resp, err := Handler(h, log, issuer, httpx.Edge{}).ProxyWithContext(context.Background(), events.APIGatewayV2HTTPRequest{
 				RawPath: path, RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: path}},
 			})
 			if err != nil {

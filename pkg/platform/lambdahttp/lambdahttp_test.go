@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"orgauth/pkg/platform/httpx"
 	"orgauth/pkg/platform/lambdahttp"
 )
 
@@ -44,7 +45,7 @@ func TestBridgeCarriesTheRequestAndTheAnswer(t *testing.T) {
 		_, _ = w.Write([]byte(`{"ok":true}`))
 	})
 	var logs bytes.Buffer
-	resp, err := lambdahttp.Handler(h, slog.New(slog.NewJSONHandler(&logs, nil)), "https://auth.example.com").ProxyWithContext(context.Background(), ev)
+	resp, err := lambdahttp.Handler(h, slog.New(slog.NewJSONHandler(&logs, nil)), "https://auth.example.com", httpx.Edge{}).ProxyWithContext(context.Background(), ev)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,10 +34,11 @@ func sampleKeySet() keys.Set {
 		{KeyID: arn(4), Spec: "ECC_NIST_P256", State: keys.Upcoming, PublishedAt: base.Add(time.Hour),
 			PromoteAfter: base.Add(time.Hour + 7*time.Minute)},
 		{KeyID: arn(2), Spec: "RSA_2048", State: keys.Retiring, PublishedAt: base.Add(-48 * time.Hour),
-			ActivatedAt: base.Add(-47 * time.Hour), RetiringSince: base.Add(10 * time.Minute), NotAfter: base.Add(25 * time.Hour)},
+			ActivatedAt: base.Add(-47 * time.Hour), RetiringSince: base.Add(10 * time.Minute), NotAfter: base.Add(25 * time.Hour),
+			StackKey: true},
 		{KeyID: arn(1), State: keys.Retired, PublishedAt: base.Add(-96 * time.Hour), ActivatedAt: base.Add(-95 * time.Hour),
 			RetiringSince: base.Add(-47 * time.Hour), NotAfter: base.Add(-22 * time.Hour), RetiredAt: base.Add(-21 * time.Hour),
-			DeletionDate: base.Add(9 * 24 * time.Hour)},
+			DeletionDate: base.Add(9 * 24 * time.Hour), Compromised: true},
 	}}
 }
 
@@ -52,7 +53,7 @@ func sameKeySet(t *testing.T, got, want keys.Set) {
 		times := func(e keys.Entry) []time.Time {
 			return []time.Time{e.PublishedAt, e.PromoteAfter, e.ActivatedAt, e.RetiringSince, e.NotAfter, e.RetiredAt, e.DeletionDate}
 		}
-		if g.KeyID != w.KeyID || g.Spec != w.Spec || g.State != w.State ||
+		if g.KeyID != w.KeyID || g.Spec != w.Spec || g.State != w.State || g.StackKey != w.StackKey || g.Compromised != w.Compromised ||
 			!slices.EqualFunc(times(g), times(w), time.Time.Equal) {
 			t.Fatalf("entry %d:\ngot  %+v\nwant %+v", i, g, w)
 		}

@@ -67,6 +67,8 @@ func keySetItem(ks keys.Set) itemMap {
 		m.time("not_after", k.NotAfter)
 		m.time("retired_at", k.RetiredAt)
 		m.time("deletion_date", k.DeletionDate)
+		m.bool("stack_key", k.StackKey)
+		m.bool("compromised", k.Compromised)
 		entries[i] = &types.AttributeValueMemberM{Value: m}
 	}
 	e[attrEntries] = &types.AttributeValueMemberL{Value: entries}
@@ -102,6 +104,8 @@ func keySetFromItem(item itemMap) (keys.Set, error) {
 			NotAfter:      d.time("not_after"),
 			RetiredAt:     d.time("retired_at"),
 			DeletionDate:  d.time("deletion_date"),
+			StackKey:      d.bool("stack_key"),
+			Compromised:   d.bool("compromised"),
 		})
 		if d.err != nil {
 			return keys.Set{}, fmt.Errorf("dynamo: key set entry %d: %w", i, d.err)
