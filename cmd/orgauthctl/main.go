@@ -239,7 +239,7 @@ func (inv *invocation) admin() (*ops.Admin, error) {
 	}
 	db, _ := wiring.Clients(awsCfg, cfg)
 	inv.conn = c
-	return ops.New(dynamo.New(db, c.table), inv.env.now).WithAudit(inv.auditor()), nil
+	return ops.New(dynamo.New(db, c.table), inv.env.now).WithAudit(inv.auditor()).ForStage(c.issuer), nil
 }
 
 // auditor writes the invocation's audit lines (JSON) to standard error: who
@@ -266,6 +266,7 @@ type connection struct {
 	kmsEndpoint             string // KMS_ENDPOINT, or local.json's kms_endpoint
 	signingKeyIDs           string // local.json's signing_key_ids
 	ssoKeyID                string // SSO_KEY_ID, or local.json's sso_key_id
+	issuer                  string // ISSUER, or local.json's issuer: orgauth's own
 	local                   bool   // read from local.json
 }
 
@@ -276,13 +277,14 @@ type localFile struct {
 	KMSEndpoint      string `json:"kms_endpoint"`
 	SigningKeyIDs    string `json:"signing_key_ids"`
 	SSOKeyID         string `json:"sso_key_id"`
+	Issuer           string `json:"issuer"`
 }
 
 // resolveConnection applies the precedence: --table, then TABLE_NAME and
 // DYNAMODB_ENDPOINT; with none of them, local.json from make run. KMS_ENDPOINT
 // wins over local.json's kms_endpoint, SSO_KEY_ID over its sso_key_id.
 func resolveConnection(tableFlag string, getenv func(string) string) (connection, error) {
-	c := connection{table: tableFlag, endpoint: getenv("DYNAMODB_ENDPOINT"), region: getenv("AWS_REGION"), kmsEndpoint: getenv("KMS_ENDPOINT"), ssoKeyID: getenv("SSO_KEY_ID")}
+	c := connection{table: tableFlag, endpoint: getenv("DYNAMODB_ENDPOINT"), region: getenv("AWS_REGION"), kmsEndpoint: getenv("KMS_ENDPOINT"), ssoKeyID: getenv("SSO_KEY_ID"), issuer: getenv("ISSUER")}
 	if c.table == "" {
 		c.table = getenv("TABLE_NAME")
 	}
@@ -309,6 +311,9 @@ func resolveConnection(tableFlag string, getenv func(string) string) (connection
 			c.signingKeyIDs = lf.SigningKeyIDs
 			if c.ssoKeyID == "" {
 				c.ssoKeyID = lf.SSOKeyID
+			}
+			if c.issuer == "" {
+				c.issuer = lf.Issuer
 			}
 		case !errors.Is(err, os.ErrNotExist):
 			return c, err
