@@ -83,10 +83,10 @@ func TestResolveConnection(t *testing.T) {
 	}{
 		"local.json": {"", map[string]string{"ORGAUTH_DATA_DIR": dir},
 			connection{table: "orgauth-local", endpoint: "http://127.0.0.1:8000", region: "us-east-1",
-				kmsEndpoint: "http://127.0.0.1:4599", signingKeyIDs: "alias/orgauth-local", local: true}},
+				kmsEndpoint: "http://127.0.0.1:4599", signingKeyIDs: "alias/orgauth-local", issuer: "http://127.0.0.1:3000", local: true}},
 		"KMS_ENDPOINT wins over local.json": {"", map[string]string{"ORGAUTH_DATA_DIR": dir, "KMS_ENDPOINT": "http://127.0.0.1:7"},
 			connection{table: "orgauth-local", endpoint: "http://127.0.0.1:8000", region: "us-east-1",
-				kmsEndpoint: "http://127.0.0.1:7", signingKeyIDs: "alias/orgauth-local", local: true}},
+				kmsEndpoint: "http://127.0.0.1:7", signingKeyIDs: "alias/orgauth-local", issuer: "http://127.0.0.1:3000", local: true}},
 		"TABLE_NAME wins over local.json": {"", map[string]string{"ORGAUTH_DATA_DIR": dir, "TABLE_NAME": "t", "AWS_REGION": "eu-west-1"},
 			connection{table: "t", endpoint: "", region: "eu-west-1"}},
 		"--table wins over TABLE_NAME": {"f", map[string]string{"ORGAUTH_DATA_DIR": dir, "TABLE_NAME": "t", "DYNAMODB_ENDPOINT": "http://127.0.0.1:9"},

@@ -291,7 +291,7 @@ func TestSSOEndToEnd(t *testing.T) {
 	if !dv.Verified || dv.Method != "override" {
 		t.Fatalf("verify-domain --override: %+v", dv)
 	}
-	c.fails(1, "globex.example is verified by organization "+org.ID, "", "sso", "set", "--org", org2.ID, "--issuer", "http://127.0.0.1:9000",
+	onLoopback.fails(1, "globex.example is verified by organization "+org.ID, "", "sso", "set", "--org", org2.ID, "--issuer", "http://127.0.0.1:9000",
 		"--client-id", "g", "--domains", "globex.example")
 	if !slices.Contains(audit, "organization_domain_verified") {
 		t.Fatalf("audit events %v: want organization_domain_verified", audit)
