@@ -116,7 +116,7 @@ func environ(extra ...string) []string {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch {
-		case k == "TABLE_NAME", k == "DYNAMODB_ENDPOINT", k == "ORGAUTH_DATA_DIR", strings.HasPrefix(k, "AWS_"):
+		case k == "TABLE_NAME", k == "DYNAMODB_ENDPOINT", k == "ORGAUTH_DATA_DIR", k == "ISSUER", strings.HasPrefix(k, "AWS_"):
 			continue
 		}
 		out = append(out, kv)

@@ -243,7 +243,7 @@ func (inv *invocation) admin() (*ops.Admin, error) {
 	}
 	db, _ := wiring.Clients(awsCfg, cfg)
 	inv.conn = c
-	return ops.New(dynamo.New(db, c.table), inv.env.now).WithAudit(inv.auditor()), nil
+	return ops.New(dynamo.New(db, c.table), inv.env.now).WithAudit(inv.auditor()).ForStage(c.issuer), nil
 }
 
 // auditor writes the invocation's audit lines (JSON) to standard error: who
@@ -270,7 +270,7 @@ type connection struct {
 	kmsEndpoint             string // KMS_ENDPOINT, or local.json's kms_endpoint
 	signingKeyIDs           string // local.json's signing_key_ids
 	ssoKeyID                string // SSO_KEY_ID, or local.json's sso_key_id
-	issuer                  string // ISSUER, or local.json's issuer: for the SSO redirect URI
+	issuer                  string // ISSUER, or local.json's issuer: orgauth's own, and the base of the SSO redirect URI
 	local                   bool   // read from local.json
 }
 

@@ -273,7 +273,14 @@ func TestSSOEndToEnd(t *testing.T) {
 	}
 	c.ok("", "sso", "remove", "--org", org.ID) // again: nothing to do
 	c.fails(1, "invalid client_secret: organization "+org.ID+" has no client secret configured", "", args()...)
-	set(c, secret2+"\n", "--org", org2.ID, "--issuer", "http://127.0.0.1:9000", "--client-id", "g", "--domains", "acme.example",
+	// A provider on loopback: refused unless orgauth's own issuer (ISSUER,
+	// or local.json's issuer) is loopback too.
+	loopbackArgs := []string{"sso", "set", "--org", org2.ID, "--issuer", "http://127.0.0.1:9000", "--client-id", "g", "--domains", "acme.example"}
+	c.fails(1, "allowed only when orgauth's own issuer is loopback", "", loopbackArgs...)
+	deployed := ctl{t: t, bin: bin, vars: append(slices.Clone(c.vars), "ISSUER=https://auth.example.com")}
+	deployed.fails(1, "allowed only when orgauth's own issuer is loopback", "", loopbackArgs...)
+	onLoopback := ctl{t: t, bin: bin, audit: &audit, vars: append(slices.Clone(c.vars), "ISSUER=http://127.0.0.1:3000")}
+	set(onLoopback, secret2+"\n", "--org", org2.ID, "--issuer", "http://127.0.0.1:9000", "--client-id", "g", "--domains", "acme.example",
 		"--client-secret-stdin")
 
 	// Domain verification: a TXT record to publish first; an override
@@ -288,7 +295,7 @@ func TestSSOEndToEnd(t *testing.T) {
 	if !dv.Verified || dv.Method != "override" {
 		t.Fatalf("verify-domain --override: %+v", dv)
 	}
-	c.fails(1, "globex.example is verified by organization "+org.ID, "", "sso", "set", "--org", org2.ID, "--issuer", "http://127.0.0.1:9000",
+	onLoopback.fails(1, "globex.example is verified by organization "+org.ID, "", "sso", "set", "--org", org2.ID, "--issuer", "http://127.0.0.1:9000",
 		"--client-id", "g", "--domains", "globex.example")
 	if !slices.Contains(audit, "organization_domain_verified") {
 		t.Fatalf("audit events %v: want organization_domain_verified", audit)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -80,6 +81,18 @@ type Admin struct {
 	store Store
 	now   func() time.Time
 	audit *Auditor // nil: no audit lines (audit.go)
+	// loopbackStage: orgauth's own issuer is loopback (make run), the only
+	// stage whose organizations may name a loopback SSO issuer.
+	loopbackStage bool
+}
+
+// ForStage records orgauth's own issuer (the stage's ISSUER). Without it,
+// or with a non-loopback one, an organization's SSO issuer on localhost or
+// a loopback address is refused.
+func (a *Admin) ForStage(issuer string) *Admin {
+	u, err := url.Parse(issuer)
+	a.loopbackStage = err == nil && domain.IsLoopback(u.Hostname())
+	return a
 }
 
 // New returns an Admin on store; now is the clock (time.Now in main).

@@ -68,6 +68,11 @@ func (a *Admin) SetSSO(ctx context.Context, enc SecretEncrypter, orgID string, i
 	if err != nil {
 		return domain.Organization{}, err
 	}
+	if u, _ := url.Parse(sso.Issuer); !a.loopbackStage && domain.IsLoopback(u.Hostname()) {
+		// In Lambda, 127.0.0.1:9001 is the Runtime API: a provider on
+		// this machine is for a stage that runs on this machine.
+		return domain.Organization{}, invalid("issuer", "%q is a loopback address: allowed only when orgauth's own issuer is loopback (make run)", sso.Issuer)
+	}
 	org, err := a.store.GetOrganization(ctx, orgID)
 	if err != nil {
 		return domain.Organization{}, orgError(orgID, err)

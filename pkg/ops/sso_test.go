@@ -304,8 +304,23 @@ func TestSSO(t *testing.T) {
 		t.Fatal("encrypted for a refused change")
 	}
 	in.Domains = []string{"globex.example"}
-	in.Issuer = "http://127.0.0.1:9000"
 	in.Applications = []string{foreignSPA.ClientID}
+	// A deployed stage (or one whose issuer is unknown) refuses a provider
+	// on loopback: in Lambda, 127.0.0.1:9001 is the Runtime API.
+	for _, stage := range []string{"", "https://auth.example.com"} {
+		a.ForStage(stage)
+		for _, iss := range []string{"http://127.0.0.1:9000", "http://127.0.0.2:9001", "http://localhost:8080", "https://localhost", "http://[::1]:8080/realms/x"} {
+			in.Issuer = iss
+			_, err := a.SetSSO(ctx, box, other.ID, in)
+			wantInvalid(t, err, "issuer")
+		}
+	}
+	if len(box.plaintexts) != 2 {
+		t.Fatal("encrypted for a refused loopback issuer")
+	}
+	// make run's stage (its own issuer on loopback) accepts one.
+	a.ForStage("http://127.0.0.1:3000")
+	in.Issuer = "http://127.0.0.1:9000"
 	if got, err = a.SetSSO(ctx, box, other.ID, in); err != nil || got.SSO.Issuer != "http://127.0.0.1:9000" {
 		t.Fatalf("SetSSO on the other org = %+v, %v", got.SSO, err)
 	}

@@ -159,7 +159,7 @@ func (s *Service) issueCode(ctx context.Context, b Browser, g grant, sess domain
 		return Result{}, fmt.Errorf("create code: %w", err)
 	}
 	s.log.InfoContext(ctx, "code issued", "event", "code_issued", "request_id", b.RequestID,
-		"client_id", g.clientID, "user_id", user.ID, "org_id", user.OrganizationID, "session_id", sess.ID)
+		"client_id", g.clientID, "user_id", user.ID, "org_id", user.OrganizationID, "session_id", sess.ID, "source_ip", b.SourceIP)
 	return Result{Outcome: s.respond(g.redirectURI, g.responseMode, url.Values{"code": {code}, "state": {g.state}})}, nil
 }
 

@@ -210,7 +210,7 @@ func (s *Service) Consent(ctx context.Context, in ConsentPost) (Result, error) {
 	}
 	if in.Form.Decision == "deny" {
 		s.log.InfoContext(ctx, "consent denied", "event", "consent_denied", "request_id", in.Browser.RequestID,
-			"client_id", app.ClientID, "user_id", user.ID)
+			"client_id", app.ClientID, "user_id", user.ID, "source_ip", in.Browser.SourceIP)
 		return Result{Outcome: s.errorRedirect(ctx, in.Browser, tx.RedirectURI, tx.State,
 			&authzError{"access_denied", "the user denied the application's request"})}, nil
 	}
@@ -220,7 +220,7 @@ func (s *Service) Consent(ctx context.Context, in ConsentPost) (Result, error) {
 		return Result{}, fmt.Errorf("store consent: %w", err)
 	}
 	s.log.InfoContext(ctx, "consent granted", "event", "consent_granted", "request_id", in.Browser.RequestID,
-		"client_id", app.ClientID, "user_id", user.ID, "scopes", strings.Join(scopes, ","))
+		"client_id", app.ClientID, "user_id", user.ID, "source_ip", in.Browser.SourceIP, "scopes", strings.Join(scopes, ","))
 	return s.issueCode(ctx, in.Browser, txGrant(tx), *sess, user, now)
 }
 

@@ -304,7 +304,7 @@ func (s *Service) finishSignIn(ctx context.Context, b Browser, tx domain.LoginTr
 	// The console admits every organization's members (domain.Admits).
 	if org := app.ForOrganization(user.OrganizationID).OrganizationID; user.MaySignIn(org) != nil || !app.Admits(org) || tx.OrganizationID != app.OrganizationID {
 		s.log.WarnContext(ctx, "login refused: other organization", "event", "login_refused", "reason", "organization",
-			"request_id", b.RequestID, "client_id", tx.ClientID, "user_id", user.ID)
+			"request_id", b.RequestID, "client_id", tx.ClientID, "user_id", user.ID, "source_ip", b.SourceIP)
 		return Result{Outcome: s.errorRedirect(ctx, b, tx.RedirectURI, tx.State,
 			&authzError{"access_denied", "the user is not a member of the application's organization"})}, nil
 	}
@@ -324,7 +324,7 @@ func (s *Service) finishSignIn(ctx context.Context, b Browser, tx domain.LoginTr
 	var res Result
 	res.setCookie(SessionCookie, value, int(s.cfg.SessionLifetime/time.Second))
 	s.log.InfoContext(ctx, "login succeeded", "event", "login_succeeded", "request_id", b.RequestID,
-		"client_id", tx.ClientID, "user_id", user.ID, "session_id", sess.ID, "method", auth.method)
+		"client_id", tx.ClientID, "user_id", user.ID, "session_id", sess.ID, "method", auth.method, "source_ip", b.SourceIP)
 	next, err := s.signedIn(ctx, b, app, txGrant(tx), tx.Prompt, sess, user, now)
 	res.Outcome, res.Cookies = next.Outcome, append(res.Cookies, next.Cookies...)
 	return res, err

@@ -109,7 +109,7 @@ func (h *Handler) authorizationCode(ctx context.Context, req *request) (*tokenRe
 		return nil, err
 	}
 	h.log.InfoContext(ctx, "token issued", "event", "token_issued", "request_id", httpx.RequestID(ctx),
-		"grant_type", "authorization_code", "client_type", string(app.Type), "client_id", app.ClientID,
+		"source_ip", httpx.SourceIPFrom(ctx), "grant_type", "authorization_code", "client_type", string(app.Type), "client_id", app.ClientID,
 		"user_id", user.ID, "jti", claims.ID, "family_id", familyID)
 	return resp, nil
 }

@@ -132,7 +132,7 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 		return nil, err
 	}
 	h.log.InfoContext(ctx, "token issued", "event", "token_issued", "request_id", httpx.RequestID(ctx),
-		"grant_type", "refresh_token", "client_type", string(app.Type), "client_id", app.ClientID,
+		"source_ip", httpx.SourceIPFrom(ctx), "grant_type", "refresh_token", "client_type", string(app.Type), "client_id", app.ClientID,
 		"user_id", user.ID, "jti", claims.ID, "family_id", family.ID)
 	return resp, nil
 }

@@ -111,7 +111,7 @@ func (h *Handler) revokeAccessToken(ctx context.Context, client domain.Applicati
 		return true, fmt.Errorf("revoke jti: %w", err)
 	}
 	h.log.InfoContext(ctx, "access token revoked", "event", "access_revoked", "request_id", httpx.RequestID(ctx),
-		"client_id", client.ClientID, "jti", claims.ID)
+		"source_ip", httpx.SourceIPFrom(ctx), "client_id", client.ClientID, "jti", claims.ID)
 	return true, nil
 }
 

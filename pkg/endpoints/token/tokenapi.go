@@ -420,7 +420,7 @@ func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenRe
 		return nil, fmt.Errorf("issue access token: %w", err)
 	}
 	h.log.InfoContext(ctx, "token issued", "event", "token_issued", "request_id", httpx.RequestID(ctx),
-		"grant_type", "client_credentials", "client_type", string(app.Type), "client_id", app.ClientID, "jti", claims.ID)
+		"source_ip", httpx.SourceIPFrom(ctx), "grant_type", "client_credentials", "client_type", string(app.Type), "client_id", app.ClientID, "jti", claims.ID)
 	cache.put(reusable{key: key, raw: raw, scope: claims.Scope, issuedAt: claims.IssuedAt.Time(), expires: claims.Expiry.Time()})
 	return &tokenResponse{
 		AccessToken: raw,
