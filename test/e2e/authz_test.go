@@ -58,6 +58,42 @@ func codeFlow(t *testing.T, l *testenv.Local, cfg *oauth2.Config, m member, opts
 	return tok
 }
 
+// approvingCodeFlow is codeFlow for an application m did not create: the
+// login answers with the consent page, which m approves.
+func approvingCodeFlow(t *testing.T, l *testenv.Local, cfg *oauth2.Config, m member) *oauth2.Token {
+	t.Helper()
+	verifier := oauth2.GenerateVerifier()
+	browser := cookieBrowser(t)
+	_, page := browse(t, browser, "GET", cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)), nil)
+	f := url.Values{"email": {m.email}, "password": {m.password}}
+	for _, x := range consentInput.FindAllStringSubmatch(page, -1) {
+		f.Set(x[1], x[2])
+	}
+	resp, page := browse(t, browser, "POST", l.Issuer+"/login", f)
+	if resp.StatusCode != 200 || !strings.Contains(page, `action="/consent"`) {
+		t.Fatalf("want the consent page for another member's application, got %d %v", resp.StatusCode, resp.Header)
+	}
+	f = url.Values{"decision": {"approve"}}
+	for _, x := range consentInput.FindAllStringSubmatch(page, -1) {
+		f.Set(x[1], x[2])
+	}
+	req, _ := http.NewRequest("POST", l.Issuer+"/consent", strings.NewReader(f.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", l.Issuer)
+	resp, err := browser.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	code := redirectedTo(t, resp, "", cfg.RedirectURL+"?").Get("code")
+	tok, err := cfg.Exchange(context.Background(), code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("code exchange for %s: %v", m.email, err)
+	}
+	l.Secret(code, tok.AccessToken, tok.RefreshToken)
+	return tok
+}
+
 func form(t *testing.T, l *testenv.Local, path string, f url.Values) (int, map[string]any) {
 	t.Helper()
 	c := apiClient{t: t, base: l.Issuer}
@@ -167,7 +203,7 @@ func TestWhoMayGetWhichToken(t *testing.T) {
 		Endpoint: oauth2.Endpoint{AuthURL: l.Issuer + "/authorize", TokenURL: l.Issuer + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams},
 		Scopes:   []string{"openid", "offline_access", "read:demo"}}
 	user := addMember(t, l, admin, org2.ID, "uma", domain.RoleMember)
-	spaTok := codeFlow(t, l, spaCfg, user)
+	spaTok := approvingCodeFlow(t, l, spaCfg, user)
 	mgmt := &clientcredentials.Config{ClientID: jobsID, ClientSecret: jobsSecret, TokenURL: l.Issuer + "/oauth/token",
 		EndpointParams: url.Values{"audience": {l.File.ManagementAudience}}}
 	jobsMgmt, err := mgmt.Token(ctx)
@@ -192,7 +228,7 @@ func TestWhoMayGetWhichToken(t *testing.T) {
 	}
 	spaCfg.ClientID, spaCfg.RedirectURL = spa2["client_id"].(string), "http://127.0.0.1:9/cb2"
 	spaCfg.Scopes = []string{"openid", "offline_access"}
-	tok2 := codeFlow(t, l, spaCfg, user)
+	tok2 := approvingCodeFlow(t, l, spaCfg, user)
 	userConsole := consoleSignIn(t, l, user)
 	if _, err := admin.DisableUser(ctx, user.email); err != nil {
 		t.Fatal(err)

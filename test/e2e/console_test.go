@@ -61,6 +61,18 @@ type consoleRun struct {
 	StillListed       int    `json:"stillListed"`
 	SignedOutAt       string `json:"signedOutAt"`
 	LoginAfterSignOut bool   `json:"loginAfterSignOut"`
+	// org
+	SignInTitles  []string `json:"signInTitles"`
+	ReentryTitles []string `json:"reentryTitles"`
+	Listed        []string `json:"listed"`
+	ConsentTitle  string   `json:"consentTitle"`
+	ConsentText   string   `json:"consentText"`
+	Landed        string   `json:"landed"`
+	Consents      []string `json:"consents"`
+	Choices       []string `json:"choices"`
+	Scopes        string   `json:"scopes"`
+	DetailScopes  string   `json:"detailScopes"`
+	Checked       []string `json:"checked"`
 }
 
 // runConsole runs one phase of the browser script and checks what every

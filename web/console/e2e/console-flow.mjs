@@ -16,6 +16,11 @@
 //   rotate    the creator rotates the secret with a one-hour grace period
 //   delete    the creator deletes the client after confirming, and signs out
 //   plan      on a plan without M2M, the form says which plan it needs
+//   org       a member of a second organization: signed in without a consent
+//             page for the console, sees only their organization's
+//             credentials, consents to a colleague's SPA (input.authorize_url,
+//             input.callback) and finds it under Consents, then creates an M2M
+//             client from the scopes their role may give
 import axe from 'axe-core';
 import { chromium } from 'playwright-core';
 
@@ -67,6 +72,8 @@ async function newPage(width, { clock = false } = {}) {
   page.on('pageerror', (e) => out.console.push(`uncaught: ${e.message}`));
   page.on('request', (r) => {
     const u = new URL(r.url());
+    // The application's callback, where orgauth sends the browser back.
+    if (input.callback && r.url().startsWith(input.callback)) return;
     if (u.origin !== issuer && u.protocol !== 'data:') out.foreign.push(r.url());
   });
   return page;
@@ -79,7 +86,11 @@ async function signIn(page) {
   await page.getByLabel('Email').fill(input.email);
   await page.getByLabel('Password').fill(input.password);
   await page.getByLabel('Password').press('Enter');
-  await page.waitForURL(`${issuer}/console/credentials`);
+  await page.waitForURL(`${issuer}/console/credentials`).catch(async (err) => {
+    // The console is the stack: a consent page for it is a bug.
+    if ((await page.title()) === 'Allow access?') throw new Error('the console asked for consent for itself');
+    throw err;
+  });
   await page.getByRole('table').or(page.getByText('No credentials yet')).first().waitFor();
 }
 
@@ -243,6 +254,67 @@ try {
     out.planNote = (await page.locator('.plan-note').textContent()).trim();
     await shoot(page, 'create-team-390');
     await check(page, 'create-team');
+  } else if (phase === 'org') {
+    const page = await newPage(1280);
+    // Every document's title: a consent page is titled "Allow access?".
+    out.titles = [];
+    page.on('domcontentloaded', () => page.title().then((t) => out.titles.push(t), () => {}));
+    await signIn(page);
+    out.signInTitles = [...out.titles];
+    out.user = (await page.locator('.who').textContent()).trim();
+    out.listed = await page.locator('tbody th a').evaluateAll((as) =>
+      as.map((a) => `${decodeURIComponent(a.pathname.split('/').pop())} ${a.textContent.trim()}`));
+    await shoot(page, 'org-list-1280');
+
+    // A colleague's SPA: the consent page first, and only then the callback.
+    await page.route(`${input.callback}**`, (r) =>
+      r.fulfill({ contentType: 'text/html', body: '<!doctype html><title>Callback</title><p>signed in</p>' }));
+    await page.goto(input.authorize_url);
+    await page.getByRole('button', { name: 'Allow' }).waitFor();
+    out.consentTitle = await page.title();
+    out.consentText = (await page.locator('main').textContent()).replace(/\s+/g, ' ').trim();
+    await shoot(page, 'org-consent-1280');
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL(`${input.callback}**`);
+    out.landed = page.url();
+
+    // Back in the console (signed in again from the session, without a
+    // consent page): the consent is listed, and the console is not.
+    const before = out.titles.length;
+    await page.goto(`${issuer}/console/consents`);
+    await page.getByRole('heading', { level: 1, name: 'Consents' }).waitFor();
+    await page.locator('.card.consent').or(page.getByText('You have not allowed')).first().waitFor();
+    out.reentryTitles = out.titles.slice(before);
+    out.consents = await page.locator('.card.consent').evaluateAll((cards) =>
+      cards.map((c) => `${c.querySelector('h2').textContent.trim()}: ${[...c.querySelectorAll('li code')].map((x) => x.textContent).join(' ')}`));
+    await check(page, 'consents');
+
+    // An M2M client, choosing from the registered scopes.
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Credentials' }).click();
+    await page.getByRole('link', { name: 'Create new' }).click();
+    const m2m = page.getByRole('radio', { name: 'M2M OAuth Client' });
+    await m2m.waitFor();
+    out.m2mEnabled = await m2m.isEnabled();
+    await m2m.check();
+    await page.getByLabel('Name').fill(input.name);
+    out.choices = await page.locator('input[data-scope]').evaluateAll((xs) =>
+      xs.map((x) => `${x.dataset.scope}${x.disabled ? ' (disabled)' : ''}`));
+    await page.getByRole('checkbox', { name: /read:demo/ }).check();
+    out.scopes = await page.getByLabel('Scopes', { exact: true }).inputValue();
+    await shoot(page, 'org-create-1280');
+    await check(page, 'org-create');
+    await page.getByRole('button', { name: 'Create' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    out.secret = await dialog.getByRole('textbox', { name: 'Client secret' }).inputValue();
+    out.clientId = await dialog.getByRole('textbox', { name: 'Client ID' }).inputValue();
+    out.dialogWarning = (await dialog.locator('.warning').textContent()).trim();
+    await dialog.getByRole('button', { name: 'I have stored the secret' }).click();
+    await page.getByRole('heading', { level: 1, name: input.name }).waitFor();
+    out.secretGone = (await page.content()).includes(out.secret) === false;
+    out.detailScopes = await page.getByLabel('Scopes', { exact: true }).inputValue();
+    out.checked = await page.locator('input[data-scope]:checked').evaluateAll((xs) => xs.map((x) => x.dataset.scope));
+    await shoot(page, 'org-details-1280');
   } else {
     throw new Error(`unknown phase ${phase}`);
   }
