@@ -129,5 +129,5 @@ func (e *Edge) GetOnly(w http.ResponseWriter, r *http.Request) bool {
 // MethodNotAllowed answers a wrong method with 405 and Allow, as a page.
 func (e *Edge) MethodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
 	w.Header().Set("Allow", allow)
-	e.errorPage(w, r, http.StatusMethodNotAllowed, "Method not allowed", "This address does not accept "+r.Method+" requests.")
+	e.errorPage(w, r, http.StatusMethodNotAllowed, "Method not allowed", "This address does not accept that kind of request (only "+allow+").")
 }
