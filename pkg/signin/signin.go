@@ -31,6 +31,12 @@ type Store interface {
 
 	CreateCode(ctx context.Context, c domain.AuthorizationCode) error
 
+	// Logout revokes what the session's sign-ins issued (logout.go).
+	ListUserRefreshFamilies(ctx context.Context, userID string, now time.Time) ([]domain.RefreshFamily, error)
+	RevokeRefreshFamily(ctx context.Context, id string, now time.Time) error
+	ListRefreshTokens(ctx context.Context, familyID string) ([]domain.RefreshToken, error)
+	RevokeJTI(ctx context.Context, jti string, expiresAt time.Time) error
+
 	// Organization SSO (sso.go).
 	GetOrganization(ctx context.Context, id string) (domain.Organization, error)
 	CreateUser(ctx context.Context, u domain.User) error

@@ -97,7 +97,7 @@ func (h *Handler) authorizationCode(ctx context.Context, req *request) (*tokenRe
 	}
 	if familyID != "" {
 		g.family = &domain.RefreshFamily{
-			ID: familyID, ClientID: app.ClientID, UserID: user.ID, OrganizationID: app.OrganizationID,
+			ID: familyID, ClientID: app.ClientID, UserID: user.ID, OrganizationID: app.OrganizationID, SessionID: code.SessionID,
 			CreatedAt: now, ExpiresAt: now.Add(h.cfg.RefreshTokenLifetime),
 		}
 		err := h.store.CreateRefreshFamily(ctx, *g.family)
@@ -239,7 +239,7 @@ func minTime(a, b time.Time) time.Time {
 func (h *Handler) revokeIssued(ctx context.Context, code domain.AuthorizationCode, now time.Time) error {
 	if id := code.IssuedFamilyID; id != "" {
 		err := h.store.CreateRefreshFamily(ctx, domain.RefreshFamily{
-			ID: id, ClientID: code.ClientID, UserID: code.UserID, OrganizationID: code.OrganizationID,
+			ID: id, ClientID: code.ClientID, UserID: code.UserID, OrganizationID: code.OrganizationID, SessionID: code.SessionID,
 			CreatedAt: now, ExpiresAt: now.Add(h.cfg.RefreshTokenLifetime), Revoked: true, RevokedAt: now,
 		})
 		if errors.Is(err, domain.ErrAlreadyExists) {

@@ -31,7 +31,7 @@ func newCode(value string) domain.AuthorizationCode {
 
 func newFamily(id string) domain.RefreshFamily {
 	return domain.RefreshFamily{
-		ID: id, ClientID: "spa-1", UserID: "user-1", OrganizationID: "org-1",
+		ID: id, ClientID: "spa-1", UserID: "user-1", OrganizationID: "org-1", SessionID: "session-of-" + id,
 		CreatedAt: base, ExpiresAt: base.Add(30 * 24 * time.Hour),
 	}
 }

@@ -248,6 +248,7 @@ func familyItem(f domain.RefreshFamily) itemMap {
 	e.str("client_id", f.ClientID)
 	e.str(attrUserID, f.UserID)
 	e.str("org_id", f.OrganizationID)
+	e.str("session_id", f.SessionID)
 	e.time("created_at", f.CreatedAt)
 	e.time(attrValidUntil, f.ExpiresAt)
 	e.bool("revoked", f.Revoked)
@@ -263,6 +264,7 @@ func familyFromItem(item itemMap) (domain.RefreshFamily, error) {
 		ClientID:       d.str("client_id"),
 		UserID:         d.str(attrUserID),
 		OrganizationID: d.str("org_id"),
+		SessionID:      d.str("session_id"),
 		CreatedAt:      d.time("created_at"),
 		ExpiresAt:      d.time(attrValidUntil),
 		Revoked:        d.bool("revoked"),
