@@ -138,6 +138,9 @@ func checkOrigins(origins []string) error {
 		if err := checkScheme(u); err != nil {
 			return invalid(f, "%s", err.Error())
 		}
+		if u.Scheme+"://"+u.Host != s { // e.g. a percent-encoded host: no browser sends that Origin
+			return invalid(f, "must be an origin such as https://app.example.com")
+		}
 		if strings.ToLower(s) != s {
 			return invalid(f, "must be lower case, as browsers send it")
 		}
