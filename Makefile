@@ -170,6 +170,14 @@ lint: ## gofmt, go vet, staticcheck, go mod tidy check, cfn-lint.
 verify: lint ## lint, and fail if go.mod/go.sum are untidy.
 	go mod tidy -diff
 
+# make soak: SOAK_DURATION (2 to 5 min; default 3m) of mixed traffic against orgauth-local while the DynamoDB and KMS
+# emulators are killed, restarted and frozen; then every acknowledged write is checked. Not part of make test.
+SOAK_DURATION ?= 3m
+
+.PHONY: soak
+soak: deps console local-bin ## Soak with faults: SOAK_DURATION (default 3m) of load, emulators killed and frozen, writes checked.
+	SOAK_DURATION=$(SOAK_DURATION) go test -tags soak -count=1 -timeout 20m -v -run '^TestSoak$$' ./test/soak/
+
 .PHONY: bench
 bench: deps ## Benchmark the client_credentials path against its I/O floor; a non-caching client (KMS Signs per 1,000 with reuse on/off); bootstrap sizes and cold starts.
 	go test -run '^$$' -bench ClientCredentials -benchtime 300x -count 1 ./test/bench/

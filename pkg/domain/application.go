@@ -43,8 +43,8 @@ func checkName(name string) error {
 	if n < 1 || n > MaxNameLen || strings.TrimSpace(name) == "" {
 		return invalid("name", "must be 1 to %d characters and not blank", MaxNameLen)
 	}
-	if hasControl(name) {
-		return invalid("name", "must not contain control characters")
+	if HasInvisible(name, false) {
+		return invalid("name", "must not contain control, invisible or bidirectional formatting characters")
 	}
 	return nil
 }
@@ -53,13 +53,36 @@ func checkDescription(d string) error {
 	if utf8.RuneCountInString(d) > MaxDescriptionLen {
 		return invalid("description", "must be at most %d characters", MaxDescriptionLen)
 	}
-	if strings.ContainsFunc(d, func(r rune) bool { return unicode.IsControl(r) && r != '\n' }) {
-		return invalid("description", "must not contain control characters")
+	if HasInvisible(d, true) {
+		return invalid("description", "must not contain control, invisible or bidirectional formatting characters")
 	}
 	return nil
 }
 
 func hasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
+
+// HasInvisible reports whether s, a text that orgauth's pages or the
+// console display, holds a character that is not seen as itself: Unicode
+// categories Cc (controls) and Cf (format characters, among them the
+// zero-width characters U+200B..U+200D, U+2060 and U+FEFF, and every
+// bidirectional control: U+061C, U+200E, U+200F, U+202A..U+202E and
+// U+2066..U+2069), the line and paragraph separators U+2028 and U+2029,
+// and U+FFFD, which stands for bytes that are not UTF-8. newline allows
+// '\n' (multi-line descriptions).
+func HasInvisible(s string, newline bool) bool {
+	return strings.ContainsFunc(s, func(r rune) bool {
+		if r == '\n' && newline {
+			return false
+		}
+		return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) || isBidiControl(r) || r == utf8.RuneError
+	})
+}
+
+// isBidiControl is Unicode's Bidi_Control property (all of them are Cf
+// too; listed so that the rule does not depend on the category table).
+func isBidiControl(r rune) bool {
+	return r == 0x061C || r == 0x200E || r == 0x200F || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
+}
 
 // checkRedirectURLs enforces the rules for callback and logout URLs: absolute,
 // https (http only for loopback hosts, RFC 8252 §7.3), no fragment (RFC 6749
@@ -114,6 +137,9 @@ func checkOrigins(origins []string) error {
 		}
 		if err := checkScheme(u); err != nil {
 			return invalid(f, "%s", err.Error())
+		}
+		if u.Scheme+"://"+u.Host != s { // e.g. a percent-encoded host: no browser sends that Origin
+			return invalid(f, "must be an origin such as https://app.example.com")
 		}
 		if strings.ToLower(s) != s {
 			return invalid(f, "must be lower case, as browsers send it")

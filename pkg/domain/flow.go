@@ -28,7 +28,11 @@ type AuthorizationCode struct {
 	ExpiresAt     time.Time
 	// Set when the code is redeemed: what it issued, so that a replay
 	// revokes it (RFC 6749 §4.1.2, RFC 9700 §4.5).
-	RedeemedAt       time.Time
+	RedeemedAt time.Time
+	// ReplayedAt is set by the first redemption attempt after RedeemedAt:
+	// from then on nothing more may be recorded as issued, so a redemption
+	// still issuing learns of the replay (storage.Codes.RecordCodeIssue).
+	ReplayedAt       time.Time
 	IssuedFamilyID   string
 	IssuedAccessJTIs []string
 }

@@ -14,7 +14,10 @@ type RefreshFamily struct {
 	ClientID       string
 	UserID         string
 	OrganizationID string
-	CreatedAt      time.Time
+	// SessionID is the browser session whose sign-in started the family
+	// (the code's SessionID): logging out of it revokes the family.
+	SessionID string
+	CreatedAt time.Time
 	// ExpiresAt is the absolute end of the family: no token of it outlives
 	// the sign-in it came from by more than the stage's refresh lifetime.
 	ExpiresAt time.Time

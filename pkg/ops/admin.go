@@ -396,8 +396,8 @@ func checkName(field, s string, required bool) (string, error) {
 	case n > MaxNameLength:
 		return "", invalid(field, "must be at most %d characters (got %d)", MaxNameLength, n)
 	}
-	if strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
-		return "", invalid(field, "must not contain control characters")
+	if domain.HasInvisible(s, false) || strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return "", invalid(field, "must not contain control, invisible or bidirectional formatting characters")
 	}
 	return s, nil
 }

@@ -56,11 +56,14 @@ func TestAdmin(t *testing.T) {
 		plan  domain.Plan
 		field string
 	}{
-		"empty name":   {"  ", domain.PlanFree, "name"},
-		"long name":    {strings.Repeat("n", 101), domain.PlanFree, "name"},
-		"control char": {"a\tb", domain.PlanFree, "name"},
-		"bad plan":     {"Acme", "platinum", "plan"},
-		"no plan":      {"Acme", "", "plan"},
+		"empty name":    {"  ", domain.PlanFree, "name"},
+		"long name":     {strings.Repeat("n", 101), domain.PlanFree, "name"},
+		"control char":  {"a\tb", domain.PlanFree, "name"},
+		"bidi override": {"Acme\u202Eevil", domain.PlanFree, "name"},
+		"zero width":    {"Ac\u200Bme", domain.PlanFree, "name"},
+		"bidi isolate":  {"Acme\u2066x\u2069", domain.PlanFree, "name"},
+		"bad plan":      {"Acme", "platinum", "plan"},
+		"no plan":       {"Acme", "", "plan"},
 	} {
 		_, err := a.CreateOrganization(ctx, tc.name, tc.plan)
 		if err == nil {
@@ -122,6 +125,8 @@ func TestAdmin(t *testing.T) {
 		"no role":          {org.ID, "a@example.com", "", "", goodPassword, "role"},
 		"short password":   {org.ID, "a@example.com", "", domain.RoleMember, "short", "password"},
 		"long name":        {org.ID, "a@example.com", strings.Repeat("n", 101), domain.RoleMember, goodPassword, "name"},
+		"bidi in name":     {org.ID, "a@example.com", "Alice\u202Enimda", domain.RoleMember, goodPassword, "name"},
+		"zero width name":  {org.ID, "a@example.com", "Al\u200Bice", domain.RoleMember, goodPassword, "name"},
 		"long password":    {org.ID, "a@example.com", "", domain.RoleMember, strings.Repeat("p", 257), "password"},
 		"eleven char pass": {org.ID, "a@example.com", "", domain.RoleMember, "elevenchars", "password"},
 	} {

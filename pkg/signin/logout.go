@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/url"
 	"slices"
+	"time"
 
 	"orgauth/pkg/domain"
 	"orgauth/pkg/jwt"
@@ -29,11 +30,23 @@ func (s *Service) Logout(ctx context.Context, rawQuery string, b Browser) (Resul
 		return Result{}, err
 	}
 	if v := b.Cookies.Session; v != "" {
-		err := s.store.DeleteSession(ctx, domain.HashSecret(v))
+		now := s.now()
+		sess, err := s.store.GetSession(ctx, domain.HashSecret(v), now)
 		if err != nil && !errors.Is(err, domain.ErrNotFound) {
 			return Result{}, err
 		}
-		s.log.InfoContext(ctx, "signed out", "event", "logout", "request_id", b.RequestID, "client_id", clientID)
+		err = s.store.DeleteSession(ctx, domain.HashSecret(v))
+		if err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return Result{}, err
+		}
+		revoked := 0
+		if sess.ID != "" {
+			if revoked, err = s.revokeSessionGrants(ctx, sess, now); err != nil {
+				return Result{}, err
+			}
+		}
+		s.log.InfoContext(ctx, "signed out", "event", "logout", "request_id", b.RequestID, "client_id", clientID,
+			"session_id", sess.ID, "user_id", sess.UserID, "families_revoked", revoked)
 	}
 	var res Result
 	res.setCookie(SessionCookie, "", -1)
@@ -120,7 +133,7 @@ func (s *Service) LogoutV2(ctx context.Context, rawQuery string, b Browser) (Res
 	}
 	p, repeated := single(q)
 	if repeated != "" {
-		return Result{}, bad("The sign-out link repeats " + repeated + ".")
+		return Result{}, bad("The sign-out link repeats a parameter.")
 	}
 	out := url.Values{}
 	for k, v := range p {
@@ -131,8 +144,45 @@ func (s *Service) LogoutV2(ctx context.Context, rawQuery string, b Browser) (Res
 			out.Set(k, v)
 		case "federated", "auth0Client": // ignored; auth0Client is the Auth0 SDKs' telemetry
 		default:
-			return Result{}, bad("The sign-out link has a parameter this address does not take: " + k + ".")
+			return Result{}, bad("The sign-out link has a parameter this address does not take.")
 		}
 	}
 	return s.Logout(ctx, out.Encode(), b)
+}
+
+// revokeSessionGrants revokes the refresh-token families that sign-ins of
+// sess started (RefreshFamily.SessionID), and the access tokens issued
+// with their refresh tokens: signing out ends what the session granted,
+// not only the cookie. Each family is marked revoked before its tokens
+// are listed, so a refresh racing the logout either is listed here or
+// reads the family revoked. Families of other sessions of the user (other
+// browsers) are kept.
+func (s *Service) revokeSessionGrants(ctx context.Context, sess domain.Session, now time.Time) (int, error) {
+	families, err := s.store.ListUserRefreshFamilies(ctx, sess.UserID, now)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, f := range families {
+		if f.SessionID != sess.ID {
+			continue
+		}
+		if err := s.store.RevokeRefreshFamily(ctx, f.ID, now); err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return n, err
+		}
+		tokens, err := s.store.ListRefreshTokens(ctx, f.ID)
+		if err != nil {
+			return n, err
+		}
+		for _, rt := range tokens {
+			if rt.AccessTokenID == "" || !now.Before(rt.AccessTokenExpiresAt) {
+				continue
+			}
+			if err := s.store.RevokeJTI(ctx, rt.AccessTokenID, rt.AccessTokenExpiresAt); err != nil {
+				return n, err
+			}
+		}
+		n++
+	}
+	return n, nil
 }

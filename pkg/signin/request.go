@@ -48,13 +48,32 @@ type authzRequest struct {
 	responseMode  string // "" (query) or "web_message"
 }
 
+// knownParams are the parameter names orgauth's pages and error
+// descriptions may name: any other name came from whoever wrote the link,
+// and is not shown (an attacker could write sentences with it).
+var knownParams = []string{
+	"client_id", "redirect_uri", "response_type", "response_mode", "scope", "state", "nonce", "code_challenge",
+	"code_challenge_method", "audience", "prompt", "max_age", "login_hint", "request", "request_uri",
+	"id_token_hint", "post_logout_redirect_uri", "code", "error", "error_description", "iss",
+}
+
+// paramName is how orgauth's words name parameter k: by its name when it
+// is one orgauth knows, otherwise as "a parameter".
+func paramName(k string) string {
+	if slices.Contains(knownParams, k) {
+		return k
+	}
+	return "a parameter"
+}
+
 // single reads the parameters of q, refusing repeated ones: RFC 6749 §3.1,
 // "Request and response parameters MUST NOT be included more than once."
+// The name it returns for a repeated parameter is paramName's: safe to show.
 func single(q url.Values) (map[string]string, string) {
 	out := make(map[string]string, len(q))
 	for k, v := range q {
 		if len(v) != 1 {
-			return nil, k
+			return nil, paramName(k)
 		}
 		out[k] = v[0]
 	}
@@ -100,7 +119,7 @@ func (s *Service) parseAuthorize(ctx context.Context, rawQuery string) (*authzRe
 		if repeated != "state" {
 			req.state = q.Get("state")
 		}
-		return req, invalidRequest("parameter " + repeated + " is repeated")
+		return req, invalidRequest("the request repeats " + repeated)
 	}
 	req.state = p["state"]
 	return req, s.checkAuthorize(req, p)
@@ -203,8 +222,9 @@ func requestedScopes(scope string, allowed []string) ([]string, error) {
 		return []string{"openid"}, nil
 	}
 	requested := oauth.ParseScope(scope)
-	if s, ok := requested.NotIn(oidcScopes, allowed); ok {
-		return nil, &authzError{"invalid_scope", "scope " + s + " is not allowed for this application"}
+	// The refused scope is the caller's text: it is not repeated back.
+	if _, ok := requested.NotIn(oidcScopes, allowed); ok {
+		return nil, &authzError{"invalid_scope", "a requested scope is not allowed for this application"}
 	}
 	return requested, nil
 }

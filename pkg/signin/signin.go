@@ -35,6 +35,12 @@ type Store interface {
 
 	consentStore // consent.go
 
+	// Logout revokes what the session's sign-ins issued (logout.go).
+	ListUserRefreshFamilies(ctx context.Context, userID string, now time.Time) ([]domain.RefreshFamily, error)
+	RevokeRefreshFamily(ctx context.Context, id string, now time.Time) error
+	ListRefreshTokens(ctx context.Context, familyID string) ([]domain.RefreshToken, error)
+	RevokeJTI(ctx context.Context, jti string, expiresAt time.Time) error
+
 	// Organization SSO (sso.go).
 	GetOrganization(ctx context.Context, id string) (domain.Organization, error)
 	ListOrganizations(ctx context.Context) ([]domain.Organization, error)

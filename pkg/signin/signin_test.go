@@ -51,6 +51,9 @@ func (f *fakeStore) GetLoginTransaction(_ context.Context, id string, _ time.Tim
 }
 
 func (f *fakeStore) DeleteSession(context.Context, []byte) error { return domain.ErrNotFound }
+func (f *fakeStore) GetSession(context.Context, []byte, time.Time) (domain.Session, error) {
+	return domain.Session{}, domain.ErrNotFound
+}
 
 type noKeys struct{}
 

@@ -144,8 +144,13 @@ type Sessions interface {
 //     ErrAlreadyUsed, for a while after the code has expired too, so that a
 //     replay can revoke what the first redemption issued. An unknown code,
 //     or an unredeemed one at or past its ExpiresAt, is ErrNotFound.
+//     Each such later call also marks the code replayed (ReplayedAt, the
+//     first time), in the same atomic step as its read.
 //   - RecordCodeIssue notes, on a redeemed code, the refresh family and the
-//     access-token ids its redemption issued; ErrNotFound otherwise.
+//     access-token ids its redemption issued; ErrNotFound otherwise, and
+//     ErrAlreadyUsed (noting nothing) once the code is marked replayed. So,
+//     under any interleaving, a replay either returns what was recorded or
+//     makes the record fail: a redemption never issues what a replay missed.
 //   - GetRefreshFamily and GetRefreshToken fail with ErrNotFound for an
 //     unknown key, or at or past the family's ExpiresAt / the token's
 //     AbsoluteExpiresAt. Idle expiry is the caller's to check.

@@ -430,6 +430,9 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request, c caller) error
 	return nil
 }
 
+// errRotatedConcurrently is the loser's answer when two rotations race.
+var errRotatedConcurrently = problem(http.StatusConflict, "the application changed while its secret was being rotated; no secret was issued: read it again and retry")
+
 type rotateResponse struct {
 	ClientID                string     `json:"client_id"`
 	ClientSecret            string     `json:"client_secret"`
@@ -458,9 +461,15 @@ func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, c caller) error
 	}
 	secret, hash := domain.NewSecret()
 	now := h.now().UTC()
+	// Compare-and-swap on the version this request read: of two concurrent
+	// rotations one wins, and the other answers 409 with no secret, rather
+	// than a secret that the winner's rotation has already replaced.
 	updated, err := h.store.UpdateApplication(ctx, id, func(cur domain.Application) (domain.Application, error) {
 		if ifMatch := r.Header.Get("If-Match"); ifMatch != "" && !etagMatches(ifMatch, etag(cur)) {
 			return cur, errStale
+		}
+		if cur.Version != a.Version {
+			return cur, errRotatedConcurrently
 		}
 		cur.PreviousSecretHash, cur.PreviousSecretExpiresAt = nil, time.Time{}
 		if grace > 0 {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"orgauth/pkg/platform/httpx"
+	"orgauth/pkg/platform/unavailable"
 	"orgauth/pkg/signin"
 )
 
@@ -115,6 +116,13 @@ func (e *Edge) Refuse(w http.ResponseWriter, r *http.Request, refusal *signin.Re
 // ServerError logs err with the request id and shows a page that says
 // nothing of it.
 func (e *Edge) ServerError(w http.ResponseWriter, r *http.Request, err error) {
+	if unavailable.Is(err) { // DynamoDB or KMS down or slow: a 503 that says when to retry
+		e.log.WarnContext(r.Context(), "dependency unavailable", "request_id", httpx.RequestID(r.Context()), "error", err.Error())
+		w.Header().Set("Retry-After", strconv.Itoa(unavailable.RetryAfter))
+		e.errorPage(w, r, http.StatusServiceUnavailable, "Temporarily unavailable",
+			"The server cannot complete your sign-in right now. Try again in a moment.")
+		return
+	}
 	e.log.ErrorContext(r.Context(), "server error", "request_id", httpx.RequestID(r.Context()), "error", err.Error())
 	e.errorPage(w, r, http.StatusInternalServerError, "Something went wrong",
 		"The server could not complete your sign-in. Try again in a moment.")
@@ -133,5 +141,5 @@ func (e *Edge) GetOnly(w http.ResponseWriter, r *http.Request) bool {
 // MethodNotAllowed answers a wrong method with 405 and Allow, as a page.
 func (e *Edge) MethodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
 	w.Header().Set("Allow", allow)
-	e.errorPage(w, r, http.StatusMethodNotAllowed, "Method not allowed", "This address does not accept "+r.Method+" requests.")
+	e.errorPage(w, r, http.StatusMethodNotAllowed, "Method not allowed", "This address does not accept that kind of request (only "+allow+").")
 }

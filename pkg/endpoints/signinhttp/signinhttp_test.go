@@ -1,14 +1,18 @@
 package signinhttp
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"orgauth/pkg/platform/unavailable"
 	"orgauth/pkg/signin"
 )
 
@@ -48,5 +52,21 @@ func TestCookieNames(t *testing.T) {
 	e := testEdge("http://127.0.0.1:3000")
 	if n := e.CookieName(signin.SessionCookie); n != "orgauth_session" || e.secure {
 		t.Errorf("http loopback: %s secure=%v", n, e.secure)
+	}
+}
+
+// A dependency that is down is a 503 page with Retry-After, not a 500.
+func TestServerErrorUnavailable(t *testing.T) {
+	e := testEdge("https://auth.example.com")
+	for err, want := range map[error]int{
+		fmt.Errorf("load application: %w", unavailable.ErrUnavailable): 503,
+		fmt.Errorf("load application: %w", context.DeadlineExceeded):   503,
+		errors.New("decode item: bad attribute"):                       500,
+	} {
+		w := httptest.NewRecorder()
+		e.ServerError(w, httptest.NewRequest("GET", "/authorize", nil), err)
+		if w.Code != want || (want == 503) != (w.Header().Get("Retry-After") != "") || strings.Contains(w.Body.String(), "attribute") {
+			t.Errorf("%v: %d Retry-After %q", err, w.Code, w.Header().Get("Retry-After"))
+		}
 	}
 }

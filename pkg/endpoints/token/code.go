@@ -87,12 +87,20 @@ func (h *Handler) authorizationCode(ctx context.Context, req *request) (*tokenRe
 	if slices.Contains(code.Scopes, "offline_access") {
 		familyID = domain.NewID()
 	}
-	if err := h.store.RecordCodeIssue(ctx, hash, familyID, []string{g.jti}); err != nil {
+	err = h.store.RecordCodeIssue(ctx, hash, familyID, []string{g.jti})
+	if errors.Is(err, domain.ErrAlreadyUsed) {
+		// A replay came between the redemption and this record: it found
+		// nothing to revoke, so nothing is issued.
+		h.log.WarnContext(ctx, "authorization code replayed while redeemed", "event", "code_replayed", "request_id", httpx.RequestID(ctx),
+			"source_ip", httpx.SourceIPFrom(ctx), "client_id", app.ClientID, "user_id", code.UserID)
+		return nil, oauth.InvalidGrant("the authorization code has already been used")
+	}
+	if err != nil {
 		return nil, fmt.Errorf("record what the code issues: %w", err)
 	}
 	if familyID != "" {
 		g.family = &domain.RefreshFamily{
-			ID: familyID, ClientID: app.ClientID, UserID: user.ID, OrganizationID: app.OrganizationID,
+			ID: familyID, ClientID: app.ClientID, UserID: user.ID, OrganizationID: app.OrganizationID, SessionID: code.SessionID,
 			CreatedAt: now, ExpiresAt: now.Add(h.cfg.RefreshTokenLifetime),
 		}
 		err := h.store.CreateRefreshFamily(ctx, *g.family)
@@ -237,12 +245,13 @@ func minTime(a, b time.Time) time.Time {
 // The first redemption records the family id and the access token's jti
 // before it issues them. If the family does not exist yet, the replay
 // creates it already revoked, and the first redemption's create then fails,
-// so it issues no refresh token. A replay in the few milliseconds between
-// redeeming and recording finds nothing to revoke.
+// so it issues no refresh token. A replay between redeeming and recording
+// finds nothing to revoke, but marks the code replayed, and the first
+// redemption's record then fails: it issues nothing.
 func (h *Handler) revokeIssued(ctx context.Context, code domain.AuthorizationCode, now time.Time) error {
 	if id := code.IssuedFamilyID; id != "" {
 		err := h.store.CreateRefreshFamily(ctx, domain.RefreshFamily{
-			ID: id, ClientID: code.ClientID, UserID: code.UserID, OrganizationID: code.OrganizationID,
+			ID: id, ClientID: code.ClientID, UserID: code.UserID, OrganizationID: code.OrganizationID, SessionID: code.SessionID,
 			CreatedAt: now, ExpiresAt: now.Add(h.cfg.RefreshTokenLifetime), Revoked: true, RevokedAt: now,
 		})
 		if errors.Is(err, domain.ErrAlreadyExists) {

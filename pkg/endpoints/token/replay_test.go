@@ -11,6 +11,7 @@ import (
 
 	"orgauth/pkg/domain"
 	"orgauth/pkg/endpoints/token"
+	"orgauth/pkg/jwt"
 	"orgauth/pkg/storage"
 	"orgauth/pkg/testkit/jwttest"
 	"orgauth/test/testenv"
@@ -49,6 +50,8 @@ type racingEnv struct {
 	now   time.Time
 	code  string
 	hash  []byte
+	keys  jwt.KeySet
+	cfg   token.Config
 }
 
 const racingVerifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
@@ -76,9 +79,10 @@ func newRacingEnv(t *testing.T) *racingEnv {
 		Audience: audience, ExpiresAt: now.Add(time.Minute),
 	}))
 	flows := &racingFlows{Store: st}
-	h := newHandler(t, flows, jwttest.NewKeySet(), clock, token.Config{Issuer: issuer, Audiences: []string{audience},
-		RefreshTokenLifetime: time.Hour, RefreshIdleTimeout: time.Hour}).Routes()
-	return &racingEnv{st: st, flows: flows, h: h, now: now, code: raw, hash: hash}
+	keys := jwttest.NewKeySet()
+	cfg := token.Config{Issuer: issuer, Audiences: []string{audience}, RefreshTokenLifetime: time.Hour, RefreshIdleTimeout: time.Hour}
+	h := newHandler(t, flows, keys, clock, cfg).Routes()
+	return &racingEnv{st: st, flows: flows, h: h, now: now, code: raw, hash: hash, keys: keys, cfg: cfg}
 }
 
 // exchange redeems the environment's code.

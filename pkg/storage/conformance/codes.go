@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ func newCode(value string) domain.AuthorizationCode {
 
 func newFamily(id string) domain.RefreshFamily {
 	return domain.RefreshFamily{
-		ID: id, ClientID: "spa-1", UserID: "user-1", OrganizationID: "org-1",
+		ID: id, ClientID: "spa-1", UserID: "user-1", OrganizationID: "org-1", SessionID: "session-of-" + id,
 		CreatedAt: base, ExpiresAt: base.Add(30 * 24 * time.Hour),
 	}
 }
@@ -64,10 +65,78 @@ var codeCases = []testCase[storage.Codes]{
 		again, err := s.RedeemCode(ctx, c.Hash, now.Add(time.Second))
 		wantErr(t, err, domain.ErrAlreadyUsed)
 		want.IssuedFamilyID, want.IssuedAccessJTIs = "fam-1", []string{"jti-a", "jti-b"}
+		want.ReplayedAt = now.Add(time.Second)
 		same(t, again, want)
 		// A replay long after expiry is still recognized.
 		_, err = s.RedeemCode(ctx, c.Hash, base.Add(time.Hour))
 		wantErr(t, err, domain.ErrAlreadyUsed)
+	}},
+	{"CodeReplayBeforeRecord", func(t *testing.T, s storage.Codes) {
+		// A replay between the redemption and its record marks the code:
+		// the record then fails, so nothing is issued that the replay
+		// could not revoke.
+		ctx := context.Background()
+		c := newCode("code-replay")
+		must(t, s.CreateCode(ctx, c))
+		_, err := s.RedeemCode(ctx, c.Hash, base)
+		must(t, err)
+		replay, err := s.RedeemCode(ctx, c.Hash, base.Add(time.Second))
+		wantErr(t, err, domain.ErrAlreadyUsed)
+		if !replay.ReplayedAt.Equal(base.Add(time.Second)) || replay.IssuedFamilyID != "" {
+			t.Fatalf("replay returned %+v", replay)
+		}
+		wantErr(t, s.RecordCodeIssue(ctx, c.Hash, "fam-x", []string{"jti-x"}), domain.ErrAlreadyUsed)
+		again, err := s.RedeemCode(ctx, c.Hash, base.Add(2*time.Second))
+		wantErr(t, err, domain.ErrAlreadyUsed)
+		if again.IssuedFamilyID != "" || len(again.IssuedAccessJTIs) != 0 || !again.ReplayedAt.Equal(base.Add(time.Second)) {
+			t.Fatalf("a refused record was noted: %+v", again)
+		}
+	}},
+	{"CodeConcurrentReplayAndRecord", func(t *testing.T, s storage.Codes) {
+		// Under real concurrency: either the record fails, or every replay
+		// that ran returned it.
+		ctx := context.Background()
+		refused := 0
+		for round := range 10 {
+			c := newCode(fmt.Sprintf("code-race-%d", round))
+			must(t, s.CreateCode(ctx, c))
+			_, err := s.RedeemCode(ctx, c.Hash, base)
+			must(t, err)
+			const n = 4
+			var wg sync.WaitGroup
+			replays := make([]domain.AuthorizationCode, n)
+			errs := make([]error, n)
+			var recordErr error
+			start := make(chan struct{})
+			wg.Add(n + 1)
+			go func() {
+				defer wg.Done()
+				<-start
+				recordErr = s.RecordCodeIssue(ctx, c.Hash, "fam-race", []string{"jti-race"})
+			}()
+			for i := range n {
+				go func() {
+					defer wg.Done()
+					<-start
+					replays[i], errs[i] = s.RedeemCode(ctx, c.Hash, base.Add(time.Second))
+				}()
+			}
+			close(start)
+			wg.Wait()
+			for i, err := range errs {
+				wantErr(t, err, domain.ErrAlreadyUsed)
+				if recordErr == nil && replays[i].IssuedFamilyID != "fam-race" {
+					// This replay did not see the record, so it came first
+					// and marked the code: the record had to fail.
+					t.Fatalf("round %d: the record succeeded after a replay that saw none of it: %+v", round, replays[i])
+				}
+			}
+			if recordErr != nil {
+				wantErr(t, recordErr, domain.ErrAlreadyUsed)
+				refused++
+			}
+		}
+		t.Logf("%d of 10 records refused by a racing replay", refused)
 	}},
 	{"CodeUnknownOrExpired", func(t *testing.T, s storage.Codes) {
 		ctx := context.Background()

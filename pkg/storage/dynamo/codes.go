@@ -34,6 +34,7 @@ const CodeRetention = 24 * time.Hour
 const (
 	attrValidUntil = "valid_until"
 	attrRedeemedAt = "redeemed_at"
+	attrReplayedAt = "replayed_at"
 	attrRotatedAt  = "rotated_at"
 )
 
@@ -76,6 +77,7 @@ func codeItem(c domain.AuthorizationCode) itemMap {
 	e.str("session_id", c.SessionID)
 	e.time(attrValidUntil, c.ExpiresAt)
 	e.time(attrRedeemedAt, c.RedeemedAt)
+	e.time(attrReplayedAt, c.ReplayedAt)
 	e.str("issued_family_id", c.IssuedFamilyID)
 	e.list("issued_jtis", c.IssuedAccessJTIs)
 	e.ttl(c.ExpiresAt.Add(CodeRetention))
@@ -98,6 +100,7 @@ func codeFromItem(item itemMap) (domain.AuthorizationCode, error) {
 		SessionID:        d.str("session_id"),
 		ExpiresAt:        d.time(attrValidUntil),
 		RedeemedAt:       d.time(attrRedeemedAt),
+		ReplayedAt:       d.time(attrReplayedAt),
 		IssuedFamilyID:   d.str("issued_family_id"),
 		IssuedAccessJTIs: d.list("issued_jtis"),
 	}
@@ -109,7 +112,7 @@ func (s *Store) CreateCode(ctx context.Context, c domain.AuthorizationCode) erro
 	if len(c.Hash) == 0 || c.ClientID == "" {
 		return errors.New("dynamo: code hash or client id is empty")
 	}
-	c.RedeemedAt, c.IssuedFamilyID, c.IssuedAccessJTIs = time.Time{}, "", nil
+	c.RedeemedAt, c.ReplayedAt, c.IssuedFamilyID, c.IssuedAccessJTIs = time.Time{}, time.Time{}, "", nil
 	if err := s.putNew(ctx, codeItem(c)); err != nil {
 		return fmt.Errorf("dynamo: create code: %w", err)
 	}
@@ -138,16 +141,31 @@ func (s *Store) RedeemCode(ctx context.Context, hash []byte, now time.Time) (dom
 	if !isConditionFailed(err) {
 		return domain.AuthorizationCode{}, fmt.Errorf("dynamo: redeem code: %w", err)
 	}
-	item, err := s.getItem(ctx, pk, sk, now)
+	// A replay: mark the code replayed, in the same write that reads what
+	// the first redemption recorded, so that either this replay sees the
+	// record (and revokes it) or the record fails (RecordCodeIssue).
+	out, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           &s.table,
+		Key:                 key(pk, sk),
+		UpdateExpression:    aws.String("SET " + attrReplayedAt + " = if_not_exists(" + attrReplayedAt + ", :now)"),
+		ConditionExpression: aws.String("attribute_exists(" + attrRedeemedAt + ")"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now": &types.AttributeValueMemberS{Value: now.UTC().Format(timeLayout)},
+		},
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if isConditionFailed(err) { // unknown, or never redeemed and expired
+		return domain.AuthorizationCode{}, fmt.Errorf("dynamo: redeem code: %w", domain.ErrNotFound)
+	}
 	if err != nil {
 		return domain.AuthorizationCode{}, fmt.Errorf("dynamo: redeem code: %w", err)
 	}
-	c, err := codeFromItem(item)
+	if ttlPassed(out.Attributes, now) {
+		return domain.AuthorizationCode{}, fmt.Errorf("dynamo: redeem code: %w", domain.ErrNotFound)
+	}
+	c, err := codeFromItem(out.Attributes)
 	if err != nil {
 		return domain.AuthorizationCode{}, err
-	}
-	if c.RedeemedAt.IsZero() {
-		return domain.AuthorizationCode{}, fmt.Errorf("dynamo: redeem code: expired: %w", domain.ErrNotFound)
 	}
 	return c, fmt.Errorf("dynamo: redeem code: %w", domain.ErrAlreadyUsed)
 }
@@ -176,7 +194,7 @@ func (s *Store) RecordCodeIssue(ctx context.Context, hash []byte, familyID strin
 		TableName:           &s.table,
 		Key:                 key(codeKey(hash)),
 		UpdateExpression:    aws.String(expr),
-		ConditionExpression: aws.String("attribute_exists(" + attrRedeemedAt + ")"),
+		ConditionExpression: aws.String("attribute_exists(" + attrRedeemedAt + ") AND attribute_not_exists(" + attrReplayedAt + ")"),
 	}
 	if len(e) > 0 {
 		in.ExpressionAttributeValues = e
@@ -184,6 +202,14 @@ func (s *Store) RecordCodeIssue(ctx context.Context, hash []byte, familyID strin
 	_, err := s.client.UpdateItem(ctx, in)
 	if isConditionFailed(err) {
 		err = domain.ErrNotFound
+		pk, sk := codeKey(hash)
+		if item, gerr := s.getItem(ctx, pk, sk, time.Time{}); gerr == nil {
+			if c, _ := codeFromItem(item); !c.ReplayedAt.IsZero() {
+				err = fmt.Errorf("replayed: %w", domain.ErrAlreadyUsed)
+			}
+		} else if !errors.Is(gerr, domain.ErrNotFound) {
+			err = gerr
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("dynamo: record code issue: %w", err)
@@ -222,6 +248,7 @@ func familyItem(f domain.RefreshFamily) itemMap {
 	e.str("client_id", f.ClientID)
 	e.str(attrUserID, f.UserID)
 	e.str("org_id", f.OrganizationID)
+	e.str("session_id", f.SessionID)
 	e.time("created_at", f.CreatedAt)
 	e.time(attrValidUntil, f.ExpiresAt)
 	e.bool("revoked", f.Revoked)
@@ -237,6 +264,7 @@ func familyFromItem(item itemMap) (domain.RefreshFamily, error) {
 		ClientID:       d.str("client_id"),
 		UserID:         d.str(attrUserID),
 		OrganizationID: d.str("org_id"),
+		SessionID:      d.str("session_id"),
 		CreatedAt:      d.time("created_at"),
 		ExpiresAt:      d.time(attrValidUntil),
 		Revoked:        d.bool("revoked"),

@@ -36,6 +36,7 @@ type Store struct {
 	client   Client
 	table    string
 	attempts int
+	now      func() time.Time // when origin index entries are written (origins.go)
 }
 
 // Option configures a Store.
@@ -47,9 +48,15 @@ func WithCASAttempts(n int) Option {
 	return func(s *Store) { s.attempts = max(n, 1) }
 }
 
+// WithClock sets the clock that dates origin index entries and decides
+// when a stale one may be pruned (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) { s.now = now }
+}
+
 // New returns a store on table through client. It does no I/O.
 func New(client Client, table string, opts ...Option) *Store {
-	s := &Store{client: client, table: table, attempts: 5}
+	s := &Store{client: client, table: table, attempts: 5, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}
@@ -101,9 +108,13 @@ func (s *Store) CreateApplication(ctx context.Context, a domain.Application) err
 	}
 	a.Version = 1
 	if err := s.addOrigins(ctx, a.ClientID, a.AllowedOrigins); err != nil {
+		s.unindexFailedCreate(ctx, a.ClientID, a.AllowedOrigins)
 		return err
 	}
 	if err := s.putNew(ctx, appItem(a)); err != nil {
+		if !errors.Is(err, domain.ErrAlreadyExists) { // a taken id's entries are the other application's
+			s.unindexFailedCreate(ctx, a.ClientID, a.AllowedOrigins)
+		}
 		return fmt.Errorf("dynamo: create application %q: %w", a.ClientID, err)
 	}
 	return nil
@@ -120,7 +131,10 @@ func (s *Store) UpdateApplication(ctx context.Context, clientID string, fn func(
 	if err != nil {
 		return a, err
 	}
-	return a, s.removeOrigins(ctx, clientID, minus(old.AllowedOrigins, a.AllowedOrigins))
+	// Committed: a failure to unindex what it removed leaves an entry that
+	// grants nothing (origins.go), so it is not this change's failure.
+	s.removeOrigins(ctx, clientID, minus(old.AllowedOrigins, a.AllowedOrigins))
+	return a, nil
 }
 
 // DeleteApplication deletes an application, or fails with ErrNotFound.
@@ -144,7 +158,8 @@ func (s *Store) DeleteApplication(ctx context.Context, clientID string) error {
 	if err != nil {
 		return fmt.Errorf("dynamo: deleted application %q: %w", clientID, err)
 	}
-	return s.removeOrigins(ctx, clientID, old.AllowedOrigins)
+	s.removeOrigins(ctx, clientID, old.AllowedOrigins) // committed: see UpdateApplication
+	return nil
 }
 
 // ListApplications pages through an organization's applications in creation

@@ -30,7 +30,7 @@ func cleanCode(c domain.AuthorizationCode) domain.AuthorizationCode {
 	c.Hash = clone(c.Hash)
 	c.Scopes = clone(c.Scopes)
 	c.IssuedAccessJTIs = clone(c.IssuedAccessJTIs)
-	c.AuthTime, c.ExpiresAt, c.RedeemedAt = c.AuthTime.UTC(), c.ExpiresAt.UTC(), c.RedeemedAt.UTC()
+	c.AuthTime, c.ExpiresAt, c.RedeemedAt, c.ReplayedAt = c.AuthTime.UTC(), c.ExpiresAt.UTC(), c.RedeemedAt.UTC(), c.ReplayedAt.UTC()
 	return c
 }
 
@@ -51,7 +51,7 @@ func (s *Store) CreateCode(_ context.Context, c domain.AuthorizationCode) error 
 	if len(c.Hash) == 0 || c.ClientID == "" {
 		return errors.New("memory: code hash or client id is empty")
 	}
-	c.RedeemedAt, c.IssuedFamilyID, c.IssuedAccessJTIs = time.Time{}, "", nil
+	c.RedeemedAt, c.ReplayedAt, c.IssuedFamilyID, c.IssuedAccessJTIs = time.Time{}, time.Time{}, "", nil
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.flows.codes == nil {
@@ -72,6 +72,10 @@ func (s *Store) RedeemCode(_ context.Context, hash []byte, now time.Time) (domai
 		return domain.AuthorizationCode{}, fmt.Errorf("memory: code: %w", domain.ErrNotFound)
 	}
 	if !c.RedeemedAt.IsZero() {
+		if c.ReplayedAt.IsZero() {
+			c.ReplayedAt = now.UTC()
+			s.flows.codes[hkey(hash)] = c
+		}
 		return cleanCode(c), fmt.Errorf("memory: code: %w", domain.ErrAlreadyUsed)
 	}
 	if !now.Before(c.ExpiresAt) {
@@ -88,6 +92,9 @@ func (s *Store) RecordCodeIssue(_ context.Context, hash []byte, familyID string,
 	c, ok := s.flows.codes[hkey(hash)]
 	if !ok || c.RedeemedAt.IsZero() {
 		return fmt.Errorf("memory: code: %w", domain.ErrNotFound)
+	}
+	if !c.ReplayedAt.IsZero() {
+		return fmt.Errorf("memory: code: replayed: %w", domain.ErrAlreadyUsed)
 	}
 	c.IssuedFamilyID, c.IssuedAccessJTIs = familyID, clone(jtis)
 	s.flows.codes[hkey(hash)] = c

@@ -121,6 +121,12 @@ func (p *Process) Stop() error {
 	return nil
 }
 
+// Signal sends sig to the process group: SIGSTOP freezes an emulator and
+// SIGCONT resumes it (make soak).
+func (p *Process) Signal(sig syscall.Signal) error {
+	return syscall.Kill(-p.cmd.Process.Pid, sig)
+}
+
 // Done is closed when the process has exited.
 func (p *Process) Done() <-chan struct{} { return p.done }
 
