@@ -199,6 +199,10 @@ const BasicChallenge = `Basic realm="orgauth", charset="UTF-8"`
 // request." A client_id in the body alongside Basic must name the same
 // client. Returns invalid_request or invalid_client errors.
 func ClientAuthentication(r *http.Request, f Form) (ClientCredentials, error) {
+	// Two Authorization headers are ambiguous: refuse rather than pick one.
+	if len(r.Header.Values("Authorization")) > 1 {
+		return ClientCredentials{}, InvalidRequest("the request has more than one Authorization header")
+	}
 	authz := r.Header.Get("Authorization")
 	if authz == "" {
 		if f.Get("client_secret") != "" {

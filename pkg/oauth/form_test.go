@@ -189,3 +189,16 @@ func TestParseBodyJSON(t *testing.T) {
 		})
 	}
 }
+
+// Two Authorization headers are ambiguous: the request is refused, whichever
+// of them would have authenticated.
+func TestClientAuthenticationRefusesTwoAuthorizationHeaders(t *testing.T) {
+	r := httptest.NewRequest("POST", "/oauth/token", nil)
+	r.Header.Add("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("a:b")))
+	r.Header.Add("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("c:d")))
+	_, err := oauth.ClientAuthentication(r, oauth.Form{})
+	var oe *oauth.Error
+	if !errors.As(err, &oe) || oe.Code != "invalid_request" {
+		t.Fatalf("two Authorization headers: %v", err)
+	}
+}

@@ -29,7 +29,7 @@ func TestSSOAgainstAHostileProvider(t *testing.T) {
 	l := testenv.StartLocal(t, "")
 	ctx := context.Background()
 	app := l.App(t)
-	admin := ops.New(app.Store, time.Now)
+	admin := ops.New(app.Store, time.Now).ForStage(l.Issuer)
 	box := secretbox.New(app.KMS, l.File.SSOKeyID)
 	acme, spa := l.File.OrganizationID, l.File.SPA
 
