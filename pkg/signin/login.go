@@ -311,6 +311,12 @@ func (s *Service) finishSignIn(ctx context.Context, b Browser, tx domain.LoginTr
 			&authzError{"access_denied", "the user is not a member of the application's organization"})}, nil
 	}
 
+	if method == "sso" {
+		if user, err = s.providerVerifiedEmail(ctx, user, now); err != nil {
+			return Result{}, err
+		}
+	}
+
 	// A new session; the one the browser had, if any, ends.
 	if old := b.Cookies.Session; old != "" {
 		if err := s.store.DeleteSession(ctx, domain.HashSecret(old)); err != nil && !errors.Is(err, domain.ErrNotFound) {

@@ -183,7 +183,7 @@ func (h *Handler) issueUserTokens(ctx context.Context, g grant, now time.Time) (
 		idt, _, err := h.tokens.IDToken(ctx, jwt.IDRequest{
 			Subject: g.user.ID, ClientID: g.app.ClientID, AuthTime: g.authTime,
 			Nonce: g.nonce, AccessToken: access, Lifetime: h.cfg.IDTokenLifetime, Scopes: scopes,
-			User: jwt.UserClaims{Email: g.user.Email, Name: g.user.Name},
+			User: jwt.UserClaims{Email: g.user.Email, EmailVerified: g.user.EmailVerified, Name: g.user.Name},
 		})
 		if err != nil {
 			return nil, jwt.AccessClaims{}, fmt.Errorf("issue ID token: %w", err)
