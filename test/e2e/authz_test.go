@@ -167,6 +167,15 @@ func TestWhoMayGetWhichToken(t *testing.T) {
 		Endpoint: oauth2.Endpoint{AuthURL: l.Issuer + "/authorize", TokenURL: l.Issuer + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams},
 		Scopes:   []string{"openid", "offline_access", "read:demo"}}
 	user := addMember(t, l, admin, org2.ID, "uma", domain.RoleMember)
+	// Another member's applications ask uma's consent first: she gave it.
+	consented := func(cfg *oauth2.Config) {
+		t.Helper()
+		if _, err := st.Store.PutConsent(ctx, domain.Consent{UserID: user.id, ClientID: cfg.ClientID, OrganizationID: org2.ID,
+			Scopes: domain.ConsentScopes(l.File.Audience, cfg.Scopes), GrantedAt: st.Now(), UpdatedAt: st.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	consented(spaCfg)
 	spaTok := codeFlow(t, l, spaCfg, user)
 	mgmt := &clientcredentials.Config{ClientID: jobsID, ClientSecret: jobsSecret, TokenURL: l.Issuer + "/oauth/token",
 		EndpointParams: url.Values{"audience": {l.File.ManagementAudience}}}
@@ -192,6 +201,7 @@ func TestWhoMayGetWhichToken(t *testing.T) {
 	}
 	spaCfg.ClientID, spaCfg.RedirectURL = spa2["client_id"].(string), "http://127.0.0.1:9/cb2"
 	spaCfg.Scopes = []string{"openid", "offline_access"}
+	consented(spaCfg)
 	tok2 := codeFlow(t, l, spaCfg, user)
 	userConsole := consoleSignIn(t, l, user)
 	if _, err := admin.DisableUser(ctx, user.email); err != nil {
