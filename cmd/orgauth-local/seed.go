@@ -81,7 +81,7 @@ func seed(ctx context.Context, app *wiring.Stage, path string) (localFile, error
 	}
 	pw := password.Generate()
 	admin := ops.New(app.Store, app.Now)
-	user, err := admin.CreateUser(ctx, org.ID, demoEmail(org.ID), "Demo User", domain.RoleAdmin, pw)
+	user, err := admin.CreateUser(ctx, org.ID, demoEmail(org.ID), "Demo User", domain.RoleAdmin, pw, ops.EmailVerified)
 	if err != nil {
 		return lf, err
 	}

@@ -34,10 +34,13 @@ var groups = map[string][]command{
 		{"set-quota", "--org ID --tokens N", "Override the organization's monthly M2M token quota (0: back to its plan's).", orgsSetQuota},
 	},
 	"users": {
-		{"create", "--org ID --email EMAIL [--name NAME] [--role member|admin] [--password-stdin | --generate-password]",
+		{"create", "--org ID --email EMAIL [--name NAME] [--role member|admin] [--email-verified]\n" +
+			"          [--password-stdin | --generate-password]",
 			"Create a user. The password is read as one line from standard input (--password-stdin, or\n" +
 				"without either flag when standard input is not a terminal), or generated and printed once\n" +
-				"(--generate-password). Passwords are 12 to 256 characters.", usersCreate},
+				"(--generate-password). Passwords are 12 to 256 characters. --email-verified: you know the\n" +
+				"address is theirs (tokens say email_verified: true).", usersCreate},
+		{"update", "--user ID|EMAIL --email-verified[=false]", "Say whether the user's email address is known to be theirs.", usersUpdate},
 		{"list", "--org ID", "List an organization's users.", usersList},
 		{"disable", "--user ID|EMAIL", "Disable a user: they can no longer sign in, their sessions end and their\n" +
 			"refresh tokens are revoked.", usersDisable},
@@ -185,6 +188,7 @@ func usersCreate(fs *flag.FlagSet) func(*invocation) error {
 	role := fs.String("role", string(domain.RoleMember), "member or admin")
 	fromStdin := fs.Bool("password-stdin", false, "read the password as one line from standard input")
 	generate := fs.Bool("generate-password", false, "generate a password and print it once")
+	verified := fs.Bool("email-verified", false, "the email address is known to be the user's")
 	return func(inv *invocation) error {
 		if err := required(inv, [2]string{"org", *org}, [2]string{"email", *email}); err != nil {
 			return err
@@ -207,7 +211,11 @@ func usersCreate(fs *flag.FlagSet) func(*invocation) error {
 		if err != nil {
 			return err
 		}
-		u, err := a.CreateUser(inv.ctx, *org, *email, *name, domain.Role(*role), pw)
+		var opts []ops.UserOption
+		if *verified {
+			opts = append(opts, ops.EmailVerified)
+		}
+		u, err := a.CreateUser(inv.ctx, *org, *email, *name, domain.Role(*role), pw, opts...)
 		if err != nil {
 			return err
 		}
@@ -274,6 +282,30 @@ func usersList(fs *flag.FlagSet) func(*invocation) error {
 		return inv.print(struct {
 			Users []user `json:"users"`
 		}{views}, userTable(users))
+	}
+}
+
+func usersUpdate(fs *flag.FlagSet) func(*invocation) error {
+	who := fs.String("user", "", "the user's id or email address")
+	verified := fs.Bool("email-verified", false, "whether the email address is known to be the user's")
+	return func(inv *invocation) error {
+		if err := required(inv, [2]string{"user", *who}); err != nil {
+			return err
+		}
+		set := false
+		fs.Visit(func(f *flag.Flag) { set = set || f.Name == "email-verified" })
+		if !set {
+			return usagef("%s: nothing to change: pass --email-verified or --email-verified=false", inv.name)
+		}
+		a, err := inv.admin()
+		if err != nil {
+			return err
+		}
+		u, err := a.SetEmailVerified(inv.ctx, *who, *verified)
+		if err != nil {
+			return err
+		}
+		return inv.print(userView(u), userTable([]domain.User{u}))
 	}
 }
 
@@ -359,6 +391,7 @@ type user struct {
 	Name           string    `json:"name"`
 	Role           string    `json:"role"`
 	Disabled       bool      `json:"disabled"`
+	EmailVerified  bool      `json:"email_verified"`
 	HasPassword    bool      `json:"has_password"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
@@ -367,7 +400,7 @@ type user struct {
 func userView(u domain.User) user {
 	return user{
 		ID: u.ID, OrganizationID: u.OrganizationID, Email: u.Email, Name: u.Name, Role: string(u.Role),
-		Disabled: u.Disabled, HasPassword: u.PasswordHash != "", CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+		Disabled: u.Disabled, EmailVerified: u.EmailVerified, HasPassword: u.PasswordHash != "", CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
 	}
 }
 

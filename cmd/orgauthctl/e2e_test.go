@@ -229,6 +229,24 @@ func TestOrgauthctlAgainstDynalite(t *testing.T) {
 	}
 	c.fails(1, "user nobody@example.com does not exist", "", "users", "disable", "--user", "nobody@example.com")
 
+	// An operator who knows an address is the user's says so, when creating
+	// the user or later; tokens then say email_verified.
+	var vera, updated user
+	c.okJSON(&vera, "vera's long password\n", "users", "create", "--org", org.ID, "--email", "vera@example.com", "--email-verified")
+	if stored, err := st.GetUser(t.Context(), vera.ID); err != nil || !vera.EmailVerified || !stored.EmailVerified || bob.EmailVerified {
+		t.Fatalf("created verified: %+v %+v %v", vera, stored, err)
+	}
+	c.okJSON(&updated, "", "users", "update", "--user", "BOB@example.com", "--email-verified")
+	if stored, err := st.GetUser(t.Context(), bob.ID); err != nil || !updated.EmailVerified || !stored.EmailVerified || updated.ID != bob.ID {
+		t.Fatalf("update --email-verified: %+v %+v %v", updated, stored, err)
+	}
+	c.okJSON(&updated, "", "users", "update", "--user", vera.ID, "--email-verified=false")
+	if stored, err := st.GetUser(t.Context(), vera.ID); err != nil || updated.EmailVerified || stored.EmailVerified {
+		t.Fatalf("update --email-verified=false: %+v %+v %v", updated, stored, err)
+	}
+	c.fails(2, "nothing to change", "", "users", "update", "--user", bob.ID)
+	c.fails(1, "user nobody@example.com does not exist", "", "users", "update", "--user", "nobody@example.com", "--email-verified")
+
 	// Plans.
 	out = c.ok("", "orgs", "set-plan", "--org", org.ID, "--plan", "enterprise_large")
 	if !strings.Contains(out, org.ID) || !strings.Contains(out, "enterprise_large") {

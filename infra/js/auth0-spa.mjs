@@ -85,13 +85,14 @@ try {
     const a1 = await c.getTokenSilently();
     const a2 = await c.getTokenSilently({ cacheMode: 'off' });
     const a3 = await c.getTokenSilently({ cacheMode: 'off' });
-    return { authenticated: await c.isAuthenticated(), user, iss: claims.iss, idToken: claims.__raw, a1, a2, a3 };
+    const orgHint = document.cookie.split('; ').find((c) => c.includes('organization_hint')) ?? '';
+    return { authenticated: await c.isAuthenticated(), user, iss: claims.iss, idToken: claims.__raw, a1, a2, a3, orgHint };
   }`).catch((e) => fail('redirect flow', e));
 
   // 2. Without refresh tokens: the hidden iframe (web_message, prompt=none)
   //    on the session cookie, before and after a reload.
   const iframe = options({});
-  // Recorded rather than fatal: the test decides.
+  // Recorded rather than fatal: the test decides, and reports both.
   out.iframe = await run(page, iframe, `async (c) => ({ token: await c.getTokenSilently(), user: await c.getUser() })`)
     .catch((e) => ({ error: `${e.error ?? ''} ${e.message}` }));
   await page.reload();

@@ -79,9 +79,13 @@ type User struct {
 	Role           Role
 	PasswordHash   string // PHC-encoded argon2id; empty for SSO-only users
 	Disabled       bool
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	Version        int64
+	// EmailVerified: the address is known to be the user's, because an
+	// operator said so or the organization's provider asserted it
+	// (email_verified in ID tokens and /userinfo).
+	EmailVerified bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	Version       int64
 }
 
 // ClientType is the kind of OAuth client an application is.

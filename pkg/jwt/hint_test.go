@@ -20,7 +20,7 @@ func TestVerifyIDTokenHint(t *testing.T) {
 	other := jwt.NewIssuer("https://auth.example.com", jwttest.NewKeySet(), clock, nil)
 	elsewhere := jwt.NewIssuer("https://other.example.com", keys, clock, nil)
 	id := func(i *jwt.Issuer) string {
-		raw, _, err := i.IDToken(ctx, jwt.IDRequest{Subject: "user-1", ClientID: "spa-1", OrgID: "org-1", AuthTime: now,
+		raw, _, err := i.IDToken(ctx, jwt.IDRequest{Subject: "user-1", ClientID: "spa-1", AuthTime: now,
 			AccessToken: "at", Lifetime: time.Hour, Scopes: []string{"openid"}})
 		if err != nil {
 			t.Fatal(err)

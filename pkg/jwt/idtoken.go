@@ -18,6 +18,11 @@ const IDTokenType = "JWT"
 
 // IDClaims are the claims of an ID token, OpenID Connect Core §2, plus the
 // standard claims of §5.1 that the granted scopes release (§5.4).
+//
+// No org_id: the organization is in the access token (RFC 9068 profile) and
+// in /userinfo. Auth0's SDKs read an ID token's org_id as Auth0's own
+// organization id ("org_..."), send it back as organization= and then
+// reject a token whose organization is not in that form.
 type IDClaims struct {
 	Issuer          string               `json:"iss"`
 	Subject         string               `json:"sub"`
@@ -29,7 +34,6 @@ type IDClaims struct {
 	AccessTokenHash string               `json:"at_hash,omitempty"`
 	// AuthorizedParty is the client the token was issued to (§2: azp).
 	AuthorizedParty string `json:"azp,omitempty"`
-	OrgID           string `json:"org_id,omitempty"`
 	Email           string `json:"email,omitempty"`
 	EmailVerified   *bool  `json:"email_verified,omitempty"`
 	Name            string `json:"name,omitempty"`
@@ -39,7 +43,6 @@ type IDClaims struct {
 type IDRequest struct {
 	Subject  string // the user id
 	ClientID string // aud and azp
-	OrgID    string
 	AuthTime time.Time
 	// Nonce is echoed unchanged (§3.1.3.6); empty on refresh (§12.2).
 	Nonce string
@@ -89,7 +92,6 @@ func (i *Issuer) IDToken(ctx context.Context, r IDRequest) (string, IDClaims, er
 		Expiry:          josejwt.NewNumericDate(now.Add(r.Lifetime)),
 		Nonce:           r.Nonce,
 		AuthorizedParty: r.ClientID,
-		OrgID:           r.OrgID,
 	}
 	if !r.AuthTime.IsZero() {
 		c.AuthTime = josejwt.NewNumericDate(r.AuthTime)

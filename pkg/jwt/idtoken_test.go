@@ -40,7 +40,7 @@ func TestIDToken(t *testing.T) {
 		return m
 	}
 	raw, _, err := iss.IDToken(context.Background(), jwt.IDRequest{
-		Subject: "user-1", ClientID: "spa-1", OrgID: "org-1", AuthTime: now.Add(-time.Minute), Nonce: "n-1",
+		Subject: "user-1", ClientID: "spa-1", AuthTime: now.Add(-time.Minute), Nonce: "n-1",
 		AccessToken: "at", Lifetime: time.Hour, Scopes: []string{"openid", "email", "profile"}, User: user,
 	})
 	if err != nil {
@@ -50,7 +50,7 @@ func TestIDToken(t *testing.T) {
 	want := map[string]any{
 		"iss": "https://auth.example.com", "sub": "user-1", "aud": "spa-1", "azp": "spa-1", "nonce": "n-1",
 		"exp": float64(now.Add(time.Hour).Unix()), "iat": float64(now.Unix()), "auth_time": float64(now.Add(-time.Minute).Unix()),
-		"at_hash": jwt.AccessTokenHash("at"), "email": "ada@example.com", "email_verified": false, "name": "Ada", "org_id": "org-1",
+		"at_hash": jwt.AccessTokenHash("at"), "email": "ada@example.com", "email_verified": false, "name": "Ada",
 	}
 	for k, v := range want {
 		if m[k] != v {
@@ -59,6 +59,12 @@ func TestIDToken(t *testing.T) {
 	}
 	if len(m) != len(want) {
 		t.Errorf("claims = %v", m)
+	}
+	// The organization is the access token's (org_id there, RFC 9068) and
+	// /userinfo's: an ID token's org_id makes Auth0's SDKs send it back as
+	// an Auth0 organization and then reject the token.
+	if _, ok := m["org_id"]; ok {
+		t.Errorf("ID token carries org_id: %v", m)
 	}
 
 	// openid alone releases no user claims; no nonce, no at_hash when absent.

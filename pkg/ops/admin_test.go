@@ -167,8 +167,19 @@ func TestAdmin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if alice.EmailVerified || bob.EmailVerified {
+		t.Fatal("created verified without EmailVerified")
+	}
+	// The operator vouches for bob's address later.
+	*clock = t0.Add(90 * time.Minute)
+	if u, err := a.SetEmailVerified(ctx, "BOB@example.com", true); err != nil || !u.EmailVerified || !u.UpdatedAt.Equal(*clock) {
+		t.Fatalf("SetEmailVerified: %+v %v", u, err)
+	}
+	if u, err := a.SetEmailVerified(ctx, "nobody@example.com", true); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("SetEmailVerified of nobody: %+v %v", u, err)
+	}
 	users, err := a.ListUsers(ctx, org.ID)
-	if err != nil || len(users) != 2 || users[0].ID != alice.ID || users[1].ID != bob.ID {
+	if err != nil || len(users) != 2 || !users[1].EmailVerified || users[0].ID != alice.ID || users[1].ID != bob.ID {
 		t.Fatalf("ListUsers = %+v, %v", users, err)
 	}
 	if _, err := a.ListUsers(ctx, "nosuchorg"); !errors.Is(err, domain.ErrNotFound) {

@@ -68,7 +68,7 @@ func (s *Service) signedIn(ctx context.Context, b Browser, app domain.Applicatio
 		return s.issueCode(ctx, b, g, sess, user, now)
 	}
 	if prompt == "none" {
-		return Result{Outcome: s.errorRedirect(ctx, b, g.redirectURI, g.state,
+		return Result{Outcome: s.errorResponse(ctx, b, g.redirectURI, g.state, g.responseMode,
 			&authzError{"consent_required", "the user has not approved this application's request"})}, nil
 	}
 	// The consent page's own transaction, bound like the login form's to
@@ -80,7 +80,7 @@ func (s *Service) signedIn(ctx context.Context, b Browser, app domain.Applicatio
 	tx := domain.LoginTransaction{
 		ID: domain.NewID(), ClientID: app.ClientID, RedirectURI: g.redirectURI, State: g.state, Nonce: g.nonce,
 		CodeChallenge: g.codeChallenge, Scopes: g.scopes, Audience: g.audience, Prompt: prompt, MaxAge: -1,
-		CSRFHash: domain.HashSecret(csrf), OrganizationID: app.OrganizationID, UserID: user.ID,
+		ResponseMode: g.responseMode, CSRFHash: domain.HashSecret(csrf), OrganizationID: app.OrganizationID, UserID: user.ID,
 		CreatedAt: now, ExpiresAt: now.Add(s.cfg.TransactionLifetime),
 	}
 	if err := s.store.CreateLoginTransaction(ctx, tx); err != nil {
@@ -211,7 +211,7 @@ func (s *Service) Consent(ctx context.Context, in ConsentPost) (Result, error) {
 	if in.Form.Decision == "deny" {
 		s.log.InfoContext(ctx, "consent denied", "event", "consent_denied", "request_id", in.Browser.RequestID,
 			"client_id", app.ClientID, "user_id", user.ID, "source_ip", in.Browser.SourceIP)
-		return Result{Outcome: s.errorRedirect(ctx, in.Browser, tx.RedirectURI, tx.State,
+		return Result{Outcome: s.errorResponse(ctx, in.Browser, tx.RedirectURI, tx.State, tx.ResponseMode,
 			&authzError{"access_denied", "the user denied the application's request"})}, nil
 	}
 	scopes := domain.ConsentScopes(tx.Audience, tx.Scopes)

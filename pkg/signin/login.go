@@ -305,8 +305,16 @@ func (s *Service) finishSignIn(ctx context.Context, b Browser, tx domain.LoginTr
 	if org := app.ForOrganization(user.OrganizationID).OrganizationID; user.MaySignIn(org) != nil || !app.Admits(org) || tx.OrganizationID != app.OrganizationID {
 		s.log.WarnContext(ctx, "login refused: other organization", "event", "login_refused", "reason", "organization",
 			"request_id", b.RequestID, "client_id", tx.ClientID, "user_id", user.ID, "source_ip", b.SourceIP)
-		return Result{Outcome: s.errorRedirect(ctx, b, tx.RedirectURI, tx.State,
+		// In the request's response mode: a popup (web_message) gets the
+		// error by message, as it would have got the code.
+		return Result{Outcome: s.errorResponse(ctx, b, tx.RedirectURI, tx.State, tx.ResponseMode,
 			&authzError{"access_denied", "the user is not a member of the application's organization"})}, nil
+	}
+
+	if auth.method == domain.AuthSSO {
+		if user, err = s.providerVerifiedEmail(ctx, user, now); err != nil {
+			return Result{}, err
+		}
 	}
 
 	// A new session; the one the browser had, if any, ends.

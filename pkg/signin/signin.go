@@ -18,6 +18,7 @@ type Store interface {
 	GetApplication(ctx context.Context, clientID string) (domain.Application, error)
 	GetUser(ctx context.Context, id string) (domain.User, error)
 	GetUserByEmail(ctx context.Context, email string) (domain.User, error)
+	UpdateUser(ctx context.Context, id string, fn func(domain.User) (domain.User, error)) (domain.User, error)
 
 	CreateLoginTransaction(ctx context.Context, tx domain.LoginTransaction) error
 	GetLoginTransaction(ctx context.Context, id string, now time.Time) (domain.LoginTransaction, error)

@@ -117,3 +117,22 @@ func (s *Service) upstreamUnavailable(ctx context.Context, b Browser, clientID s
 	return &Refusal{Status: 502, Title: "Sign-in service unavailable", Reason: "upstream unavailable",
 		Message: "Your organization's sign-in service did not answer. Try again in a moment; if it keeps failing, tell your organization's administrator."}
 }
+
+// providerVerifiedEmail marks user's email verified after a sign-in through
+// the organization's provider: the callback admits only an identity whose
+// provider asserted email_verified for an address in the organization's
+// domains, and links it only to the user of that address (emails never
+// change). Tokens and /userinfo say email_verified from then on.
+func (s *Service) providerVerifiedEmail(ctx context.Context, user domain.User, now time.Time) (domain.User, error) {
+	if user.EmailVerified {
+		return user, nil
+	}
+	u, err := s.store.UpdateUser(ctx, user.ID, func(u domain.User) (domain.User, error) {
+		u.EmailVerified, u.UpdatedAt = true, now
+		return u, nil
+	})
+	if err != nil {
+		return user, fmt.Errorf("mark email verified: %w", err)
+	}
+	return u, nil
+}

@@ -26,7 +26,7 @@ func m2mConfig(l *testenv.Local, style oauth2.AuthStyle) *clientcredentials.Conf
 	return &clientcredentials.Config{
 		ClientID:       l.File.M2M.ClientID,
 		ClientSecret:   l.File.M2M.ClientSecret,
-		TokenURL:       l.Issuer + "/oauth/token",
+		TokenURL:       l.Base() + "/oauth/token",
 		EndpointParams: url.Values{"audience": {l.File.Audience}},
 		AuthStyle:      style,
 	}
@@ -35,11 +35,14 @@ func m2mConfig(l *testenv.Local, style oauth2.AuthStyle) *clientcredentials.Conf
 // A real OAuth client gets an M2M token, and a real OIDC library verifies it
 // against the discovered JWKS; so does npm jose.
 func TestClientCredentialsEndToEnd(t *testing.T) {
-	l := testenv.StartLocal(t, "")
+	clientCredentialsEndToEnd(t, testenv.StartLocal(t, ""))
+}
+
+func clientCredentialsEndToEnd(t *testing.T, l *testenv.Local) {
 	ctx := context.Background()
 
 	// The banner's ready-to-paste curl names the real client and audience.
-	for _, want := range []string{"--data 'client_id=" + l.File.M2M.ClientID + "'", "--data 'audience=" + l.File.Audience + "'", l.Issuer + "/oauth/token"} {
+	for _, want := range []string{"--data 'client_id=" + l.File.M2M.ClientID + "'", "--data 'audience=" + l.File.Audience + "'", l.Base() + "/oauth/token"} {
 		if !strings.Contains(l.Output.String(), want) {
 			t.Errorf("the banner's curl lacks %s:\n%s", want, l.Output.String())
 		}
@@ -49,7 +52,7 @@ func TestClientCredentialsEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("discovery: %v", err)
 	}
-	if provider.Endpoint().TokenURL != l.Issuer+"/oauth/token" {
+	if provider.Endpoint().TokenURL != l.Base()+"/oauth/token" {
 		t.Fatalf("token endpoint = %q", provider.Endpoint().TokenURL)
 	}
 	for _, style := range []oauth2.AuthStyle{oauth2.AuthStyleInParams, oauth2.AuthStyleInHeader} {
@@ -110,7 +113,7 @@ func verifyWithNodeJose(t *testing.T, l *testenv.Local, raw string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("node", filepath.Join(root, "infra", "js", "verify-jwt.mjs"), l.Issuer+"/.well-known/jwks.json", l.Issuer, l.File.Audience)
+	cmd := exec.Command("node", filepath.Join(root, "infra", "js", "verify-jwt.mjs"), l.Base()+"/.well-known/jwks.json", l.Issuer, l.File.Audience)
 	cmd.Stdin = strings.NewReader(raw)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

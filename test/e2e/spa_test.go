@@ -65,7 +65,7 @@ func signInWith(t *testing.T, l *testenv.Local, authURL, email, password string,
 	if form.Get("transaction") == "" || form.Get("csrf_token") == "" {
 		t.Fatalf("login form without transaction or csrf_token:\n%s", page)
 	}
-	resp, err = browser.PostForm(l.Issuer+"/login", form)
+	resp, err = browser.PostForm(l.Base()+"/login", form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,10 @@ func signInWith(t *testing.T, l *testenv.Local, authURL, email, password string,
 // access token (for the management audience, which only the console may ask
 // for) manages applications: the two halves meet.
 func TestSPASignInEndToEnd(t *testing.T) {
-	l := testenv.StartLocal(t, "")
+	spaSignInEndToEnd(t, testenv.StartLocal(t, ""))
+}
+
+func spaSignInEndToEnd(t *testing.T, l *testenv.Local) {
 	if l.File.Console.ClientID == "" || l.File.SPA.ClientID == "" || l.File.User.Email == "" {
 		t.Fatal("local.json has no console, demo SPA or user")
 	}
@@ -182,7 +185,7 @@ func TestSPASignInEndToEnd(t *testing.T) {
 	}
 
 	// The two halves meet: the signed-in user manages applications.
-	api := apiClient{t: t, base: l.Issuer, token: tok.AccessToken}
+	api := apiClient{t: t, base: l.Base(), token: tok.AccessToken}
 	status, _, created := api.do("POST", "/applications", `{"name":"made by the SPA","type":"spa","callback_urls":["https://spa.example.com/cb"],"allowed_origins":["https://spa.example.com"]}`)
 	if status != 201 {
 		t.Fatalf("create application: %d %v", status, created)
@@ -210,7 +213,7 @@ func TestSPASignInEndToEnd(t *testing.T) {
 	}
 
 	// Revocation (RFC 7009) ends the family.
-	resp, err := http.PostForm(l.Issuer+"/oauth/revoke", url.Values{"token": {fresh.RefreshToken}, "token_type_hint": {"refresh_token"}, "client_id": {l.File.Console.ClientID}})
+	resp, err := http.PostForm(l.Base()+"/oauth/revoke", url.Values{"token": {fresh.RefreshToken}, "token_type_hint": {"refresh_token"}, "client_id": {l.File.Console.ClientID}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +230,7 @@ func TestSPASignInEndToEnd(t *testing.T) {
 	}
 	// The management API refuses the family's access tokens too.
 	for _, at := range []string{tok.AccessToken, fresh.AccessToken} {
-		if status, _, body := (apiClient{t: t, base: l.Issuer, token: at}).do("GET", "/applications", ""); status != 401 {
+		if status, _, body := (apiClient{t: t, base: l.Base(), token: at}).do("GET", "/applications", ""); status != 401 {
 			t.Fatalf("applications with a revoked token: %d %v", status, body)
 		}
 	}
@@ -287,7 +290,10 @@ func mustJSON(t *testing.T, v any) string {
 // server: discovery, PKCE, the login form, code exchange with ID token
 // validation, userinfo, refresh, revocation.
 func TestSPASignInWithOpenIDClient(t *testing.T) {
-	l := testenv.StartLocal(t, "")
+	spaSignInWithOpenIDClient(t, testenv.StartLocal(t, ""))
+}
+
+func spaSignInWithOpenIDClient(t *testing.T, l *testenv.Local) {
 	root, err := emulator.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -317,7 +323,7 @@ func TestSPASignInWithOpenIDClient(t *testing.T) {
 	}
 	l.Secret(res.AccessToken)
 	// The refreshed access token died with its family.
-	req, _ := http.NewRequest(http.MethodGet, l.Issuer+"/userinfo", nil)
+	req, _ := http.NewRequest(http.MethodGet, l.Base()+"/userinfo", nil)
 	req.Header.Set("Authorization", "Bearer "+res.AccessToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -93,6 +93,40 @@ func TestWebMessage(t *testing.T) {
 		e.wantCode(t, b.do(t, "GET", authzQuery(e.spa, none), nil))
 	})
 
+	// A popup that ends in an error gets it by message, as it would have
+	// got the code: never by a redirect of the popup.
+	t.Run("popup errors at login go by message", func(t *testing.T) {
+		b := e.browser()
+		outsider := e.user(t, e.org2, "wm-outsider")
+		msg := wantWebMessage(t, b.submit(t, b.loginForm(t, wm(nil)), outsider, pw), origin)
+		if msg.Response["error"] != "access_denied" || msg.Response["state"] != "xyz-state" || msg.Response["code"] != "" ||
+			msg.Response["iss"] != e.issuer {
+			t.Fatalf("another organization's user: %+v", msg)
+		}
+		if b.cookies["__Host-orgauth_session"] != nil {
+			t.Fatal("a session was created")
+		}
+	})
+
+	t.Run("popup consent answers go by message", func(t *testing.T) {
+		email, _ := e.newcomer(t, e.st.OrgID, "wm-new")
+		b := e.browser()
+		_, form := consentFields(t, b.submit(t, b.loginForm(t, wm(nil)), email, pw))
+		msg := wantWebMessage(t, b.answer(t, form, "deny"), origin)
+		if msg.Response["error"] != "access_denied" || msg.Response["state"] != "xyz-state" || msg.Response["code"] != "" {
+			t.Fatalf("deny: %+v", msg)
+		}
+		// Signed in but not consented: the iframe hears consent_required.
+		msg = wantWebMessage(t, b.do(t, "GET", wm(none), nil), origin)
+		if msg.Response["error"] != "consent_required" || msg.Response["code"] != "" {
+			t.Fatalf("silent without consent: %+v", msg)
+		}
+		msg = wantWebMessage(t, b.approve(t, b.do(t, "GET", wm(nil), nil)), origin)
+		if msg.Response["code"] == "" || msg.Response["state"] != "xyz-state" {
+			t.Fatalf("approve: %+v", msg)
+		}
+	})
+
 	t.Run("login page not framable", func(t *testing.T) {
 		b := e.browser()
 		resp := b.do(t, "GET", wm(nil), nil)

@@ -520,7 +520,7 @@ func TestAuthorize(t *testing.T) {
 
 		// An expired ID token is a fine hint; it names the application.
 		past := jwt.NewIssuer(e.issuer, e.st.Stage.Keys, func() time.Time { return time.Now().Add(-48 * time.Hour) }, nil)
-		hint, _, err := past.IDToken(ctx, jwt.IDRequest{Subject: "u", ClientID: e.spa, OrgID: e.st.OrgID, Lifetime: time.Hour})
+		hint, _, err := past.IDToken(ctx, jwt.IDRequest{Subject: "u", ClientID: e.spa, Lifetime: time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}

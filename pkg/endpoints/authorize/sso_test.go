@@ -314,7 +314,9 @@ func TestSSOEnforced(t *testing.T) {
 			t.Fatal(err)
 		}
 		u, err := e.st.Stage.Store.GetUser(ctx, code.UserID)
-		if err != nil || u.Email != "ann@example.org" || u.OrganizationID != e.st.OrgID || u.Role != domain.RoleMember || u.PasswordHash != "" {
+		// The provider asserted the address: email_verified from now on.
+		if err != nil || u.Email != "ann@example.org" || u.OrganizationID != e.st.OrgID || u.Role != domain.RoleMember || u.PasswordHash != "" ||
+			!u.EmailVerified {
 			t.Fatalf("provisioned user %+v %v", u, err)
 		}
 		// The second sign-in (another browser) finds the link.
@@ -329,6 +331,9 @@ func TestSSOEnforced(t *testing.T) {
 	t.Run("ExistingUserIsLinked", func(t *testing.T) {
 		email := "bea-" + domain.NewID() + "@example.org"
 		id := e.st.AddUserWithPassword(t, e.st.OrgID, email, pw)
+		if u, err := e.st.Stage.Store.GetUser(ctx, id); err != nil || u.EmailVerified {
+			t.Fatalf("before SSO: %+v %v", u, err)
+		}
 		b := e.browser()
 		auth := e.upstreamRedirect(t, b.do(t, "GET", authzQuery(e.spa, nil), nil))
 		q := e.wantCode(t, b.approve(t, b.do(t, "GET", e.op.grant(t, auth, verified("sub-bea", email)), nil)))
@@ -338,6 +343,9 @@ func TestSSOEnforced(t *testing.T) {
 		}
 		if l, err := e.st.Stage.Store.GetUpstreamLink(ctx, e.op.srv.URL, "sub-bea"); err != nil || l.UserID != id {
 			t.Fatalf("link %+v %v", l, err)
+		}
+		if u, err := e.st.Stage.Store.GetUser(ctx, id); err != nil || !u.EmailVerified {
+			t.Fatalf("after SSO, the provider's assertion is not kept: %+v %v", u, err)
 		}
 	})
 

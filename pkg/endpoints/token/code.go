@@ -189,9 +189,9 @@ func (h *Handler) issueUserTokens(ctx context.Context, g grant, now time.Time) (
 	resp := &tokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(lifetime / time.Second), Scope: strings.Join(scopes, " ")}
 	if slices.Contains(scopes, "openid") {
 		idt, _, err := h.tokens.IDToken(ctx, jwt.IDRequest{
-			Subject: g.user.ID, ClientID: g.app.ClientID, OrgID: g.app.OrganizationID, AuthTime: g.authTime,
+			Subject: g.user.ID, ClientID: g.app.ClientID, AuthTime: g.authTime,
 			Nonce: g.nonce, AccessToken: access, Lifetime: h.cfg.IDTokenLifetime, Scopes: scopes,
-			User: jwt.UserClaims{Email: g.user.Email, Name: g.user.Name},
+			User: jwt.UserClaims{Email: g.user.Email, EmailVerified: g.user.EmailVerified, Name: g.user.Name},
 		})
 		if err != nil {
 			return nil, jwt.AccessClaims{}, fmt.Errorf("issue ID token: %w", err)

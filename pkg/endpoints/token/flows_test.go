@@ -107,6 +107,29 @@ func TestSignInFlows(t *testing.T) {
 	ctx := context.Background()
 	verifier := jwt.NewVerifier(e.st.Stage.Cfg.Issuer, e.st.Stage.Keys, nil)
 
+	// email_verified is the user's: false above, true for a user whose
+	// address is known to be theirs, in the ID token and /userinfo alike.
+	t.Run("email verified", func(t *testing.T) {
+		email := "vera-" + e.st.OrgID + "@example.com"
+		vera := e.st.AddUser(t, e.st.OrgID, email)
+		if _, err := e.st.Stage.Store.UpdateUser(ctx, vera, func(u domain.User) (domain.User, error) {
+			u.EmailVerified = true
+			return u, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		code, v := e.code(t, func(g *testenv.CodeGrant) { g.UserID = vera })
+		resp, body := e.exchange(t, e.token(), code, v)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %v", resp.StatusCode, body)
+		}
+		idt := parseID(t, e, body["id_token"].(string))
+		_, ui := e.userinfo(t, body["access_token"].(string))
+		if idt["email"] != email || idt["email_verified"] != true || ui["email"] != email || ui["email_verified"] != true {
+			t.Fatalf("id token %v, userinfo %v", idt, ui)
+		}
+	})
+
 	t.Run("code exchange", func(t *testing.T) {
 		h := e.token()
 		code, v := e.code(t, nil)

@@ -174,6 +174,6 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := userInfoResponse{Subject: user.ID, OrgID: user.OrganizationID}
-	resp.Email, resp.EmailVerified, resp.Name = jwt.ScopedUserClaims(scopes, jwt.UserClaims{Email: user.Email, Name: user.Name})
+	resp.Email, resp.EmailVerified, resp.Name = jwt.ScopedUserClaims(scopes, jwt.UserClaims{Email: user.Email, EmailVerified: user.EmailVerified, Name: user.Name})
 	httpx.WriteJSON(w, http.StatusOK, resp)
 }

@@ -612,6 +612,43 @@ var userCases = []testCase[storage.Store]{
 		want.Version = 1
 		same(t, got, want)
 	}},
+	{"EmailVerified", func(t *testing.T, s storage.Store) {
+		u := newUser("org-a", "user-1", "alice@example.com")
+		u.EmailVerified = true
+		must(t, s.CreateUser(t.Context(), u))
+		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-2", "bob@example.com")))
+		for _, c := range []struct {
+			id   string
+			want bool
+		}{{"user-1", true}, {"user-2", false}} {
+			got, err := s.GetUser(t.Context(), c.id)
+			must(t, err)
+			if got.EmailVerified != c.want {
+				t.Fatalf("%s: email verified %v, want %v", c.id, got.EmailVerified, c.want)
+			}
+		}
+		// Set and cleared by an update; read the same way by email.
+		got, err := s.UpdateUser(t.Context(), "user-2", func(u domain.User) (domain.User, error) {
+			u.EmailVerified = true
+			return u, nil
+		})
+		must(t, err)
+		stored, err := s.GetUserByEmail(t.Context(), "bob@example.com")
+		must(t, err)
+		if !got.EmailVerified || !stored.EmailVerified {
+			t.Fatalf("after setting: %+v %+v", got, stored)
+		}
+		_, err = s.UpdateUser(t.Context(), "user-1", func(u domain.User) (domain.User, error) {
+			u.EmailVerified = false
+			return u, nil
+		})
+		must(t, err)
+		stored, err = s.GetUser(t.Context(), "user-1")
+		must(t, err)
+		if stored.EmailVerified {
+			t.Fatalf("after clearing: %+v", stored)
+		}
+	}},
 	{"GetByEmail", func(t *testing.T, s storage.Store) {
 		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-1", "alice@example.com")))
 		must(t, s.CreateUser(t.Context(), newUser("org-a", "user-2", "bob@example.com")))

@@ -326,6 +326,7 @@ func userItem(u domain.User) map[string]types.AttributeValue {
 	e.str("role", string(u.Role))
 	e.str("password_hash", u.PasswordHash)
 	e.bool("disabled", u.Disabled)
+	e.bool("email_verified", u.EmailVerified)
 	e.time("created_at", u.CreatedAt)
 	e.time("updated_at", u.UpdatedAt)
 	e.int(attrVersion, u.Version)
@@ -342,6 +343,7 @@ func userFromItem(item map[string]types.AttributeValue) (domain.User, error) {
 		Role:           domain.Role(d.str("role")),
 		PasswordHash:   d.str("password_hash"),
 		Disabled:       d.bool("disabled"),
+		EmailVerified:  d.bool("email_verified"),
 		CreatedAt:      d.time("created_at"),
 		UpdatedAt:      d.time("updated_at"),
 		Version:        d.int(attrVersion),
