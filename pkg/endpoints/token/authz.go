@@ -64,8 +64,12 @@ func (c *ttlCache[V]) get(ctx context.Context, key string) (V, error) {
 	return v, err
 }
 
-// lookups are the cached reads of the token checks.
+// lookups are the cached reads of the token checks. The organization (its
+// plan) is among them, so that a warm function's client_credentials path
+// costs one DynamoDB read (the client) plus one KMS Sign; a plan change
+// takes effect within the TTL.
 type lookups struct {
+	orgs  *ttlCache[domain.Organization]
 	apps  *ttlCache[domain.Application]
 	users *ttlCache[domain.User]
 	apis  *ttlCache[domain.API]
@@ -73,6 +77,7 @@ type lookups struct {
 
 func newLookups(st Store, ttl time.Duration, now func() time.Time) lookups {
 	return lookups{
+		orgs:  newTTLCache(ttl, now, st.GetOrganization),
 		apps:  newTTLCache(ttl, now, st.GetApplication),
 		users: newTTLCache(ttl, now, st.GetUser),
 		apis:  newTTLCache(ttl, now, st.GetAPI),

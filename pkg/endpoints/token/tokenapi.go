@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	"orgauth/pkg/domain"
@@ -134,7 +133,6 @@ func setDefault(d *time.Duration, def time.Duration) {
 // Handler serves the token, revocation and introspection endpoints.
 type Handler struct {
 	store      Store
-	orgs       *orgCache
 	lookups    lookups
 	tokens     Tokens
 	verifier   AccessTokens
@@ -163,7 +161,7 @@ func New(d Deps, cfg Config) (*Handler, error) {
 		reuse = newReuseCache(cfg.ReuseEntries)
 	}
 	return &Handler{reuseCache: reuse, meter: newMeter(d.Store, cfg.Quota, d.Log.WarnContext),
-		store: d.Store, orgs: newOrgCache(d.Store, cfg.OrganizationCacheTTL, d.Now), lookups: newLookups(d.Store, cfg.OrganizationCacheTTL, d.Now), tokens: d.Tokens, verifier: d.Verifier,
+		store: d.Store, lookups: newLookups(d.Store, cfg.OrganizationCacheTTL, d.Now), tokens: d.Tokens, verifier: d.Verifier,
 		cfg: cfg, log: d.Log, now: d.Now, cors: d.CORS, metrics: d.Metrics,
 		throttle: throttle.New(d.Store, cfg.Throttle.Window),
 	}, nil
@@ -346,7 +344,7 @@ func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenRe
 	if app.Type != domain.ClientM2M {
 		return nil, oauth.UnauthorizedClient("only M2M applications may use the client_credentials grant")
 	}
-	org, err := h.orgs.get(ctx, app.OrganizationID)
+	org, err := h.lookups.orgs.get(ctx, app.OrganizationID)
 	if err != nil {
 		return nil, fmt.Errorf("load organization: %w", err)
 	}
@@ -441,47 +439,4 @@ func grantScopes(requested string, allowed []string) ([]string, error) {
 		return nil, oauth.InvalidScope("a requested scope is not allowed for this application")
 	}
 	return scope, nil
-}
-
-// orgCache keeps organizations for a short TTL so that a warm function's
-// client_credentials path costs one DynamoDB read (the client) plus one KMS
-// Sign. A plan change takes effect within the TTL.
-type orgCache struct {
-	orgs Organizations
-	ttl  time.Duration
-	now  func() time.Time
-
-	mu sync.Mutex
-	m  map[string]cachedOrg
-}
-
-type cachedOrg struct {
-	org     domain.Organization
-	fetched time.Time
-}
-
-func newOrgCache(orgs Organizations, ttl time.Duration, now func() time.Time) *orgCache {
-	return &orgCache{orgs: orgs, ttl: ttl, now: now, m: map[string]cachedOrg{}}
-}
-
-func (c *orgCache) get(ctx context.Context, id string) (domain.Organization, error) {
-	now := c.now()
-	if c.ttl > 0 {
-		c.mu.Lock()
-		e, ok := c.m[id]
-		c.mu.Unlock()
-		if ok && now.Sub(e.fetched) < c.ttl {
-			return e.org, nil
-		}
-	}
-	org, err := c.orgs.GetOrganization(ctx, id)
-	if err != nil {
-		return domain.Organization{}, err
-	}
-	if c.ttl > 0 {
-		c.mu.Lock()
-		c.m[id] = cachedOrg{org: org, fetched: now}
-		c.mu.Unlock()
-	}
-	return org, nil
 }
