@@ -399,21 +399,3 @@ func appsTransfer(fs *flag.FlagSet) func(*invocation) error {
 		return inv.print(appView(app), appTable([]domain.Application{app}))
 	}
 }
-
-func usersEnable(fs *flag.FlagSet) func(*invocation) error {
-	who := fs.String("user", "", "the user's id or email address")
-	return func(inv *invocation) error {
-		if err := required(inv, [2]string{"user", *who}); err != nil {
-			return err
-		}
-		a, err := inv.admin()
-		if err != nil {
-			return err
-		}
-		u, err := a.EnableUser(inv.ctx, *who)
-		if err != nil {
-			return err
-		}
-		return inv.print(userView(u), userTable([]domain.User{u}))
-	}
-}

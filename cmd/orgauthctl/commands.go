@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -309,23 +310,32 @@ func usersUpdate(fs *flag.FlagSet) func(*invocation) error {
 	}
 }
 
-func usersDisable(fs *flag.FlagSet) func(*invocation) error {
-	who := fs.String("user", "", "the user's id or email address")
-	return func(inv *invocation) error {
-		if err := required(inv, [2]string{"user", *who}); err != nil {
-			return err
+// userChange is a command that changes the one user --user names, and
+// shows it.
+func userChange(change func(*ops.Admin, context.Context, string) (domain.User, error)) func(*flag.FlagSet) func(*invocation) error {
+	return func(fs *flag.FlagSet) func(*invocation) error {
+		who := fs.String("user", "", "the user's id or email address")
+		return func(inv *invocation) error {
+			if err := required(inv, [2]string{"user", *who}); err != nil {
+				return err
+			}
+			a, err := inv.admin()
+			if err != nil {
+				return err
+			}
+			u, err := change(a, inv.ctx, *who)
+			if err != nil {
+				return err
+			}
+			return inv.print(userView(u), userTable([]domain.User{u}))
 		}
-		a, err := inv.admin()
-		if err != nil {
-			return err
-		}
-		u, err := a.DisableUser(inv.ctx, *who)
-		if err != nil {
-			return err
-		}
-		return inv.print(userView(u), userTable([]domain.User{u}))
 	}
 }
+
+var (
+	usersDisable = userChange((*ops.Admin).DisableUser)
+	usersEnable  = userChange((*ops.Admin).EnableUser)
+)
 
 // ---------------------------------------------------------------- apps
 
