@@ -183,7 +183,7 @@ func (c *Callback) endWithError(ctx context.Context, b Browser, tx domain.LoginT
 	}
 	var res Result
 	res.setCookie(SSOBindingCookie, "", -1)
-	res.Outcome = s.errorRedirect(ctx, b, tx.RedirectURI, tx.State, e)
+	res.Outcome = s.errorResponse(ctx, b, tx.RedirectURI, tx.State, tx.ResponseMode, e)
 	return res, nil
 }
 

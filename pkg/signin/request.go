@@ -249,11 +249,6 @@ func (s *Service) redirectURL(redirectURI string, params url.Values) string {
 	return u.String()
 }
 
-// errorRedirect sends an error to the client, with state and iss.
-func (s *Service) errorRedirect(ctx context.Context, b Browser, redirectURI, state string, e *authzError) Redirect {
-	return s.errorResponse(ctx, b, redirectURI, state, "", e).(Redirect)
-}
-
 // errorResponse sends an error to the client in the request's response
 // mode, with state and iss.
 func (s *Service) errorResponse(ctx context.Context, b Browser, redirectURI, state, mode string, e *authzError) Outcome {

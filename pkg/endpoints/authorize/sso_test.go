@@ -360,6 +360,19 @@ func TestSSOEnforced(t *testing.T) {
 		}
 	})
 
+	// In a popup (response_mode=web_message), the provider's refusal goes
+	// back by message to the registered origin, as a code would have.
+	t.Run("UpstreamAccessDeniedInAPopup", func(t *testing.T) {
+		b := e.browser()
+		auth := e.upstreamRedirect(t, b.do(t, "GET", authzQuery(e.spa, func(q url.Values) { q.Set("response_mode", "web_message") }), nil))
+		a, _ := url.Parse(auth)
+		resp := b.do(t, "GET", "/callback/"+e.st.OrgID+"?"+url.Values{"error": {"access_denied"}, "state": {a.Query().Get("state")}}.Encode(), nil)
+		msg := wantWebMessage(t, resp, "https://spa.example.com")
+		if msg.Response["error"] != "access_denied" || msg.Response["state"] != "xyz-state" || msg.Response["code"] != "" {
+			t.Fatalf("access_denied by message: %+v", msg)
+		}
+	})
+
 	t.Run("Failures", func(t *testing.T) {
 		for _, tc := range []struct {
 			name   string
