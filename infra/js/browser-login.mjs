@@ -19,7 +19,8 @@ const browser = await chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 try {
-  const page = await browser.newPage();
+  const context = await browser.newContext();
+  const page = await context.newPage();
   const console_ = [];
   page.on('console', (m) => console_.push(`${m.type()}: ${m.text()}`));
 
@@ -52,14 +53,19 @@ try {
   let consentTitle = '';
   let earlySecond = '';
   if (secondAuthorizeUrl) {
-    page.on('request', (r) => {
+    // A tab of its own, sharing the browser's cookies: the first tab's
+    // failed load of the application's address (nothing listens there)
+    // may still be settling, and would interrupt a navigation in that tab.
+    const tab = await context.newPage();
+    tab.on('console', (m) => console_.push(`${m.type()}: ${m.text()}`));
+    tab.on('request', (r) => {
       if (!consentTitle && r.url().startsWith(`${secondRedirectUri}?`)) earlySecond = r.url();
     });
-    await page.goto(secondAuthorizeUrl);
-    consentTitle = await page.title();
+    await tab.goto(secondAuthorizeUrl);
+    consentTitle = await tab.title();
     const [req] = await Promise.all([
-      page.waitForRequest((r) => r.url().startsWith(`${secondRedirectUri}?`), { timeout: 10000 }),
-      page.getByRole('button', { name: 'Allow' }).click(),
+      tab.waitForRequest((r) => r.url().startsWith(`${secondRedirectUri}?`), { timeout: 10000 }),
+      tab.getByRole('button', { name: 'Allow' }).click(),
     ]);
     second = req.url();
   }
