@@ -44,14 +44,11 @@ func (s *SSO) AppliesTo(clientID string) bool {
 	return s != nil && (len(s.Applications) == 0 || slices.Contains(s.Applications, clientID))
 }
 
-// HasDomain reports whether email is a valid address (NormalizeEmail)
-// whose domain belongs to the provider.
+// HasDomain reports whether email, in address.NormalizeEmail's form, has a
+// domain of the provider. An address not in that form must be normalized
+// first (or refused): its domain part is not a domain until it is.
 func (s *SSO) HasDomain(email string) bool {
-	if s == nil {
-		return false
-	}
-	e, err := NormalizeEmail(email)
-	return err == nil && slices.Contains(s.Domains, EmailDomain(e))
+	return s != nil && slices.Contains(s.Domains, EmailDomain(email))
 }
 
 // DomainClaim is an organization's claim on an email domain. Until it is
@@ -87,13 +84,12 @@ func (o Organization) VerifiedDomain(d string) bool {
 	return false
 }
 
-// SSODomain reports whether email is an address the organization's SSO
-// may sign in: valid (NormalizeEmail), in one of the SSO's domains, and
-// that domain verified by the organization. The sign-in code calls it
-// where it checks an upstream email's domain.
+// SSODomain reports whether email, in address.NormalizeEmail's form, is
+// an address the organization's SSO may sign in: in one of the SSO's
+// domains, and that domain verified by the organization. The sign-in code
+// normalizes first (signin's orgSSO.HasDomain).
 func (o Organization) SSODomain(email string) bool {
-	e, err := NormalizeEmail(email)
-	return err == nil && o.SSO.HasDomain(e) && o.VerifiedDomain(EmailDomain(e))
+	return o.SSO.HasDomain(email) && o.VerifiedDomain(EmailDomain(email))
 }
 
 // ErrDomainClaimed: the email's domain was verified by another

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/domain/address"
 	"orgauth/pkg/password"
 )
 
@@ -399,7 +400,7 @@ func (a *Admin) ListApplications(ctx context.Context, orgID string) ([]domain.Ap
 // ---------------------------------------------------------------- validation
 
 // CheckEmail validates an email address as operators type it: surrounding
-// spaces trimmed, then domain.NormalizeEmail (one @, no quoted local part,
+// spaces trimmed, then address.NormalizeEmail (one @, no quoted local part,
 // the domain in its IDNA ASCII form, ASCII lower-cased). It returns the
 // normal form, which is what is stored and compared.
 func CheckEmail(email string) (string, error) {
@@ -410,7 +411,7 @@ func CheckEmail(email string) (string, error) {
 	if len(email) > MaxEmailLength {
 		return "", invalid("email", "longer than %d characters", MaxEmailLength)
 	}
-	e, err := domain.NormalizeEmail(email)
+	e, err := address.NormalizeEmail(email)
 	if err != nil {
 		return "", invalid("email", "%q is not a bare address such as alice@example.com: %v", email, err)
 	}

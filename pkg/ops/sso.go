@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/domain/address"
 	"orgauth/pkg/platform/config"
 )
 
@@ -375,12 +376,12 @@ func checkDomains(in []string) ([]string, error) {
 }
 
 // checkDomain requires a DNS name with at least one dot and returns it in
-// domain.NormalizeDomain's form: ASCII lower-cased, internationalized
+// address.NormalizeDomain's form: ASCII lower-cased, internationalized
 // names converted to their xn-- form.
 func checkDomain(d string) (string, error) {
 	d = strings.TrimSpace(d)
 	if d != "" && !strings.ContainsAny(d, "@*") && !strings.HasSuffix(d, ".") {
-		n, err := domain.NormalizeDomain(d)
+		n, err := address.NormalizeDomain(d)
 		if err != nil {
 			return "", invalid("domains", "%q: %v", d, err)
 		}

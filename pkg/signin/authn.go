@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/domain/address"
 )
 
 // authn is how a sign-in authenticated its user, which the session it
@@ -21,11 +22,11 @@ func ssoAuth(issuer string, at time.Time) authn {
 	return authn{method: domain.AuthSSO, issuer: issuer, at: at}
 }
 
-// formEmail is the login form's email in domain.NormalizeEmail's form; an
+// formEmail is the login form's email in address.NormalizeEmail's form; an
 // address that is not valid is kept trimmed and ASCII lower-cased, to show
 // again in the form, and matches no user.
 func formEmail(s string) string {
-	if e, err := domain.NormalizeEmail(s); err == nil {
+	if e, err := address.NormalizeEmail(s); err == nil {
 		return e
 	}
 	return domain.LowerASCII(strings.TrimSpace(s))

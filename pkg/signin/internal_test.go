@@ -4,6 +4,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"orgauth/pkg/domain"
 )
 
 func TestRedirectURLKeepsQueryAndAddsIss(t *testing.T) {
@@ -29,5 +32,31 @@ func TestRequestedScopes(t *testing.T) {
 		if (err != nil) != tc.err || strings.Join(got, " ") != tc.want {
 			t.Errorf("requestedScopes(%q) = %v, %v", tc.in, got, err)
 		}
+	}
+}
+
+// The provider signs in only valid addresses of its verified domains: the
+// address is normalized before its domain is compared, so case, IDNA and
+// look-alike tricks neither add nor remove a domain.
+func TestOrgSSOHasDomain(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	org := domain.Organization{ID: "o1",
+		SSO: &domain.SSO{Domains: []string{"acme.example", "xn--bcher-kva.example", "pending.example"}},
+		DomainClaims: []domain.DomainClaim{{Domain: "acme.example", VerifiedAt: now, Method: "dns"},
+			{Domain: "xn--bcher-kva.example", VerifiedAt: now, Method: "dns"}, {Domain: "pending.example"}}}
+	sso := &orgSSO{SSO: org.SSO, org: org}
+	for in, want := range map[string]bool{
+		"alice@acme.example": true, "alice@ACME.example": true, "bob@bücher.example": true,
+		"alice@\u212Aacme.example": false, "alice@evil.example@acme.example": false,
+		`"x@evil.example"@acme.example`: false, "alice@evil.example": false, "a b@acme.example": false,
+		"carol@pending.example": false, // in the SSO's domains, never verified
+	} {
+		if got := sso.HasDomain(in); got != want {
+			t.Errorf("HasDomain(%q) = %v", in, got)
+		}
+	}
+	var none *orgSSO
+	if none.HasDomain("alice@acme.example") {
+		t.Error("no provider has no domain")
 	}
 }

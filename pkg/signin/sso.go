@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/domain/address"
 )
 
 // Organization SSO: users of an organization with its own OpenID provider
@@ -23,9 +24,16 @@ type orgSSO struct {
 	org domain.Organization
 }
 
-// HasDomain reports whether email is an address the provider signs in: in
-// its domains, and in one the organization verified (domain.SSODomain).
-func (o *orgSSO) HasDomain(email string) bool { return o != nil && o.org.SSODomain(email) }
+// HasDomain reports whether email is a valid address
+// (address.NormalizeEmail) that the provider signs in: in its domains, and
+// in one the organization verified (domain.SSODomain).
+func (o *orgSSO) HasDomain(email string) bool {
+	if o == nil {
+		return false
+	}
+	e, err := address.NormalizeEmail(email)
+	return err == nil && o.org.SSODomain(e)
+}
 
 // admits reports whether a session of the organization may sign its user in
 // to an application the provider applies to: any session, unless SSO is

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/domain/address"
 )
 
 // Client talks to upstream providers.
@@ -300,7 +301,7 @@ func (c *Client) Exchange(ctx context.Context, sso *domain.SSO, secret, redirect
 	email := ""
 	if claims.Email != "" {
 		// Only a strictly valid address is ever compared or asserted.
-		if email, err = domain.NormalizeEmail(claims.Email); err != nil {
+		if email, err = address.NormalizeEmail(claims.Email); err != nil {
 			return domain.UpstreamIdentity{}, fmt.Errorf("%w: ID token email: %v", domain.ErrUpstreamRejected, err)
 		}
 	}
