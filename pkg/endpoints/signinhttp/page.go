@@ -1,11 +1,9 @@
 package signinhttp
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,12 +12,11 @@ import (
 	"orgauth/pkg/signin"
 )
 
-//go:embed templates/page.html templates/style.css
+//go:embed templates/style.css
 var files embed.FS
 
 var (
-	pageTemplate = template.Must(template.ParseFS(files, "templates/page.html"))
-	style        = mustRead("templates/style.css")
+	style = mustRead("templates/style.css")
 	// styleHash lets the inline stylesheet through the CSP, and nothing else.
 	styleHash = func() string {
 		sum := sha256.Sum256([]byte(style))
@@ -35,7 +32,7 @@ func mustRead(name string) string {
 	return string(b)
 }
 
-// page is what the one template shows: the login form when Login is set,
+// page is what the one page shows (html.go): the login form when Login is set,
 // otherwise a message.
 type page struct {
 	Title     string
@@ -44,7 +41,7 @@ type page struct {
 	Login     *signin.LoginForm
 	Consent   *signin.ConsentForm
 	RequestID string
-	Style     template.CSS
+	Style     string // trusted: the embedded stylesheet
 }
 
 // Render writes p with the headers every page carries. p's form targets
@@ -57,15 +54,11 @@ func (e *Edge) Render(w http.ResponseWriter, r *http.Request, p signin.Page) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	v := page{Title: p.Title, Error: p.Error, Message: p.Message, Login: p.Login, Consent: p.Consent, Style: template.CSS(style)}
+	v := page{Title: p.Title, Error: p.Error, Message: p.Message, Login: p.Login, Consent: p.Consent, Style: style}
 	if status >= 400 {
 		v.RequestID = httpx.RequestID(r.Context())
 	}
-	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, v); err != nil {
-		e.log.ErrorContext(r.Context(), "render page", "request_id", httpx.RequestID(r.Context()), "error", err.Error())
-		status, buf = http.StatusInternalServerError, *bytes.NewBufferString("Internal error\n")
-	}
+	body := v.html()
 	formAction := "'self'"
 	for _, target := range p.FormTargets {
 		if u, err := url.Parse(target); err == nil && u.Scheme != "" && u.Host != "" && !strings.ContainsAny(u.Host, " ;,'") {
@@ -85,7 +78,7 @@ func (e *Edge) Render(w http.ResponseWriter, r *http.Request, p signin.Page) {
 	hd.Set("Referrer-Policy", "same-origin")
 	hd.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write([]byte(body))
 }
 
 // errorPage shows an error that must not be redirected: an unknown client, a
