@@ -126,6 +126,13 @@ type Application struct {
 	// fleet can roll over to a rotated secret without downtime.
 	PreviousSecretHash      []byte
 	PreviousSecretExpiresAt time.Time
+	// ThrottledUntil is set when some source address reaches its limit of
+	// failed authentications as this client, to that window's end: until
+	// then the token endpoint reads the failure count of every source
+	// that presents this client's secret, and before then it needs no
+	// read (pkg/endpoints/token/throttle.go). Only
+	// storage's ThrottleApplication changes it.
+	ThrottledUntil time.Time
 
 	CreatedBy string // user id of the creator, the only one who may change it
 	CreatedAt time.Time

@@ -73,6 +73,11 @@ type Applications interface {
 	DeleteApplication(ctx context.Context, clientID string) error
 	TransferApplication(ctx context.Context, clientID, from, to string, at time.Time) (domain.Application, error)
 	ListApplications(ctx context.Context, orgID string, limit int, cursor string) (apps []domain.Application, next string, err error)
+	// ThrottleApplication sets the application's ThrottledUntil to until,
+	// unless it is already later, in one conditional write; an unknown
+	// client is no error and creates nothing. UpdateApplication keeps
+	// ThrottledUntil whatever its function returns.
+	ThrottleApplication(ctx context.Context, clientID string, until time.Time) error
 }
 
 // Users keeps the users of every organization. Emails are unique across

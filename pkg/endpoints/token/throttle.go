@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"orgauth/pkg/domain"
 	"orgauth/pkg/oauth"
 	"orgauth/pkg/platform/throttle"
 )
@@ -25,10 +26,16 @@ type ThrottleConfig struct {
 //
 //   - Every failed client authentication counts for the client id from the
 //     source address, and for the address.
-//   - A request that presents a secret is refused, before the secret is
-//     checked, once its client id from its address has reached its limit:
-//     that pair is the one guessing. The count is read from the table, so
-//     every instance refuses it.
+//   - A request that presents a secret is refused once its client id from
+//     its address has reached its limit, even with the right secret: that
+//     pair is the one guessing. A wrong secret is counted, and the count
+//     that passes the limit answers 429. The right one starts a read of
+//     the count (from the table, so every instance refuses the pair) that
+//     the request waits for before anything is answered or written;
+//     client_credentials reads it while KMS signs. The read is made only
+//     while the application is marked throttled: the pair that reaches its
+//     limit marks it, to the window's end, on the application item that
+//     every request reads anyway.
 //   - The address's own limit never refuses a request whose client
 //     authentication succeeds: an office behind one NAT keeps its tokens
 //     when one machine there fails 100 times. Over it, that address's
@@ -39,6 +46,38 @@ type ThrottleConfig struct {
 //     could lock its client out from everywhere by failing on purpose.
 func pairKey(clientID, ip string) string { return "client-auth#client-ip#" + clientID + "#" + ip }
 func ipKey(ip string) string             { return "client-auth#ip#" + ip }
+
+// pairCheck is a pending checkPair: started once the client is
+// authenticated, so that the read overlaps the grant's own work (for
+// client_credentials, the KMS signature) instead of adding to it.
+type pairCheck struct {
+	done chan struct{}
+	err  error
+}
+
+// checkPairAsync starts checkPair for an authenticated client. It reads
+// nothing for a public client, or while no source has reached its limit as
+// this client (the application's ThrottledUntil has passed): the M2M path
+// then costs no read beyond the application itself.
+func (h *Handler) checkPairAsync(ctx context.Context, creds oauth.ClientCredentials, app domain.Application, ip string) *pairCheck {
+	p := &pairCheck{done: make(chan struct{})}
+	if creds.Method == "none" || !h.now().Before(app.ThrottledUntil) {
+		close(p.done)
+		return p
+	}
+	go func() {
+		defer close(p.done)
+		p.err = h.checkPair(ctx, creds, ip)
+	}()
+	return p
+}
+
+// wait returns the check's refusal or error; it may be called any number
+// of times.
+func (p *pairCheck) wait() error {
+	<-p.done
+	return p.err
+}
 
 // checkPair refuses a request with a secret whose client id from its
 // address has reached its limit.
@@ -57,13 +96,21 @@ func (h *Handler) checkPair(ctx context.Context, creds oauth.ClientCredentials, 
 }
 
 // fail counts a failed authentication for the pair and the address, and
-// answers 429 instead of the failure once either is over its limit.
+// answers 429 instead of the failure once either is over its limit. A pair
+// that has reached its limit marks its application throttled until the
+// window ends, so that every instance then reads the count of each source
+// presenting that client's secret (authenticateClient).
 func (h *Handler) fail(ctx context.Context, creds oauth.ClientCredentials, ip string, failure error) error {
-	b, err := h.throttle.Count(ctx, h.now(),
-		throttle.Limit{Key: pairKey(creds.ID, ip), Max: h.cfg.Throttle.PerClientIP},
-		throttle.Limit{Key: ipKey(ip), Max: h.cfg.Throttle.PerIP})
+	now := h.now()
+	pair := throttle.Limit{Key: pairKey(creds.ID, ip), Max: h.cfg.Throttle.PerClientIP}
+	counts, b, err := h.throttle.Tally(ctx, now, pair, throttle.Limit{Key: ipKey(ip), Max: h.cfg.Throttle.PerIP})
 	if err != nil {
 		return fmt.Errorf("count failed authentication: %w", err)
+	}
+	if creds.Method != "none" && counts[0] >= pair.Max {
+		if err := h.store.ThrottleApplication(ctx, creds.ID, now.Add(h.throttle.RetryAfter(now))); err != nil {
+			return fmt.Errorf("mark the client throttled: %w", err)
+		}
 	}
 	if b != nil {
 		return tooMany(b)

@@ -1,6 +1,7 @@
 package token_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/storage"
 	"orgauth/test/testenv"
 )
 
@@ -134,5 +136,71 @@ func TestThrottleAcrossInstances(t *testing.T) {
 	}
 	if w := clientPost(st, second, st.ClientID, st.ClientSecret, office); w.Code != 200 {
 		t.Fatalf("a fresh instance refused a good client behind the throttled address: %d", w.Code)
+	}
+}
+
+// failureReads counts the reads of failure counters.
+type failureReads struct {
+	storage.Store
+	mu sync.Mutex
+	n  int
+}
+
+func (f *failureReads) Failures(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error) {
+	f.mu.Lock()
+	f.n++
+	f.mu.Unlock()
+	return f.Store.Failures(ctx, key, window, now)
+}
+
+func (f *failureReads) reads() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.n
+}
+
+// A client that nobody is failing as costs no read of a failure count:
+// the application item it is read from anyway says so. The pair that
+// reaches its limit (exactly the limit: the next attempt would pass it)
+// marks the application, and from then on every instance reads the count
+// of each source presenting the client's secret, and refuses that pair.
+func TestThrottleReadsCountsOnlyOnceMarked(t *testing.T) {
+	st := testenv.NewStack(t)
+	counting := &failureReads{Store: st.Stage.Store}
+	st.Stage.Store = counting
+	h := st.Token()
+	const ip, other = "198.51.100.90", "198.51.100.91"
+	for range 5 {
+		if w := clientPost(st, h, st.ClientID, st.ClientSecret, ip); w.Code != 200 {
+			t.Fatalf("good client: %d %s", w.Code, w.Body)
+		}
+	}
+	if n := counting.reads(); n != 0 {
+		t.Fatalf("%d failure counts read for a client nobody fails as", n)
+	}
+	for i := range 19 {
+		if w := clientPost(st, h, st.ClientID, fmt.Sprintf("wrong-%d", i), ip); w.Code != 401 {
+			t.Fatalf("failure %d: %d", i+1, w.Code)
+		}
+	}
+	if w := clientPost(st, h, st.ClientID, st.ClientSecret, ip); w.Code != 200 || counting.reads() != 0 {
+		t.Fatalf("19 failures, under the limit of 20: %d, %d reads", w.Code, counting.reads())
+	}
+	if w := clientPost(st, h, st.ClientID, "wrong-20", ip); w.Code != 401 {
+		t.Fatalf("the 20th failure: %d", w.Code)
+	}
+	app, err := st.Stage.Store.GetApplication(t.Context(), st.ClientID)
+	if err != nil || !app.ThrottledUntil.After(time.Now()) {
+		t.Fatalf("the pair at its limit did not mark the client: %v %v", app.ThrottledUntil, err)
+	}
+	fresh := st.Token()
+	if w := clientPost(st, fresh, st.ClientID, st.ClientSecret, ip); w.Code != 429 || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("the right secret from the pair at its limit, on a fresh instance: %d", w.Code)
+	}
+	if w := clientPost(st, fresh, st.ClientID, st.ClientSecret, other); w.Code != 200 {
+		t.Fatalf("the client from another address: %d", w.Code)
+	}
+	if n := counting.reads(); n != 2 {
+		t.Fatalf("%d failure counts read once marked, want one per request", n)
 	}
 }

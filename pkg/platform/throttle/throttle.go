@@ -80,17 +80,25 @@ func (t *Throttle) Check(ctx context.Context, now time.Time, limits ...Limit) (*
 // concurrent attempts unable to pass a check made before any of them was
 // counted: of n parallel attempts at most Max are let through.
 func (t *Throttle) Count(ctx context.Context, now time.Time, limits ...Limit) (*Blocked, error) {
+	_, b, err := t.Tally(ctx, now, limits...)
+	return b, err
+}
+
+// Tally is Count, with every key's count after the increment.
+func (t *Throttle) Tally(ctx context.Context, now time.Time, limits ...Limit) ([]int64, *Blocked, error) {
 	var first *Blocked
-	for _, l := range limits {
+	counts := make([]int64, len(limits))
+	for i, l := range limits {
 		n, err := t.store.CountFailure(ctx, l.Key, t.window, now)
 		if err != nil {
-			return nil, fmt.Errorf("count failure: %w", err)
+			return nil, nil, fmt.Errorf("count failure: %w", err)
 		}
+		counts[i] = n
 		if n > l.Max && first == nil {
 			first = &Blocked{Limit: l, Count: n, RetryAfter: t.RetryAfter(now)}
 		}
 	}
-	return first, nil
+	return counts, first, nil
 }
 
 // Forget takes back one count of each key: an attempt counted before it

@@ -354,6 +354,41 @@ var applicationCases = []testCase[storage.Store]{
 			t.Fatalf("zero values did not round-trip: %+v", got)
 		}
 	}},
+	{"Throttle", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		must(t, s.CreateApplication(ctx, newApp("org-a", "app-1", 0)))
+		until := base.Add(15 * time.Minute).Truncate(time.Second) // kept in whole seconds
+		must(t, s.ThrottleApplication(ctx, "app-1", until))
+		must(t, s.ThrottleApplication(ctx, "app-1", until.Add(-time.Minute))) // earlier: kept later
+		got, err := s.GetApplication(ctx, "app-1")
+		must(t, err)
+		if !got.ThrottledUntil.Equal(until) || got.Version != 1 {
+			t.Fatalf("throttled until %v (version %d), want %v and no new version", got.ThrottledUntil, got.Version, until)
+		}
+		// An update keeps it, whatever its function returns.
+		got, err = s.UpdateApplication(ctx, "app-1", func(a domain.Application) (domain.Application, error) {
+			a.Name, a.ThrottledUntil = "renamed", time.Time{}
+			return a, nil
+		})
+		must(t, err)
+		if !got.ThrottledUntil.Equal(until) {
+			t.Fatalf("update returned throttled until %v", got.ThrottledUntil)
+		}
+		got, err = s.GetApplication(ctx, "app-1")
+		must(t, err)
+		if !got.ThrottledUntil.Equal(until) || got.Name != "renamed" {
+			t.Fatalf("after update: %q throttled until %v", got.Name, got.ThrottledUntil)
+		}
+		later := until.Add(15 * time.Minute)
+		must(t, s.ThrottleApplication(ctx, "app-1", later))
+		if got, err = s.GetApplication(ctx, "app-1"); err != nil || !got.ThrottledUntil.Equal(later) {
+			t.Fatalf("raised to %v, %v", got.ThrottledUntil, err)
+		}
+		// An unknown client: no error, nothing created.
+		must(t, s.ThrottleApplication(ctx, "app-unknown", until))
+		_, err = s.GetApplication(ctx, "app-unknown")
+		wantErr(t, err, domain.ErrNotFound)
+	}},
 	{"GetMissing", func(t *testing.T, s storage.Store) {
 		_, err := s.GetApplication(t.Context(), "nope")
 		wantErr(t, err, domain.ErrNotFound)

@@ -258,7 +258,18 @@ func orgFromItem(item map[string]types.AttributeValue) (domain.Organization, err
 	return o, d.err
 }
 
-const attrLifetime = "access_token_lifetime"
+const (
+	attrLifetime       = "access_token_lifetime"
+	attrThrottledUntil = "throttled_until" // epoch seconds
+)
+
+// epochTime is t seconds after the epoch, or the zero time for 0.
+func epochTime(t int64) time.Time {
+	if t == 0 {
+		return time.Time{}
+	}
+	return time.Unix(t, 0).UTC()
+}
 
 func appItem(a domain.Application) map[string]types.AttributeValue {
 	e := encoder{}
@@ -282,6 +293,9 @@ func appItem(a domain.Application) map[string]types.AttributeValue {
 	e.bytes("secret_hash", a.SecretHash)
 	e.bytes("previous_secret_hash", a.PreviousSecretHash)
 	e.time("previous_secret_expires_at", a.PreviousSecretExpiresAt)
+	if !a.ThrottledUntil.IsZero() {
+		e.int(attrThrottledUntil, a.ThrottledUntil.Unix())
+	}
 	e.str("created_by", a.CreatedBy)
 	e.time("created_at", a.CreatedAt)
 	e.time("updated_at", a.UpdatedAt)
@@ -306,6 +320,7 @@ func appFromItem(item map[string]types.AttributeValue) (domain.Application, erro
 		SecretHash:              d.bytes("secret_hash"),
 		PreviousSecretHash:      d.bytes("previous_secret_hash"),
 		PreviousSecretExpiresAt: d.time("previous_secret_expires_at"),
+		ThrottledUntil:          epochTime(d.int(attrThrottledUntil)),
 		CreatedBy:               d.str("created_by"),
 		CreatedAt:               d.time("created_at"),
 		UpdatedAt:               d.time("updated_at"),

@@ -125,7 +125,7 @@ func (s *Store) GetApplication(ctx context.Context, clientID string) (domain.App
 }
 
 func (s *Store) UpdateApplication(ctx context.Context, clientID string, fn func(domain.Application) (domain.Application, error)) (domain.Application, error) {
-	indexed, old := s.indexedUpdate(ctx, fn)
+	indexed, old := s.indexedUpdate(ctx, storage.KeepThrottled(fn))
 	a, err := update(ctx, s, "application", clientID, appKey, appFromItem, appItem, indexed, checkAppKeys,
 		func(a *domain.Application) *int64 { return &a.Version })
 	if err != nil {

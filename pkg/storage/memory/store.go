@@ -139,8 +139,22 @@ func (s *Store) GetApplication(_ context.Context, clientID string) (domain.Appli
 }
 
 func (s *Store) UpdateApplication(_ context.Context, clientID string, fn func(domain.Application) (domain.Application, error)) (domain.Application, error) {
-	return update(s, s.apps, "application", clientID, fn, checkAppKeys, cleanApp,
+	return update(s, s.apps, "application", clientID, storage.KeepThrottled(fn), checkAppKeys, cleanApp,
 		func(a *domain.Application) *int64 { return &a.Version })
+}
+
+// ThrottleApplication raises the application's ThrottledUntil; an unknown
+// client is no error.
+func (s *Store) ThrottleApplication(_ context.Context, clientID string, until time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.apps[clientID]
+	if !ok || !a.ThrottledUntil.Before(time.Unix(until.Unix(), 0)) {
+		return nil
+	}
+	a.ThrottledUntil = until
+	s.apps[clientID] = cleanApp(a)
+	return nil
 }
 
 func (s *Store) DeleteApplication(_ context.Context, clientID string) error {
@@ -387,6 +401,9 @@ func cleanApp(a domain.Application) domain.Application {
 	a.PreviousSecretHash = clone(a.PreviousSecretHash)
 	a.AccessTokenLifetime = a.AccessTokenLifetime.Truncate(time.Second)
 	a.PreviousSecretExpiresAt = a.PreviousSecretExpiresAt.UTC()
+	if !a.ThrottledUntil.IsZero() { // whole seconds, as DynamoDB keeps it
+		a.ThrottledUntil = time.Unix(a.ThrottledUntil.Unix(), 0).UTC()
+	}
 	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
 	return a
 }
