@@ -3,6 +3,7 @@ package jwt
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -117,9 +118,19 @@ func (i *Issuer) sign(ctx context.Context, typ string, claims any) (string, erro
 	if err != nil {
 		return "", fmt.Errorf("token: signer: %w", err)
 	}
-	raw, err := josejwt.Signed(signer).Claims(claims).Serialize()
+	// The claims are marshalled once: go-jose's JWT builder would marshal
+	// them, decode the JSON into a map and marshal that again.
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", fmt.Errorf("token: claims: %w", err)
+	}
+	jws, err := signer.Sign(payload)
 	if err != nil {
 		return "", fmt.Errorf("token: sign: %w", err)
+	}
+	raw, err := jws.CompactSerialize()
+	if err != nil {
+		return "", fmt.Errorf("token: serialize: %w", err)
 	}
 	return raw, nil
 }

@@ -23,11 +23,16 @@ import (
 // a second is then twenty writes a second, spread over ten items.
 //
 // How far the count may lag: an instance issues a token only while the
-// total it last read plus what it counted since is under the quota, and it
-// syncs at least every FlushTokens tokens. So every instance but the one
-// that read last can issue at most FlushTokens-1 tokens that nobody else
-// has seen: an organization gets at most FlushTokens tokens over its quota
-// per warm instance. Reused tokens are not counted.
+// total it last read plus what it counted since is under the quota, and
+// only while what it counted that others cannot see yet (being added, or
+// not yet sent) is under FlushTokens; past that, requests wait for the
+// running sync. So an organization gets at most FlushTokens tokens over its
+// quota per warm instance. Reused tokens are not counted.
+//
+// A sync runs while the request that started it signs its token, and that
+// request finishes it before it answers; it holds no lock during its I/O.
+// Only an instance's first sync for an organization is waited for before
+// the decision, since the instance knows nothing before it.
 //
 // A failed sync does not refuse tokens: the count stays in memory and is
 // added at the next sync, and the failure is logged.
@@ -93,13 +98,19 @@ type meter struct {
 }
 
 type orgUsage struct {
-	mu      sync.Mutex
-	name    string
-	end     time.Time
-	total   int64 // the counter's sum at the last sync
-	pending int64 // counted here since, not yet added
-	synced  time.Time
+	mu       sync.Mutex
+	name     string
+	end      time.Time
+	total    int64 // the counter's sum at the last sync, with what this instance added since
+	inflight int64 // being added by the running sync
+	pending  int64 // counted here since, not yet added
+	synced   time.Time
+	syncing  bool       // a sync is running; no second one starts
+	cond     *sync.Cond // on mu: a sync ended
 }
+
+// used is what the organization has used, as far as this instance knows.
+func (u *orgUsage) used() int64 { return u.total + u.inflight + u.pending }
 
 func newMeter(store Usage, cfg QuotaConfig, log func(ctx context.Context, msg string, args ...any)) *meter {
 	cfg.defaults()
@@ -113,6 +124,7 @@ func (m *meter) usage(org domain.Organization, now time.Time) *orgUsage {
 	u := m.orgs[name]
 	if u == nil {
 		u = &orgUsage{name: name, end: end}
+		u.cond = sync.NewCond(&u.mu)
 		m.orgs[name] = u
 		// Last month's entries go; what they had pending is lost with them
 		// only if their final sync failed.
@@ -125,50 +137,92 @@ func (m *meter) usage(org domain.Organization, now time.Time) *orgUsage {
 	return u
 }
 
-// sync adds what u counted to a random shard and reads the total. u.mu is
-// held.
-func (m *meter) sync(ctx context.Context, u *orgUsage, now time.Time) {
-	if u.pending > 0 {
-		if err := m.store.AddUsage(ctx, u.name, rand.IntN(m.cfg.Shards), u.pending, u.end.Add(counterTTL)); err != nil {
-			m.log(ctx, "token usage not counted yet", "event", "quota_sync_failed", "counter", u.name, "error", err.Error())
-			return
-		}
-		u.total += u.pending
-		u.pending = 0
+// startSync takes what u counted for the sync that its caller runs (the
+// returned function); no sync is running. u.mu is held; the sync takes it
+// only to record its outcome, so requests are not queued behind its I/O.
+func (m *meter) startSync(u *orgUsage, now time.Time) func(ctx context.Context) {
+	u.syncing = true
+	delta := u.pending
+	u.inflight, u.pending = delta, 0
+	return func(ctx context.Context) { m.sync(ctx, u, delta, now) }
+}
+
+// sync adds delta to a random shard and reads the total.
+func (m *meter) sync(ctx context.Context, u *orgUsage, delta int64, now time.Time) {
+	var addErr, readErr error
+	if delta > 0 {
+		addErr = m.store.AddUsage(ctx, u.name, rand.IntN(m.cfg.Shards), delta, u.end.Add(counterTTL))
 	}
-	total, err := m.store.UsageTotal(ctx, u.name, now)
-	if err != nil {
-		m.log(ctx, "token usage not read", "event", "quota_sync_failed", "counter", u.name, "error", err.Error())
-		return
+	var total int64
+	if addErr == nil {
+		total, readErr = m.store.UsageTotal(ctx, u.name, now)
 	}
-	u.total = max(total, u.total)
-	u.synced = now
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	defer u.cond.Broadcast()
+	u.syncing, u.inflight = false, 0
+	switch {
+	case addErr != nil:
+		u.pending += delta // added at the next sync
+		m.log(ctx, "token usage not counted yet", "event", "quota_sync_failed", "counter", u.name, "error", addErr.Error())
+	case readErr != nil:
+		u.total += delta
+		m.log(ctx, "token usage not read", "event", "quota_sync_failed", "counter", u.name, "error", readErr.Error())
+	default:
+		u.total = max(total, u.total+delta)
+		u.synced = now
+	}
 }
 
 func (m *meter) state(u *orgUsage, limit int64, now time.Time) *rateLimit {
-	return &rateLimit{limit: limit, remaining: max(0, limit-u.total-u.pending), reset: u.end.Sub(now)}
+	return &rateLimit{limit: limit, remaining: max(0, limit-u.used()), reset: u.end.Sub(now)}
+}
+
+// settle waits, with u.mu held, until the instance may decide for the
+// organization: once its counter was read (the first sync), and while what
+// it counted that others cannot see yet is under FlushTokens. It waits for
+// a running sync, or runs one itself; if the one it ran failed (logged),
+// it decides on what it knows: a failed sync never refuses tokens.
+func (m *meter) settle(ctx context.Context, u *orgUsage, now time.Time) {
+	for u.synced.IsZero() || u.inflight+u.pending >= int64(m.cfg.FlushTokens) {
+		if u.syncing {
+			u.cond.Wait()
+			continue
+		}
+		run := m.startSync(u, now)
+		u.mu.Unlock()
+		run(ctx)
+		u.mu.Lock()
+		return
+	}
 }
 
 // take counts one new token for org, or refuses it with 429 when the
-// month's quota is used up. It always returns the rate-limit state.
-func (m *meter) take(ctx context.Context, org domain.Organization, now time.Time) (*rateLimit, error) {
+// month's quota is used up. It always returns the rate-limit state. A
+// sync that is due is returned for the caller to run while it signs (and
+// to finish before it answers): nil when none is.
+func (m *meter) take(ctx context.Context, org domain.Organization, now time.Time) (*rateLimit, func(context.Context), error) {
 	limit := m.cfg.Plans.For(org)
 	u := m.usage(org, now)
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.synced.IsZero() || now.Sub(u.synced) >= m.cfg.FlushInterval {
-		m.sync(ctx, u, now)
-	}
-	if u.total+u.pending >= limit {
+	m.settle(ctx, u, now)
+	if u.used() >= limit {
 		rl := m.state(u, limit, now)
-		return rl, &oauth.Error{Code: "too_many_requests", Status: http.StatusTooManyRequests, RetryAfter: int(secondsUp(rl.reset)),
+		return rl, nil, &oauth.Error{Code: "too_many_requests", Status: http.StatusTooManyRequests, RetryAfter: int(secondsUp(rl.reset)),
 			Description: fmt.Sprintf("the organization has used its %d M2M tokens of this month; the quota starts again at %s", limit, u.end.Format(time.RFC3339))}
 	}
 	u.pending++
-	if u.pending >= int64(m.cfg.FlushTokens) {
-		m.sync(ctx, u, now)
+	rl := m.state(u, limit, now)
+	// The count goes out with the request that reaches FlushTokens, or the
+	// first after FlushInterval. In Lambda, one request at a time per
+	// instance, that request finishes it, so no other request ever finds it
+	// running; where requests share an instance (the local server), those
+	// past FlushTokens wait for it (settle).
+	if !u.syncing && (u.pending >= int64(m.cfg.FlushTokens) || now.Sub(u.synced) >= m.cfg.FlushInterval) {
+		return rl, m.startSync(u, now), nil
 	}
-	return m.state(u, limit, now), nil
+	return rl, nil, nil
 }
 
 // peek is the state without counting: for a reused token.
@@ -177,8 +231,14 @@ func (m *meter) peek(ctx context.Context, org domain.Organization, now time.Time
 	u := m.usage(org, now)
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	for u.synced.IsZero() && u.syncing {
+		u.cond.Wait()
+	}
 	if u.synced.IsZero() {
-		m.sync(ctx, u, now)
+		run := m.startSync(u, now)
+		u.mu.Unlock()
+		run(ctx)
+		u.mu.Lock()
 	}
 	return m.state(u, limit, now)
 }

@@ -2,10 +2,13 @@ package metrics
 
 import (
 	"context"
-	"encoding/json"
 	"io"
+	"math"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/smithy-go/middleware"
 )
@@ -47,43 +50,69 @@ func (r *Recorder) Latency(name string, d time.Duration, dims ...Dim) {
 	r.put(name, "Milliseconds", float64(d.Microseconds())/1000, dims)
 }
 
-type metricDef struct {
-	Name string `json:"Name"`
-	Unit string `json:"Unit"`
-}
-
-type directive struct {
-	Namespace  string      `json:"Namespace"`
-	Dimensions [][]string  `json:"Dimensions"`
-	Metrics    []metricDef `json:"Metrics"`
-}
-
-type awsMeta struct {
-	Timestamp         int64       `json:"Timestamp"`
-	CloudWatchMetrics []directive `json:"CloudWatchMetrics"`
-}
-
+// put writes one EMF line. It is appended by hand rather than marshalled
+// from a map: a token request writes three of them (two AWS calls and the
+// token), and reflection made them a visible part of the request's cost.
+// TestEMFLine decodes the lines with encoding/json.
 func (r *Recorder) put(name, unit string, value float64, dims []Dim) {
 	if r == nil {
 		return
 	}
-	line := map[string]any{name: value}
-	keys := make([]string, 0, len(dims))
+	b := make([]byte, 0, 256)
+	b = append(b, `{"_aws":{"Timestamp":`...)
+	b = strconv.AppendInt(b, r.now().UnixMilli(), 10)
+	b = append(b, `,"CloudWatchMetrics":[{"Namespace":`...)
+	b = appendString(b, r.namespace)
+	b = append(b, `,"Dimensions":[[`...)
+	for i, d := range dims {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, d.Name)
+	}
+	b = append(b, `]],"Metrics":[{"Name":`...)
+	b = appendString(b, name)
+	b = append(b, `,"Unit":`...)
+	b = appendString(b, unit)
+	b = append(b, `}]}]}`...)
 	for _, d := range dims {
-		line[d.Name] = d.Value
-		keys = append(keys, d.Name)
+		b = append(b, ',')
+		b = appendString(b, d.Name)
+		b = append(b, ':')
+		b = appendString(b, d.Value)
 	}
-	line["_aws"] = awsMeta{
-		Timestamp:         r.now().UnixMilli(),
-		CloudWatchMetrics: []directive{{Namespace: r.namespace, Dimensions: [][]string{keys}, Metrics: []metricDef{{Name: name, Unit: unit}}}},
+	b = append(b, ',')
+	b = appendString(b, name)
+	b = append(b, ':')
+	if math.IsInf(value, 0) || math.IsNaN(value) {
+		value = 0
 	}
-	b, err := json.Marshal(line)
-	if err != nil {
-		return
-	}
+	b = strconv.AppendFloat(b, value, 'f', -1, 64)
+	b = append(b, "}\n"...)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	_, _ = r.w.Write(append(b, '\n'))
+	_, _ = r.w.Write(b)
+}
+
+// appendString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, invalid UTF-8 replaced by U+FFFD.
+func appendString(b []byte, s string) []byte {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
 }
 
 // AWSMiddleware times every AWS SDK call (DynamoDB, KMS) and records it as

@@ -3,6 +3,7 @@ package metrics
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -47,4 +48,39 @@ func TestEMFLine(t *testing.T) {
 func TestNilRecorder(t *testing.T) {
 	var r *Recorder
 	r.Count(ClientAuthFailures) // must not panic
+}
+
+// Whatever a dimension holds, the line is one valid JSON object that
+// decodes to the same values (quotes, backslashes, control characters,
+// invalid UTF-8), and a value that JSON cannot hold is written as 0.
+func TestEMFLineEscapes(t *testing.T) {
+	var buf bytes.Buffer
+	r := New(&buf, `ns"\`, nil)
+	hostile := "a\"b\\c\x00\x1f\n\u2028é"
+	r.Count("Name", Dim{"Dim", hostile}, Dim{"Other\x01", "\xff"})
+	r.Latency("Lat", 0)
+	r.put("Inf", "Count", math.Inf(1), nil)
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines: %q", len(lines), buf.String())
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &m); err != nil {
+		t.Fatalf("%v: %s", err, lines[0])
+	}
+	if m["Dim"] != hostile || m["Other\x01"] != "\uFFFD" || m["Name"] != 1.0 {
+		t.Fatalf("decoded %v", m)
+	}
+	aws := m["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)
+	if aws["Namespace"] != `ns"\` {
+		t.Fatalf("namespace %v", aws["Namespace"])
+	}
+	for _, l := range lines[1:] {
+		if !json.Valid([]byte(l)) {
+			t.Fatalf("not JSON: %s", l)
+		}
+	}
+	if !strings.Contains(lines[2], `"Inf":0}`) {
+		t.Fatalf("infinite value: %s", lines[2])
+	}
 }
