@@ -64,10 +64,25 @@ deps: $(NODE_STAMP) $(TOOLS) ## Install what make run needs: the pinned emulator
 MOTO_PIN := moto[server]==5.2.1
 CFN_LINT_PIN := cfn-lint==1.51.0 aws-sam-translator==1.110.0
 
+# Where moto_server and cfn-lint are not on PATH, they are installed, pinned, into a project-local virtual environment,
+# which every recipe below finds first on PATH.
+VENV := $(CURDIR)/.venv
+VENV_STAMP := $(VENV)/.installed-moto-5.2.1-cfn-lint-1.51.0
+export PATH := $(VENV)/bin:$(PATH)
+
+$(VENV_STAMP):
+	@command -v python3 >/dev/null || { echo "installing python3 and venv (apt)"; $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq python3 python3-venv; }
+	python3 -m venv $(VENV) || { $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq python3-venv && python3 -m venv $(VENV); }
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check '$(MOTO_PIN)' $(CFN_LINT_PIN) || \
+	  { rm -rf $(VENV); echo "make test: could not install $(MOTO_PIN) $(CFN_LINT_PIN) into $(VENV) (is PyPI reachable?)" >&2; exit 1; }
+	touch $@
+
+.PHONY: python-tools
+python-tools: ## moto_server and cfn-lint: those on PATH, else pinned into .venv.
+	@if command -v moto_server >/dev/null && command -v cfn-lint >/dev/null; then :; else $(MAKE) $(VENV_STAMP); fi
+
 .PHONY: test-deps
-test-deps: deps ## Check for moto and cfn-lint (pinned, say how to install them) and install chromium (apt).
-	@command -v moto_server >/dev/null || { echo "make test: moto_server is missing; install it with: python3 -m pip install '$(MOTO_PIN)'" >&2; exit 1; }
-	@command -v cfn-lint >/dev/null || { echo "make test: cfn-lint is missing; install it with: python3 -m pip install $(CFN_LINT_PIN)" >&2; exit 1; }
+test-deps: deps python-tools ## Install what make test needs besides: moto and cfn-lint (pinned, into .venv unless on PATH), chromium (apt).
 	@command -v chromium >/dev/null || { echo "installing chromium (apt)"; $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq chromium; }
 
 # ---------------------------------------------------------------------- build
