@@ -198,14 +198,15 @@ type Codes interface {
 //   - AddUsage adds delta (> 0) to shard shard (0 <= shard <
 //     MaxUsageShards) of counter name, atomically (concurrent additions are
 //     never lost), and sets that shard's expiry to expiresAt, in whole
-//     seconds (the table's TTL).
+//     seconds (the table's TTL). It returns the shard's count after the
+//     addition: with one shard, the counter's total, known without a read.
 //   - UsageTotal is the sum of the counter's shards not expired at now (a
 //     shard is gone at its expiry: now >= expiresAt). A counter never added
 //     to is 0, not ErrNotFound.
 //   - A name is 1 to domain.MaxIDLength visible ASCII characters without
 //     spaces; any other name, shard or delta is refused (CheckUsage).
 type Usage interface {
-	AddUsage(ctx context.Context, name string, shard int, delta int64, expiresAt time.Time) error
+	AddUsage(ctx context.Context, name string, shard int, delta int64, expiresAt time.Time) (int64, error)
 	UsageTotal(ctx context.Context, name string, now time.Time) (int64, error)
 }
 

@@ -34,7 +34,7 @@ func TestOrganization(t *testing.T) {
 	// This month's M2M tokens, as the token functions counted them, against
 	// the plan's quota.
 	counter, resets := domain.TokenUsage(e.org1, e.clock())
-	if err := e.st.Stage.Store.AddUsage(t.Context(), counter, 3, 1234, resets.Add(time.Hour)); err != nil {
+	if _, err := e.st.Stage.Store.AddUsage(t.Context(), counter, 3, 1234, resets.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	r := e.do(t, "member", "GET", "/organization", "")

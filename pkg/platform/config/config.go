@@ -42,7 +42,7 @@ type Config struct {
 	// TOKEN_QUOTAS: plan=tokens pairs, comma-separated, over
 	// domain.DefaultTokenQuotas: each plan's monthly M2M token quota.
 	TokenQuotas domain.TokenQuotas
-	// QUOTA_SHARDS (default 10): the items one organization's monthly count
+	// QUOTA_SHARDS (default 1): the items one organization's monthly count
 	// is spread over. QUOTA_FLUSH_TOKENS (default 50) and
 	// QUOTA_FLUSH_INTERVAL (default 10s): a warm instance adds its count to
 	// the table every so many tokens or seconds, whichever comes first.
@@ -219,7 +219,7 @@ func (c *Config) readQuotas(getenv func(string) string) []error {
 		name     string
 		dst      *int
 		def, max int
-	}{{"QUOTA_SHARDS", &c.QuotaShards, 10, 100}, {"QUOTA_FLUSH_TOKENS", &c.QuotaFlushTokens, 50, 100000}}
+	}{{"QUOTA_SHARDS", &c.QuotaShards, 1, 100}, {"QUOTA_FLUSH_TOKENS", &c.QuotaFlushTokens, 50, 100000}}
 	for _, i := range ints {
 		*i.dst = i.def
 		if v := getenv(i.name); v != "" {

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -21,11 +22,15 @@ var usageCases = []testCase[storage.Usage]{
 		ctx := context.Background()
 		end := base.Add(time.Hour).Truncate(time.Second)
 		for _, a := range []struct {
-			name         string
-			shard, delta int
-		}{{"c/org1", 0, 5}, {"c/org1", 3, 7}, {"c/org1", 3, 1}, {"c/org1", storage.MaxUsageShards - 1, 100}, {"c/org10", 0, 2}} {
-			if err := s.AddUsage(ctx, a.name, a.shard, int64(a.delta), end); err != nil {
+			name                string
+			shard, delta, after int
+		}{{"c/org1", 0, 5, 5}, {"c/org1", 3, 7, 7}, {"c/org1", 3, 1, 8}, {"c/org1", storage.MaxUsageShards - 1, 100, 100}, {"c/org10", 0, 2, 2}} {
+			n, err := s.AddUsage(ctx, a.name, a.shard, int64(a.delta), end)
+			if err != nil {
 				t.Fatal(err)
+			}
+			if n != int64(a.after) {
+				t.Errorf("AddUsage(%q, %d, %d) = %d; want the shard's count after it, %d", a.name, a.shard, a.delta, n, a.after)
 			}
 		}
 		if n, err := s.UsageTotal(ctx, "c/org1", base); err != nil || n != 113 {
@@ -40,13 +45,23 @@ var usageCases = []testCase[storage.Usage]{
 		end := base.Add(time.Hour)
 		var wg sync.WaitGroup
 		errs := make(chan error, 40)
+		var mu sync.Mutex
+		seen := map[[2]int64]bool{} // shard, count after
 		for i := range 40 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := s.AddUsage(ctx, "c/busy", i%4, 3, end); err != nil {
+				n, err := s.AddUsage(ctx, "c/busy", i%4, 3, end)
+				if err != nil {
 					errs <- err
+					return
 				}
+				mu.Lock()
+				defer mu.Unlock()
+				if seen[[2]int64{int64(i % 4), n}] {
+					errs <- fmt.Errorf("two additions to shard %d both returned %d", i%4, n)
+				}
+				seen[[2]int64{int64(i % 4), n}] = true
 			}()
 		}
 		wg.Wait()
@@ -61,10 +76,10 @@ var usageCases = []testCase[storage.Usage]{
 	{"a shard is gone at its expiry", func(t *testing.T, s storage.Usage) {
 		ctx := context.Background()
 		end := base.Add(time.Hour).Truncate(time.Second)
-		if err := s.AddUsage(ctx, "c/month", 1, 4, end); err != nil {
+		if _, err := s.AddUsage(ctx, "c/month", 1, 4, end); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.AddUsage(ctx, "c/month", 2, 6, end.Add(time.Hour)); err != nil {
+		if _, err := s.AddUsage(ctx, "c/month", 2, 6, end.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range []struct {
@@ -83,7 +98,7 @@ var usageCases = []testCase[storage.Usage]{
 			name         string
 			shard, delta int
 		}{{"", 0, 1}, {strings.Repeat("x", 300), 0, 1}, {"has space", 0, 1}, {"c", -1, 1}, {"c", storage.MaxUsageShards, 1}, {"c", 0, 0}, {"c", 0, -5}} {
-			if err := s.AddUsage(ctx, a.name, a.shard, int64(a.delta), end); err == nil {
+			if _, err := s.AddUsage(ctx, a.name, a.shard, int64(a.delta), end); err == nil {
 				t.Errorf("AddUsage(%q, %d, %d) accepted", a.name, a.shard, a.delta)
 			}
 		}

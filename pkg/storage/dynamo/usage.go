@@ -24,11 +24,11 @@ func usagePK(name string) string { return "USAGE#" + name }
 
 // AddUsage adds delta to one shard of a usage counter: ADD is atomic, so
 // concurrent additions are never lost.
-func (s *Store) AddUsage(ctx context.Context, name string, shard int, delta int64, expiresAt time.Time) error {
+func (s *Store) AddUsage(ctx context.Context, name string, shard int, delta int64, expiresAt time.Time) (int64, error) {
 	if err := storage.CheckUsage(name, shard, delta); err != nil {
-		return err
+		return 0, err
 	}
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table,
 		Key: map[string]types.AttributeValue{
 			attrPK: &types.AttributeValueMemberS{Value: usagePK(name)},
@@ -41,11 +41,17 @@ func (s *Store) AddUsage(ctx context.Context, name string, shard int, delta int6
 			":end":    ttl(expiresAt),
 			":entity": &types.AttributeValueMemberS{Value: "usage"},
 		},
+		ReturnValues: types.ReturnValueUpdatedNew,
 	})
 	if err != nil {
-		return fmt.Errorf("dynamo: add usage: %w", err)
+		return 0, fmt.Errorf("dynamo: add usage: %w", err)
 	}
-	return nil
+	d := decoder{item: out.Attributes}
+	n := d.int(attrCount)
+	if d.err != nil {
+		return 0, fmt.Errorf("dynamo: add usage: %w", d.err)
+	}
+	return n, nil
 }
 
 // UsageTotal sums the live shards of a usage counter.

@@ -13,9 +13,9 @@ type usageShard struct {
 }
 
 // AddUsage adds delta to one shard of a usage counter.
-func (s *Store) AddUsage(_ context.Context, name string, shard int, delta int64, expiresAt time.Time) error {
+func (s *Store) AddUsage(_ context.Context, name string, shard int, delta int64, expiresAt time.Time) (int64, error) {
 	if err := storage.CheckUsage(name, shard, delta); err != nil {
-		return err
+		return 0, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -34,7 +34,7 @@ func (s *Store) AddUsage(_ context.Context, name string, shard int, delta int64,
 		sh.expiresAt = sh.expiresAt.Add(time.Second) // whole seconds, rounded up, as the TTL is
 	}
 	shards[shard] = sh
-	return nil
+	return sh.n, nil
 }
 
 // UsageTotal sums a usage counter's live shards.

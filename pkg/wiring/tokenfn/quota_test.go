@@ -2,6 +2,7 @@ package tokenfn_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -76,11 +77,19 @@ func TestQuotaHeadersCountDown(t *testing.T) {
 
 // Under 50 concurrent clients spread over five warm instances, the
 // organization gets its whole quota and at most QUOTA_FLUSH_TOKENS more per
-// instance.
+// instance: with one counter item (the total comes back from the ADD) and
+// with four (each sync reads their sum).
 func TestQuotaHoldsUnderConcurrentClients(t *testing.T) {
+	for _, shards := range []int{1, 4} {
+		t.Run(fmt.Sprintf("%d shards", shards), func(t *testing.T) { quotaUnderConcurrentClients(t, shards) })
+	}
+}
+
+func quotaUnderConcurrentClients(t *testing.T, shards int) {
 	const quota, instances, flush, clients, each = 300, 5, 10, 50, 10
 	s := testenv.NewStack(t)
 	s.Stage.Cfg.TokenReuse = false
+	s.Stage.Cfg.QuotaShards = shards
 	s.Stage.Cfg.QuotaFlushTokens = flush
 	s.Stage.Cfg.QuotaFlushInterval = time.Hour // only the token count flushes
 	if _, err := s.Stage.Store.UpdateOrganization(context.Background(), s.OrgID, func(o domain.Organization) (domain.Organization, error) {
