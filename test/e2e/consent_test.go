@@ -50,6 +50,9 @@ func TestConsentBeforeAnotherMembersApplication(t *testing.T) {
 	demo := &oauth2.Config{ClientID: l.File.SPA.ClientID, RedirectURL: l.File.SPA.RedirectURI,
 		Endpoint: oauth2.Endpoint{AuthURL: l.Issuer + "/authorize"}, Scopes: []string{"openid"}}
 	resp, page := browse(t, browser, "GET", demo.AuthCodeURL("own", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the login page: %d", resp.StatusCode)
+	}
 	form := url.Values{"email": {l.File.User.Email}, "password": {l.File.User.Password}}
 	for _, m := range consentInput.FindAllStringSubmatch(page, -1) {
 		form.Set(m[1], m[2])
