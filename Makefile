@@ -195,7 +195,7 @@ soak: deps console local-bin ## Soak with faults: SOAK_DURATION (default 3m) of 
 
 .PHONY: bench
 bench: deps ## Benchmark the client_credentials path against its I/O floor; a non-caching client (KMS Signs per 1,000 with reuse on/off); bootstrap sizes and cold starts.
-	go test -run '^$$' -bench ClientCredentials -benchtime 300x -count 1 ./test/bench/
+	go test -run '^$$' -bench ClientCredentials -benchtime 1000x -count 1 ./test/bench/
 	go test -run '^$$' -bench NonCachingClient -benchtime 1x -count 1 ./test/bench/
 	go test -run '^$$' -bench Bootstrap -benchtime 50x -count 1 ./test/bench/
 
