@@ -164,7 +164,7 @@ func TestSSOKeyRequiresTheOrganizationContext(t *testing.T) {
 	decryptOK := false
 	for _, p := range yamlPath(t, "Resources", "CallbackFunction", "Properties", "Policies").Content {
 		for _, st := range mapValue(p, "Statement").Content {
-			if a := mapValue(st, "Action"); a != nil && a.Value == "kms:Decrypt" {
+			if a, r := mapValue(st, "Action"), mapValue(st, "Resource"); a != nil && a.Value == "kms:Decrypt" && r != nil && r.Value == "SSOSecretKey.Arn" {
 				c := mapValue(mapValue(mapValue(st, "Condition"), "StringLike"), "kms:EncryptionContext:organization_id")
 				decryptOK = c != nil && c.Value == "*"
 			}
@@ -426,24 +426,30 @@ func TestTemplateLogRetention(t *testing.T) {
 	}
 }
 
-// The device-cookie key's wrapping key: whoever asks, only the authorize
-// function's role may use it (not even break-glass: nobody needs the
-// plaintext), and only with the device-cookie purpose in the encryption
-// context; the authorize function may only generate and decrypt with it,
-// with that context, and is told its ARN, not a key.
-func TestTemplateDeviceCookieKeyIsTheAuthorizeFunctions(t *testing.T) {
+// The device-cookie key's wrapping key: whoever asks, only the sign-in
+// functions' roles (authorize, and callback, which opens the SSO states
+// sealed under a key derived from it) may use it (not even break-glass:
+// nobody needs the plaintext), and only with the device-cookie purpose in
+// the encryption context; they may only generate and decrypt with it, with
+// that context (the callback only decrypts it: the authorize function
+// makes it), and are told its ARN, not a key.
+func TestTemplateDeviceCookieKeyIsTheSignInFunctions(t *testing.T) {
 	const key = "DeviceCookieKeyEncryptionKey"
 	uses := []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"}
-	only := denyStatement(t, key, "OnlyTheAuthorizeFunctionUsesIt")
+	signIn := map[string]string{"AuthorizeFunction": "authorize", "CallbackFunction": "callback"}
+	only := denyStatement(t, key, "OnlyTheSignInFunctionsUseIt")
 	if got := values(mapValue(only, "Action")); !slices.Equal(got, uses) {
-		t.Errorf("OnlyTheAuthorizeFunctionUsesIt denies %v, want %v", got, uses)
+		t.Errorf("OnlyTheSignInFunctionsUseIt denies %v, want %v", got, uses)
 	}
 	ex := values(mapValue(mapValue(mapValue(only, "Condition"), "ArnNotLike"), "aws:PrincipalArn"))
-	if !slices.Equal(ex, []string{"arn:${AWS::Partition}:iam::${AWS::AccountId}:role/orgauth-${Stage}-authorize/*"}) {
+	if !slices.Equal(ex, []string{"arn:${AWS::Partition}:iam::${AWS::AccountId}:role/orgauth-${Stage}-authorize/*",
+		"arn:${AWS::Partition}:iam::${AWS::AccountId}:role/orgauth-${Stage}-callback/*"}) {
 		t.Errorf("the device-cookie key may be used by %v", ex)
 	}
-	if rp := yamlPath(t, "Resources", "AuthorizeFunction", "Properties", "RolePath"); rp == nil || rp.Value != "/orgauth-${Stage}-authorize/" {
-		t.Error("the authorize function's role is not on the path the key policy names")
+	for fn, name := range signIn {
+		if rp := yamlPath(t, "Resources", fn, "Properties", "RolePath"); rp == nil || rp.Value != "/orgauth-${Stage}-"+name+"/" {
+			t.Errorf("the %s function's role is not on the path the key policy names", name)
+		}
 	}
 	purpose := denyStatement(t, key, "EveryUseIsTheDeviceCookieKey")
 	if got := values(mapValue(purpose, "Action")); !slices.Equal(got, uses) {
@@ -472,22 +478,30 @@ func TestTemplateDeviceCookieKeyIsTheAuthorizeFunctions(t *testing.T) {
 				}
 				found++
 				c := mapValue(mapValue(mapValue(st, "Condition"), "StringEquals"), "kms:EncryptionContext:purpose")
-				if id != "AuthorizeFunction" || mapValue(st, "Effect").Value != "Allow" ||
-					!slices.Equal(values(mapValue(st, "Action")), []string{"kms:GenerateDataKey", "kms:Decrypt"}) || c == nil || c.Value != "device-cookie" {
+				want := []string{"kms:GenerateDataKey", "kms:Decrypt"}
+				if id == "CallbackFunction" {
+					want = []string{"kms:Decrypt"}
+				}
+				if signIn[id] == "" || mapValue(st, "Effect").Value != "Allow" ||
+					!slices.Equal(values(mapValue(st, "Action")), want) || c == nil || c.Value != "device-cookie" {
 					t.Errorf("%s: %s on the device-cookie key", id, mapValue(st, "Sid").Value)
 				}
 			}
 		}
 	}
-	if found != 1 {
-		t.Errorf("%d statements name the device-cookie key, want the authorize function's one", found)
+	if found != len(signIn) {
+		t.Errorf("%d statements name the device-cookie key, want one of each sign-in function", found)
 	}
-	env := yamlPath(t, "Resources", "AuthorizeFunction", "Properties", "Environment", "Variables", "DEVICE_COOKIE_KMS_KEY_ID")
-	if env == nil || env.Tag != "!GetAtt" || env.Value != key+".Arn" {
-		t.Error("the authorize function is not given DEVICE_COOKIE_KMS_KEY_ID")
+	for fn, name := range signIn {
+		env := yamlPath(t, "Resources", fn, "Properties", "Environment", "Variables", "DEVICE_COOKIE_KMS_KEY_ID")
+		if env == nil || env.Tag != "!GetAtt" || env.Value != key+".Arn" {
+			t.Errorf("the %s function is not given DEVICE_COOKIE_KMS_KEY_ID", name)
+		}
+		if yamlPath(t, "Resources", fn, "Properties", "Environment", "Variables", "DEVICE_COOKIE_KEY") != nil {
+			t.Errorf("a device-cookie key in the %s function's configuration", name)
+		}
 	}
-	if yamlPath(t, "Globals", "Function", "Environment", "Variables", "DEVICE_COOKIE_KEY") != nil ||
-		yamlPath(t, "Resources", "AuthorizeFunction", "Properties", "Environment", "Variables", "DEVICE_COOKIE_KEY") != nil {
+	if yamlPath(t, "Globals", "Function", "Environment", "Variables", "DEVICE_COOKIE_KEY") != nil {
 		t.Error("a device-cookie key in the function configuration")
 	}
 }

@@ -32,10 +32,12 @@ func TestFunctionsOfTheTemplate(t *testing.T) {
 			}
 		}
 	}
-	// Only the authorize function uses the device-cookie key, and the
+	// Only the sign-in functions use the device-cookie key (the callback
+	// opens SSO states sealed under a key derived from it), and the
 	// template computes its KMS key: the env file must give it a value.
 	for _, f := range fns {
-		if _, ok := f.Variables["DEVICE_COOKIE_KMS_KEY_ID"]; ok != (f.LogicalID == "AuthorizeFunction") || (ok && !f.Computed["DEVICE_COOKIE_KMS_KEY_ID"]) {
+		signIn := f.LogicalID == "AuthorizeFunction" || f.LogicalID == "CallbackFunction"
+		if _, ok := f.Variables["DEVICE_COOKIE_KMS_KEY_ID"]; ok != signIn || (ok && !f.Computed["DEVICE_COOKIE_KMS_KEY_ID"]) {
 			t.Errorf("%s: DEVICE_COOKIE_KMS_KEY_ID declared %v, computed %v", f.LogicalID, ok, f.Computed["DEVICE_COOKIE_KMS_KEY_ID"])
 		}
 	}

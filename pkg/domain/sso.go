@@ -111,28 +111,29 @@ func CheckUserDomain(orgs []Organization, orgID, email string) error {
 
 // SSOTransaction is one sign-in sent upstream: what GET /callback needs to
 // check the provider's answer and to finish the login transaction it
-// belongs to. It is keyed by the state sent upstream, lives a few minutes
-// and is consumed at most once.
+// belongs to. It is stored nowhere: the state sent upstream is the
+// transaction itself with its login transaction, sealed (encrypted and
+// authenticated by the stage, pkg/signin/ssostate.go). It lives a few
+// minutes and is used at most once (a used-marker of State, written once
+// the provider's answer verified).
 //
 // It is bound to the browser that started it: the browser holds a random
 // secret in a cookie, the transaction its hash (BindingHash). The PKCE code
-// verifier is derived from that secret (PKCEVerifier), so it is stored
-// nowhere, and a state replayed from another browser cannot be finished.
+// verifier is derived from that secret, so it is kept nowhere, and a state
+// replayed from another browser cannot be finished.
 type SSOTransaction struct {
-	State              string // random (NewID)
-	LoginTransactionID string
-	OrganizationID     string
-	ClientID           string // the application signing in
-	Nonce              string
-	BindingHash        []byte // HashSecret of the browser's binding secret
-	CreatedAt          time.Time
-	ExpiresAt          time.Time
+	State          string // random (NewID): the id of the sealed state
+	OrganizationID string
+	ClientID       string // the application signing in
+	Nonce          string
+	BindingHash    []byte // HashSecret of the browser's binding secret
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
 	// Issuer is the provider the request went to: only its answer (RFC
 	// 9207 iss) is accepted.
 	Issuer string
 	// RedirectURI is the redirect_uri sent upstream (SSORedirectURI): the
-	// answer is accepted only there. "" for a transaction stored before
-	// per-organization redirect URIs: the shared LegacySSORedirectURI.
+	// answer is accepted only there.
 	RedirectURI string
 }
 
@@ -145,8 +146,7 @@ func SSORedirectURI(issuer, orgID string) string {
 }
 
 // LegacySSORedirectURI is the redirect URI every organization's provider
-// shared before SSORedirectURI; it still completes transactions that were
-// sent upstream with it, and nothing else.
+// shared before SSORedirectURI; an answer arriving there completes nothing.
 func LegacySSORedirectURI(issuer string) string { return issuer + "/callback" }
 
 // UpstreamLink ties an upstream identity (issuer and subject) to one

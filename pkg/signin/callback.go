@@ -13,7 +13,7 @@ import (
 
 // Callback completes the hand-off to an organization's provider: the
 // provider returns the user to GET /callback with a code (or an error) and
-// the state of the SSO transaction. It alone holds the SecretOpener that
+// the state: the SSO transaction, sealed (ssostate.go). It alone holds the SecretOpener that
 // decrypts the organization's upstream client secret.
 type Callback struct {
 	s       *Service
@@ -97,7 +97,7 @@ func (c *Callback) Complete(ctx context.Context, p CallbackParams, b Browser) (R
 	}
 	// RFC 6749 §4.1.2.1 from the provider: the user refused, or it failed.
 	if p.Error != "" {
-		return c.upstreamError(ctx, b, tx, p.Error, now)
+		return c.upstreamError(ctx, b, tx, p.Error), nil
 	}
 	if p.Code == "" {
 		return Result{}, c.refused(ctx, b, &Refusal{Status: 400, Title: "Invalid request", Reason: "no code",
@@ -107,10 +107,18 @@ func (c *Callback) Complete(ctx context.Context, p CallbackParams, b Browser) (R
 	if err != nil {
 		return Result{}, err
 	}
+	// Single use: the provider really signed the user in, so the state is
+	// spent now, in one conditional write (the first the callback makes);
+	// of concurrent callbacks with one state, one goes on.
+	if err := s.markUsed(ctx, tx, now); errors.Is(err, domain.ErrNotFound) {
+		return Result{}, c.refused(ctx, b, errExpired("used state"), "client_id", tx.ClientID)
+	} else if err != nil {
+		return Result{}, err
+	}
 	// The re-authentication the application asked for (reauth.go).
 	authTime, stale := c.upstreamAuthTime(ctx, b, stx, tx, id, now)
 	if stale != nil {
-		return c.endWithError(ctx, b, tx, stale, now)
+		return c.endWithError(ctx, b, tx, stale), nil
 	}
 	user, err := c.user(ctx, b, sso, stx.OrganizationID, tx.ClientID, id, now)
 	if err != nil {
@@ -118,49 +126,43 @@ func (c *Callback) Complete(ctx context.Context, p CallbackParams, b Browser) (R
 	}
 	var res Result
 	res.setCookie(SSOBindingCookie, "", -1)
-	done, err := s.finishSignIn(ctx, b, tx, app, user, ssoAuth(sso.Issuer, authTime), now)
+	done, err := s.signInUser(ctx, b, tx, app, user, ssoAuth(sso.Issuer, authTime), now)
 	res.Outcome, res.Cookies = done.Outcome, append(res.Cookies, done.Cookies...)
 	return res, err
 }
 
-// transactions consumes the SSO transaction of state, once it is known to
-// come back to the browser that started it, and reads its login
-// transaction. The binding is checked on a read that consumes nothing: a
-// state opened in another browser (leaked, or replayed) leaves the
-// transaction to the browser that started it.
+// transactions opens the sealed state (ssostate.go): the SSO transaction
+// and its login transaction, once the state is known to be this stage's,
+// live, unused, and back in the browser that started it. It writes
+// nothing. The binding is checked before anything is spent: a state
+// opened in another browser (leaked, or replayed) leaves the sign-in to
+// the browser that started it.
 func (c *Callback) transactions(ctx context.Context, p CallbackParams, b Browser, now time.Time) (domain.SSOTransaction, domain.LoginTransaction, error) {
 	s := c.s
-	stx, err := s.store.GetSSOTransaction(ctx, p.State, now)
-	if errors.Is(err, domain.ErrNotFound) {
-		return stx, domain.LoginTransaction{}, c.refused(ctx, b, errExpired("unknown or used state"))
-	}
+	stx, tx, err := s.open(p.State, now)
 	if err != nil {
-		return stx, domain.LoginTransaction{}, err
+		return stx, tx, c.refused(ctx, b, errExpired("unknown or used state"), "detail", err.Error())
+	}
+	used, err := s.wasUsed(ctx, tx, now)
+	if err != nil {
+		return stx, tx, err
+	}
+	if used {
+		return stx, tx, c.refused(ctx, b, errExpired("unknown or used state"), "client_id", stx.ClientID)
 	}
 	binding := b.Cookies.SSOBinding
 	if binding == "" || !ctEqual(domain.HashSecret(binding), stx.BindingHash) {
-		return stx, domain.LoginTransaction{}, c.refused(ctx, b, &Refusal{Status: 403, Title: "Sign-in refused", Reason: "browser binding",
+		return stx, tx, c.refused(ctx, b, &Refusal{Status: 403, Title: "Sign-in refused", Reason: "browser binding",
 			Message: "This sign-in was started in another browser. Go back to the application and sign in again."},
 			"client_id", stx.ClientID, "cookie_present", binding != "")
 	}
-	// Single use: of concurrent callbacks from this browser, one goes on.
-	stx, err = s.store.ConsumeSSOTransaction(ctx, p.State, now)
-	if errors.Is(err, domain.ErrNotFound) {
-		return stx, domain.LoginTransaction{}, c.refused(ctx, b, errExpired("used state"))
-	}
-	if err != nil {
-		return stx, domain.LoginTransaction{}, err
-	}
-	tx, err := s.store.GetLoginTransaction(ctx, stx.LoginTransactionID, now)
-	if errors.Is(err, domain.ErrNotFound) {
-		return stx, tx, c.refused(ctx, b, errExpired("login transaction gone"))
-	}
-	return stx, tx, err
+	return stx, tx, nil
 }
 
-// upstreamError ends the login transaction and tells the application the
-// provider did not sign the user in.
-func (c *Callback) upstreamError(ctx context.Context, b Browser, tx domain.LoginTransaction, code string, now time.Time) (Result, error) {
+// upstreamError tells the application the provider did not sign the user
+// in. It writes nothing: only an answer with a code that verifies spends
+// the state, and the binding cookie, which the state needs, is dropped.
+func (c *Callback) upstreamError(ctx context.Context, b Browser, tx domain.LoginTransaction, code string) Result {
 	c.s.log.InfoContext(ctx, "organization identity provider answered an error", "event", "sso_upstream_error",
 		"request_id", b.RequestID, "client_id", tx.ClientID, "error", code)
 	e := &authzError{"access_denied", "the user was not signed in by the organization's identity provider"}
@@ -172,19 +174,16 @@ func (c *Callback) upstreamError(ctx context.Context, b Browser, tx domain.Login
 		// max_age): so is it for the application.
 		e = &authzError{"login_required", "the organization's identity provider did not authenticate the user again"}
 	}
-	return c.endWithError(ctx, b, tx, e, now)
+	return c.endWithError(ctx, b, tx, e)
 }
 
-// endWithError ends the login transaction and sends the application e.
-func (c *Callback) endWithError(ctx context.Context, b Browser, tx domain.LoginTransaction, e *authzError, now time.Time) (Result, error) {
-	s := c.s
-	if _, err := s.store.ConsumeLoginTransaction(ctx, tx.ID, now); err != nil && !errors.Is(err, domain.ErrNotFound) {
-		return Result{}, err
-	}
+// endWithError ends the sign-in in this browser (its binding cookie goes)
+// and sends the application e.
+func (c *Callback) endWithError(ctx context.Context, b Browser, tx domain.LoginTransaction, e *authzError) Result {
 	var res Result
 	res.setCookie(SSOBindingCookie, "", -1)
-	res.Outcome = s.errorResponse(ctx, b, tx.RedirectURI, tx.State, tx.ResponseMode, e)
-	return res, nil
+	res.Outcome = c.s.errorResponse(ctx, b, tx.RedirectURI, tx.State, tx.ResponseMode, e)
+	return res
 }
 
 // exchange redeems the provider's code and checks the identity it
@@ -199,7 +198,7 @@ func (c *Callback) exchange(ctx context.Context, b Browser, stx domain.SSOTransa
 		return domain.UpstreamIdentity{}, &Refusal{Status: 503, Title: "Sign-in unavailable", Reason: "secret",
 			Message: "Your organization's sign-in cannot be completed right now. Try again in a moment."}
 	}
-	id, err := s.upstream.Exchange(ctx, sso.SSO, string(secret), c.redirectURI(stx), code, pkceVerifier(b.Cookies.SSOBinding, stx.State), stx.Nonce)
+	id, err := s.upstream.Exchange(ctx, sso.SSO, string(secret), stx.RedirectURI, code, pkceVerifier(b.Cookies.SSOBinding, stx.State), stx.Nonce)
 	switch {
 	case errors.Is(err, domain.ErrUpstreamRejected):
 		return id, c.refused(ctx, b, &Refusal{Status: 400, Title: "Sign-in refused", Reason: "upstream answer",

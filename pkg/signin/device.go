@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"orgauth/pkg/domain"
@@ -72,11 +73,13 @@ func (s *Service) trustedDevice(cookie, email string, now time.Time) *device {
 	return &device{id: p[3]}
 }
 
-// randomDeviceKey is a key for one instance only, for a stage without
-// DEVICE_COOKIE_KEY: its cookies do not verify on other instances, whose
-// browsers are then treated as untrusted (slowed down, never locked out).
-func randomDeviceKey() []byte {
+// randomDeviceKey is a key for one process only, for a stage without
+// DEVICE_COOKIE_KEY: its cookies (and sealed SSO states) do not verify in
+// other processes, whose browsers are then treated as untrusted (slowed
+// down, never locked out), and whose SSO sign-ins must start again. The
+// functions of one process (the local server) share it.
+var randomDeviceKey = sync.OnceValue(func() []byte {
 	k := make([]byte, 32)
 	_, _ = rand.Read(k)
 	return k
-}
+})

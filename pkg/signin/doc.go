@@ -25,6 +25,10 @@
 //     logged;
 //   - tell an unknown email from a wrong password, in words or in timing;
 //   - let a login transaction, an SSO transaction or a code be used twice;
+//   - write anything for an anonymous request, including one sent on to the
+//     organization's provider: login transactions travel in the form, SSO
+//     transactions sealed in the state (ssostate.go); only a sign-in that
+//     succeeded, or the provider's verified answer, leaves a used-marker;
 //   - sign anything: codes are random values, tokens come from the token
 //     endpoint.
 package signin

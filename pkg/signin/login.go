@@ -298,6 +298,13 @@ func (s *Service) finishSignIn(ctx context.Context, b Browser, tx domain.LoginTr
 	if err != nil {
 		return Result{}, err
 	}
+	return s.signInUser(ctx, b, tx, app, user, auth, now)
+}
+
+// signInUser finishes a login transaction that has been used (useTransaction,
+// or the callback's markUsed): it starts a session and sends the user back
+// to the application with a code.
+func (s *Service) signInUser(ctx context.Context, b Browser, tx domain.LoginTransaction, app domain.Application, user domain.User, auth authn, now time.Time) (Result, error) {
 	// Only members of the application's organization sign in to it (RFC
 	// 6749 §4.1.2.1, access_denied: "The resource owner or authorization
 	// server denied the request").
@@ -311,6 +318,7 @@ func (s *Service) finishSignIn(ctx context.Context, b Browser, tx domain.LoginTr
 			&authzError{"access_denied", "the user is not a member of the application's organization"})}, nil
 	}
 
+	var err error
 	if auth.method == domain.AuthSSO {
 		if user, err = s.providerVerifiedEmail(ctx, user, now); err != nil {
 			return Result{}, err

@@ -22,14 +22,6 @@ import (
 //     present, and always when the provider advertises
 //     authorization_response_iss_parameter_supported.
 
-// redirectURI is the redirect_uri the transaction sent upstream.
-func (c *Callback) redirectURI(stx domain.SSOTransaction) string {
-	if stx.RedirectURI == "" {
-		return domain.LegacySSORedirectURI(c.s.cfg.Issuer)
-	}
-	return stx.RedirectURI
-}
-
 // checkResponder refuses an answer that arrived elsewhere than at the
 // transaction's redirect URI, or that names another issuer.
 func (c *Callback) checkResponder(ctx context.Context, b Browser, p CallbackParams, stx domain.SSOTransaction, sso *orgSSO) error {
@@ -43,13 +35,10 @@ func (c *Callback) checkResponder(ctx context.Context, b Browser, p CallbackPara
 	if p.Org != "" {
 		arrived = domain.SSORedirectURI(s.cfg.Issuer, p.Org)
 	}
-	if arrived != c.redirectURI(stx) {
+	if arrived != stx.RedirectURI {
 		return mixup("redirect uri", "route_org", p.Org)
 	}
 	issuer := stx.Issuer
-	if issuer == "" { // a transaction stored before it kept its issuer
-		issuer = sso.Issuer
-	}
 	if issuer != sso.Issuer {
 		// The organization changed providers while the user was away.
 		return c.refused(ctx, b, errExpired("provider changed"))

@@ -21,9 +21,9 @@ import (
 // POST /login checks the query again, exactly as /authorize did. Nothing in
 // it needs to be secret or signed: whoever edits it gets no more than a new
 // GET /authorize would give them, and the CSRF cookie still has to match
-// the form. A transaction is written only when sign-in goes on to the
-// organization's provider (the callback looks it up), and a used-marker
-// when a pending one ends in a sign-in, so that a form is used once.
+// the form. Sign-in going on to the organization's provider writes nothing
+// either (ssostate.go). A used-marker is written when a pending one ends in
+// a sign-in, so that a form is used once.
 const pendingPrefix = "p1."
 
 // maxAuthorizeQuery bounds the query a pending transaction carries, well
@@ -89,27 +89,39 @@ func (s *Service) useTransaction(ctx context.Context, tx domain.LoginTransaction
 	if !isPending(tx.ID) {
 		return s.store.ConsumeLoginTransaction(ctx, tx.ID, now)
 	}
-	sum := sha256.Sum256([]byte(tx.ID))
-	marker := domain.LoginTransaction{ID: "used-" + hex.EncodeToString(sum[:]), ClientID: tx.ClientID,
-		OrganizationID: tx.OrganizationID, CreatedAt: now, ExpiresAt: tx.ExpiresAt}
-	err := s.store.CreateLoginTransaction(ctx, marker)
-	if errors.Is(err, domain.ErrAlreadyExists) {
-		return domain.LoginTransaction{}, fmt.Errorf("pending transaction used: %w", domain.ErrNotFound)
-	}
-	if err != nil {
+	if err := s.markUsed(ctx, tx, now); err != nil {
 		return domain.LoginTransaction{}, err
 	}
 	return tx, nil
 }
 
-// storeTransaction writes a pending transaction under a new id, for the
-// SSO callback to find.
-func (s *Service) storeTransaction(ctx context.Context, tx domain.LoginTransaction) (domain.LoginTransaction, error) {
-	if isPending(tx.ID) {
-		tx.ID = domain.NewID()
+// usedMarkerID is the id of the marker that says the transaction id (a
+// pending one, or a sealed SSO state's) was used.
+func usedMarkerID(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return "used-" + hex.EncodeToString(sum[:])
+}
+
+// markUsed records that tx, which is stored nowhere, was used: one
+// conditional write of a marker that lives as long as tx could. Of
+// concurrent calls, one succeeds; the others, and any later one, fail with
+// domain.ErrNotFound.
+func (s *Service) markUsed(ctx context.Context, tx domain.LoginTransaction, now time.Time) error {
+	marker := domain.LoginTransaction{ID: usedMarkerID(tx.ID), ClientID: tx.ClientID,
+		OrganizationID: tx.OrganizationID, CreatedAt: now, ExpiresAt: tx.ExpiresAt}
+	err := s.store.CreateLoginTransaction(ctx, marker)
+	if errors.Is(err, domain.ErrAlreadyExists) {
+		return fmt.Errorf("transaction used: %w", domain.ErrNotFound)
 	}
-	if err := s.store.CreateLoginTransaction(ctx, tx); err != nil {
-		return tx, fmt.Errorf("create login transaction: %w", err)
+	return err
+}
+
+// wasUsed reports whether tx, which is stored nowhere, has been used
+// (markUsed): a read, no write.
+func (s *Service) wasUsed(ctx context.Context, tx domain.LoginTransaction, now time.Time) (bool, error) {
+	_, err := s.store.GetLoginTransaction(ctx, usedMarkerID(tx.ID), now)
+	if errors.Is(err, domain.ErrNotFound) {
+		return false, nil
 	}
-	return tx, nil
+	return err == nil, err
 }

@@ -2,6 +2,8 @@ package signin
 
 import (
 	"context"
+	"crypto/cipher"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"time"
@@ -46,9 +48,6 @@ type Store interface {
 	GetOrganization(ctx context.Context, id string) (domain.Organization, error)
 	ListOrganizations(ctx context.Context) ([]domain.Organization, error)
 	CreateUser(ctx context.Context, u domain.User) error
-	CreateSSOTransaction(ctx context.Context, tx domain.SSOTransaction) error
-	GetSSOTransaction(ctx context.Context, state string, now time.Time) (domain.SSOTransaction, error)
-	ConsumeSSOTransaction(ctx context.Context, state string, now time.Time) (domain.SSOTransaction, error)
 	LinkUpstream(ctx context.Context, l domain.UpstreamLink) error
 	GetUpstreamLink(ctx context.Context, issuer, subject string) (domain.UpstreamLink, error)
 }
@@ -112,9 +111,11 @@ type Config struct {
 	MaxAccountDelay         time.Duration // default 60 s
 
 	// DeviceKey is the HMAC key of device cookies (32 bytes or more; see
-	// device.go), one per stage (pkg/wiring/devicekey.go). Without one,
-	// each instance makes its own, and device
-	// cookies only verify where they were issued. DeviceLifetime is how
+	// device.go), one per stage (pkg/wiring/devicekey.go); the key that
+	// seals SSO states is derived from it (ssostate.go), so the authorize
+	// and callback functions both need it. Without one, each process
+	// makes its own, and device cookies and SSO states only verify in the
+	// process that issued them. DeviceLifetime is how
 	// long a device cookie is kept (default 90 days).
 	DeviceKey      []byte
 	DeviceLifetime time.Duration
@@ -142,6 +143,9 @@ type Service struct {
 
 	throttle  *throttle.Throttle
 	deviceKey []byte
+	// stateAEAD seals the SSO transactions sent upstream (ssostate.go),
+	// under a key derived from deviceKey.
+	stateAEAD cipher.AEAD
 	attacks   *attackLog
 }
 
@@ -179,10 +183,15 @@ func New(d Deps, cfg Config) (*Service, error) {
 	s := &Service{store: d.Store, keys: d.Keys, upstream: d.Upstream, cfg: cfg, log: d.Log, now: d.Now,
 		throttle: throttle.New(d.Store, cfg.FailureWindow), deviceKey: cfg.DeviceKey, attacks: newAttackLog()}
 	if len(s.deviceKey) < 32 {
-		d.Log.Warn("no device cookie key (DEVICE_COOKIE_KMS_KEY_ID or DEVICE_COOKIE_KEY): device cookies verify only on the instance that issued them",
+		d.Log.Warn("no device cookie key (DEVICE_COOKIE_KMS_KEY_ID or DEVICE_COOKIE_KEY): device cookies and SSO states verify only in the process that issued them",
 			"event", "device_key_missing")
 		s.deviceKey = randomDeviceKey()
 	}
+	aead, err := newStateAEAD(s.deviceKey)
+	if err != nil {
+		return nil, fmt.Errorf("sign-in: SSO state key: %w", err)
+	}
+	s.stateAEAD = aead
 	if u, err := url.Parse(cfg.Issuer); err == nil {
 		s.origin = u.Scheme + "://" + u.Host
 	}

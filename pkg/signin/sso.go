@@ -80,8 +80,10 @@ func pkceVerifier(binding, state string) string {
 }
 
 // goUpstream sends the user to the organization's provider: authorization
-// code with PKCE S256, a fresh state and nonce, held in a single-use SSO
-// transaction bound to this browser. res brings the cookies set so far.
+// code with PKCE S256, a fresh state and nonce. It writes nothing: the
+// state is the SSO transaction, sealed (ssostate.go), with the login
+// transaction in it, bound to this browser. res brings the cookies set so
+// far.
 func (s *Service) goUpstream(ctx context.Context, b Browser, res Result, tx domain.LoginTransaction, sso *orgSSO, loginHint string) (Result, error) {
 	now := s.now()
 	// One binding secret per browser, like the CSRF token: a second tab's
@@ -92,27 +94,29 @@ func (s *Service) goUpstream(ctx context.Context, b Browser, res Result, tx doma
 	}
 	nonce, _ := domain.NewSecret()
 	stx := domain.SSOTransaction{
-		State: domain.NewID(), LoginTransactionID: tx.ID, OrganizationID: tx.OrganizationID, ClientID: tx.ClientID,
-		Nonce: nonce, BindingHash: domain.HashSecret(binding), CreatedAt: now, ExpiresAt: tx.ExpiresAt,
+		State: domain.NewID(), OrganizationID: tx.OrganizationID, ClientID: tx.ClientID,
+		Nonce: nonce, BindingHash: domain.HashSecret(binding), CreatedAt: now, ExpiresAt: tx.ExpiresAt.Truncate(time.Millisecond), // as sealed
 		Issuer: sso.Issuer, RedirectURI: domain.SSORedirectURI(s.cfg.Issuer, tx.OrganizationID),
+	}
+	state, err := s.seal(stx, tx)
+	if errors.Is(err, errStateTooLong) {
+		s.log.InfoContext(ctx, "authorization request too long to send upstream", "event", "sso_state_too_long",
+			"request_id", b.RequestID, "client_id", tx.ClientID, "org_id", tx.OrganizationID)
+		res.Outcome = s.errorResponse(ctx, b, tx.RedirectURI, tx.State, tx.ResponseMode,
+			&authzError{"invalid_request", "the authorization request is too long to send to the organization's identity provider"})
+		return res, nil
+	}
+	if err != nil {
+		return res, fmt.Errorf("seal SSO state: %w", err)
 	}
 	// The application's re-authentication goes upstream with the request;
 	// the callback checks the provider honoured it (reauth.go).
-	target, err := s.upstream.AuthCodeURL(ctx, sso.SSO, stx.RedirectURI, stx.State, stx.Nonce, pkceVerifier(binding, stx.State), loginHint,
+	target, err := s.upstream.AuthCodeURL(ctx, sso.SSO, stx.RedirectURI, state, stx.Nonce, pkceVerifier(binding, stx.State), loginHint,
 		tx.Prompt, tx.MaxAge)
 	if err != nil {
 		return res, s.upstreamUnavailable(ctx, b, tx.ClientID, err)
 	}
-	if isPending(tx.ID) { // the callback looks the login transaction up
-		if tx, err = s.storeTransaction(ctx, tx); err != nil {
-			return res, err
-		}
-		stx.LoginTransactionID = tx.ID
-	}
-	if err := s.store.CreateSSOTransaction(ctx, stx); err != nil {
-		return res, fmt.Errorf("create SSO transaction: %w", err)
-	}
-	res.setCookie(SSOBindingCookie, binding, max(1, int(tx.ExpiresAt.Sub(now)/time.Second)))
+	res.setCookie(SSOBindingCookie, binding, max(1, int(stx.ExpiresAt.Sub(now)/time.Second)))
 	s.log.InfoContext(ctx, "sign-in sent upstream", "event", "sso_started", "request_id", b.RequestID,
 		"client_id", tx.ClientID, "org_id", tx.OrganizationID, "upstream", sso.Issuer)
 	res.Outcome = Upstream{URL: target}

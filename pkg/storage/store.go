@@ -246,25 +246,15 @@ type KeySets interface {
 	UpdateKeySet(ctx context.Context, fn func(keys.Set) (keys.Set, error)) (keys.Set, error)
 }
 
-// SSO keeps the items of organization SSO: the transactions that carry a
-// sign-in to the organization's identity provider and back, and the links
-// from upstream identities to users.
+// SSO keeps the links from upstream identities of organization SSO to
+// users. (A sign-in sent upstream is stored nowhere: its state is sealed,
+// and its used-marker is a login transaction, see Sessions.)
 //
-//   - CreateSSOTransaction fails with ErrAlreadyExists for a state that
-//     exists, and refuses one without state or expiry.
-//     ConsumeSSOTransaction deletes and returns it, once, in one
-//     conditional write: later, concurrent losers, expired, unknown or
-//     malformed states fail with ErrNotFound. GetSSOTransaction reads it
-//     without consuming it (ErrNotFound likewise), so that the callback
-//     checks the browser binding before it spends the transaction.
 //   - LinkUpstream links an upstream issuer and subject to a user, once; a
 //     second link of the same identity fails with ErrAlreadyExists, and a
 //     link without issuer, subject or user is refused.
 //     GetUpstreamLink reads it, or fails with ErrNotFound.
 type SSO interface {
-	CreateSSOTransaction(ctx context.Context, tx domain.SSOTransaction) error
-	GetSSOTransaction(ctx context.Context, state string, now time.Time) (domain.SSOTransaction, error)
-	ConsumeSSOTransaction(ctx context.Context, state string, now time.Time) (domain.SSOTransaction, error)
 	LinkUpstream(ctx context.Context, l domain.UpstreamLink) error
 	GetUpstreamLink(ctx context.Context, issuer, subject string) (domain.UpstreamLink, error)
 }

@@ -24,11 +24,6 @@ func (w *writeCounter) CreateLoginTransaction(ctx context.Context, tx domain.Log
 	return w.Store.CreateLoginTransaction(ctx, tx)
 }
 
-func (w *writeCounter) CreateSSOTransaction(ctx context.Context, tx domain.SSOTransaction) error {
-	w.n.Add(1)
-	return w.Store.CreateSSOTransaction(ctx, tx)
-}
-
 func (w *writeCounter) CreateSession(ctx context.Context, s domain.Session) error {
 	w.n.Add(1)
 	return w.Store.CreateSession(ctx, s)

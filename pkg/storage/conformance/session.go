@@ -21,6 +21,7 @@ var sessionCases = []testCase[storage.Sessions]{
 	{"LoginTransactionExpiry", loginTransactionExpiry},
 	{"LoginTransactionSingleUse", loginTransactionSingleUse},
 	{"LoginTransactionConcurrentConsume", loginTransactionConcurrentConsume},
+	{"LoginTransactionConcurrentCreate", loginTransactionConcurrentCreate},
 	{"SessionRoundTrip", sessionRoundTrip},
 	{"SessionExpiry", sessionExpiry},
 	{"FailureCounter", failureCounter},
@@ -151,6 +152,42 @@ func loginTransactionConcurrentConsume(t *testing.T, s storage.Sessions) {
 	wg.Wait()
 	if wins.Load() != 1 || misses.Load() != 7 {
 		t.Fatalf("%d consumes won and %d missed; want 1 and 7", wins.Load(), misses.Load())
+	}
+}
+
+// loginTransactionConcurrentCreate: creating a transaction is a put if
+// absent, also under a race. Sign-in relies on it for its used-markers
+// (a pending login transaction's, a sealed SSO state's): a minimal item
+// with an id and an expiry, of which exactly one of concurrent writers
+// gets to write it, and which a read finds until it expires.
+func loginTransactionConcurrentCreate(t *testing.T, s storage.Sessions) {
+	ctx := context.Background()
+	marker := domain.LoginTransaction{ID: "used-" + domain.NewID(), ClientID: "client-1", OrganizationID: "org-1",
+		CreatedAt: base, ExpiresAt: base.Add(10 * time.Minute)}
+	var wins, taken atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			err := s.CreateLoginTransaction(ctx, marker)
+			switch {
+			case err == nil:
+				wins.Add(1)
+			case errors.Is(err, domain.ErrAlreadyExists):
+				taken.Add(1)
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 || taken.Load() != 7 {
+		t.Fatalf("%d creates won and %d found it taken; want 1 and 7", wins.Load(), taken.Load())
+	}
+	if _, err := s.GetLoginTransaction(ctx, marker.ID, marker.ExpiresAt.Add(-time.Second)); err != nil {
+		t.Fatalf("read the marker: %v", err)
+	}
+	if _, err := s.GetLoginTransaction(ctx, marker.ID, marker.ExpiresAt); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("read the marker at its expiry: %v, want ErrNotFound", err)
 	}
 }
 

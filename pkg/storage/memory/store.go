@@ -54,7 +54,6 @@ func New() *Store {
 			counters: map[string]counter{},
 		},
 		sso: ssoState{
-			txs:   map[string]domain.SSOTransaction{},
 			links: map[string]domain.UpstreamLink{},
 		},
 	}

@@ -19,7 +19,15 @@ func New(st wiring.Stage) (http.Handler, error) {
 	if err := required.Check("callback function", required.Dep{Name: "KMS", Value: st.KMS}); err != nil {
 		return nil, err
 	}
-	cb, err := signin.NewCallback(signindeps.Deps(st), secretbox.New(st.KMS, st.Cfg.SSOKeyID), signindeps.Config(st))
+	// The states the authorize function sealed open under a key derived
+	// from the stage's device-cookie key (pkg/signin/ssostate.go).
+	deviceKey, err := st.LoadDeviceKey()
+	if err != nil {
+		return nil, err
+	}
+	cfg := signindeps.Config(st)
+	cfg.DeviceKey = deviceKey
+	cb, err := signin.NewCallback(signindeps.Deps(st), secretbox.New(st.KMS, st.Cfg.SSOKeyID), cfg)
 	if err != nil {
 		return nil, err
 	}
