@@ -29,13 +29,12 @@ type ThrottleConfig struct {
 //   - A request that presents a secret is refused once its client id from
 //     its address has reached its limit, even with the right secret: that
 //     pair is the one guessing. A wrong secret is counted, and the count
-//     that passes the limit answers 429. The right one starts a read of
-//     the count (from the table, so every instance refuses the pair) that
-//     the request waits for before anything is answered or written;
-//     client_credentials reads it while KMS signs. The read is made only
-//     while the application is marked throttled: the pair that reaches its
-//     limit marks it, to the window's end, on the application item that
-//     every request reads anyway.
+//     that passes the limit answers 429. The right one is checked against
+//     the count (from the table, so every instance refuses the pair)
+//     before any grant runs, so that no answer tells it from a wrong one.
+//     The count is read only while the application is marked throttled:
+//     the pair that reaches its limit marks it, to the window's end, on the
+//     application item that every request reads anyway.
 //   - The address's own limit never refuses a request whose client
 //     authentication succeeds: an office behind one NAT keeps its tokens
 //     when one machine there fails 100 times. Over it, that address's
@@ -47,42 +46,13 @@ type ThrottleConfig struct {
 func pairKey(clientID, ip string) string { return "client-auth#client-ip#" + clientID + "#" + ip }
 func ipKey(ip string) string             { return "client-auth#ip#" + ip }
 
-// pairCheck is a pending checkPair: started once the client is
-// authenticated, so that the read overlaps the grant's own work (for
-// client_credentials, the KMS signature) instead of adding to it.
-type pairCheck struct {
-	done chan struct{}
-	err  error
-}
-
-// checkPairAsync starts checkPair for an authenticated client. It reads
-// nothing for a public client, or while no source has reached its limit as
-// this client (the application's ThrottledUntil has passed): the M2M path
-// then costs no read beyond the application itself.
-func (h *Handler) checkPairAsync(ctx context.Context, creds oauth.ClientCredentials, app domain.Application, ip string) *pairCheck {
-	p := &pairCheck{done: make(chan struct{})}
-	if creds.Method == "none" || !h.now().Before(app.ThrottledUntil) {
-		close(p.done)
-		return p
-	}
-	go func() {
-		defer close(p.done)
-		p.err = h.checkPair(ctx, creds, ip)
-	}()
-	return p
-}
-
-// wait returns the check's refusal or error; it may be called any number
-// of times.
-func (p *pairCheck) wait() error {
-	<-p.done
-	return p.err
-}
-
 // checkPair refuses a request with a secret whose client id from its
-// address has reached its limit.
-func (h *Handler) checkPair(ctx context.Context, creds oauth.ClientCredentials, ip string) error {
-	if creds.Method == "none" {
+// address has reached its limit. It reads the count only while the
+// application is marked throttled (some source reached its limit as this
+// client): otherwise there is nothing to read, and the M2M path costs no
+// read beyond the application itself.
+func (h *Handler) checkPair(ctx context.Context, creds oauth.ClientCredentials, app domain.Application, ip string) error {
+	if creds.Method == "none" || !h.now().Before(app.ThrottledUntil) {
 		return nil
 	}
 	b, err := h.throttle.Check(ctx, h.now(), throttle.Limit{Key: pairKey(creds.ID, ip), Max: h.cfg.Throttle.PerClientIP})
@@ -99,7 +69,7 @@ func (h *Handler) checkPair(ctx context.Context, creds oauth.ClientCredentials, 
 // answers 429 instead of the failure once either is over its limit. A pair
 // that has reached its limit marks its application throttled until the
 // window ends, so that every instance then reads the count of each source
-// presenting that client's secret (authenticateClient).
+// presenting that client's secret (authenticateRequest).
 func (h *Handler) fail(ctx context.Context, creds oauth.ClientCredentials, ip string, failure error) error {
 	now := h.now()
 	pair := throttle.Limit{Key: pairKey(creds.ID, ip), Max: h.cfg.Throttle.PerClientIP}

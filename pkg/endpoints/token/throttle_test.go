@@ -204,3 +204,29 @@ func TestThrottleReadsCountsOnlyOnceMarked(t *testing.T) {
 		t.Fatalf("%d failure counts read once marked, want one per request", n)
 	}
 }
+
+// A throttled pair learns nothing from any answer: with the right secret
+// and a request that the grant would refuse (a bad scope, audience or
+// none), it gets the same 429 as with a wrong secret, not the grant's 400.
+func TestThrottledPairGetsNoOracle(t *testing.T) {
+	st := testenv.NewStack(t)
+	h := st.Token()
+	const ip = "198.51.100.92"
+	for i := range 21 {
+		clientPost(st, h, st.ClientID, fmt.Sprintf("wrong-%d", i), ip)
+	}
+	for name, f := range map[string]func(url.Values){
+		"bad scope":    func(f url.Values) { f.Set("scope", "no-such-scope") },
+		"bad audience": func(f url.Values) { f.Set("audience", "https://nowhere.example") },
+		"no audience":  func(f url.Values) { f.Del("audience") },
+		"as it is":     func(url.Values) {},
+	} {
+		for _, secret := range []string{st.ClientSecret, "wrong"} {
+			form := url.Values{"grant_type": {"client_credentials"}, "client_id": {st.ClientID}, "client_secret": {secret}, "audience": {st.Audience}}
+			f(form)
+			if w := formPost(h, form, ip, ""); w.Code != 429 {
+				t.Errorf("%s, right secret %v: %d %s", name, secret == st.ClientSecret, w.Code, w.Body)
+			}
+		}
+	}
+}

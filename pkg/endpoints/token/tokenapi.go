@@ -199,8 +199,6 @@ type request struct {
 	reused bool
 	// rateLimit is the organization's monthly quota (client_credentials).
 	rateLimit *rateLimit
-	// pair is the pending check of the client's failures from this address.
-	pair *pairCheck
 }
 
 // ServeHTTP runs the pipeline: parse, authenticate, grant, issue, write.
@@ -211,9 +209,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp, req, err := h.handle(r)
-	if err == nil {
-		err = req.pair.wait() // waited for already; never answer before it
-	}
 	if req != nil {
 		cors.AllowListed(w, r, req.client.AllowedOrigins) // errors after authentication too: the SPA must read them
 		req.rateLimit.write(w)
@@ -245,13 +240,7 @@ func (h *Handler) handle(r *http.Request) (*tokenResponse, *request, error) {
 		return nil, nil, oauth.InvalidRequest("grant_type is required")
 	}
 	userGrant := grant == "authorization_code" || grant == "refresh_token"
-	// client_credentials reads the pair's failure count while it signs
-	// (clientCredentials waits for it before the token leaves); every other
-	// grant knows it before it starts.
-	req, err := h.authenticateClient(r, form, userGrant)
-	if err == nil && grant != "client_credentials" {
-		err = req.pair.wait()
-	}
+	req, err := h.authenticateRequest(r, form, userGrant)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -271,25 +260,13 @@ func (h *Handler) handle(r *http.Request) (*tokenResponse, *request, error) {
 
 // authenticateRequest is the shared client authentication step of the token,
 // revocation and introspection endpoints. public allows SPA clients, which
-// are public (RFC 6749 §2.1), to identify with client_id alone. A client
-// whose id has reached its failure limit from the request's address is
-// refused (throttle.go).
+// are public (RFC 6749 §2.1), to identify with client_id alone. A failed
+// authentication is counted, and answered 429 once the pair or the address
+// is over its limit; a client whose id has reached its limit from the
+// request's address is refused even with the right secret, before any
+// grant runs, so that no answer tells a right secret from a wrong one
+// (throttle.go).
 func (h *Handler) authenticateRequest(r *http.Request, form oauth.Form, public bool) (*request, error) {
-	req, err := h.authenticateClient(r, form, public)
-	if err != nil {
-		return nil, err
-	}
-	if err := req.pair.wait(); err != nil {
-		return nil, err
-	}
-	return req, nil
-}
-
-// authenticateClient authenticates the client and starts reading its
-// pair's failure count, which the caller must wait for (req.pair.wait)
-// before it answers or writes anything. A failed authentication is counted
-// at once, and answered 429 once the pair or the address is over its limit.
-func (h *Handler) authenticateClient(r *http.Request, form oauth.Form, public bool) (*request, error) {
 	ctx := r.Context()
 	creds, err := oauth.ClientAuthentication(r, form)
 	if err != nil {
@@ -299,7 +276,9 @@ func (h *Handler) authenticateClient(r *http.Request, form oauth.Form, public bo
 	ip := httpx.SourceIP(r)
 	err = h.authenticate(ctx, req, public)
 	if err == nil {
-		req.pair = h.checkPairAsync(ctx, creds, req.client, ip)
+		if err := h.checkPair(ctx, creds, req.client, ip); err != nil {
+			return nil, err
+		}
 		return req, nil
 	}
 	var oe *oauth.Error
@@ -413,9 +392,6 @@ func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenRe
 		key = newReuseKey(app, audience, scopes, kid, lifetime)
 		now := h.now()
 		if r, ok := cache.get(key, now); ok {
-			if err := req.pair.wait(); err != nil {
-				return nil, err
-			}
 			req.reused = true
 			req.rateLimit = h.meter.peek(ctx, org, now)
 			return &tokenResponse{
@@ -449,12 +425,6 @@ func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenRe
 	})
 	if err != nil {
 		return nil, fmt.Errorf("issue access token: %w", err)
-	}
-	// The pair's failure count was read while KMS signed; a throttled
-	// pair's token is dropped unseen (the signature, and the quota's count
-	// of it, are what a right secret from a throttled pair costs).
-	if err := req.pair.wait(); err != nil {
-		return nil, err
 	}
 	h.log.InfoContext(ctx, "token issued", "event", "token_issued", "request_id", httpx.RequestID(ctx),
 		"source_ip", httpx.SourceIPFrom(ctx), "grant_type", "client_credentials", "client_type", string(app.Type), "client_id", app.ClientID, "jti", claims.ID)
