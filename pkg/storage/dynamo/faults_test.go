@@ -181,3 +181,64 @@ func TestOriginIndexFaults(t *testing.T) {
 		})
 	}
 }
+
+// markingClient marks the application throttled, through the store, just
+// before the first PutItem it passes on: as a failing client would between
+// an update's read and its write.
+type markingClient struct {
+	dynamo.Client
+	once  sync.Once
+	store func() *dynamo.Store
+	until time.Time
+	err   error
+}
+
+func (c *markingClient) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	c.once.Do(func() { c.err = c.store().ThrottleApplication(ctx, "app-raced", c.until) })
+	return c.Client.PutItem(ctx, in, o...)
+}
+
+// An application update racing the throttle's mark keeps the mark: the
+// mark is written without a new version, so the update's write is
+// conditional on the mark it read too, and its retry reads the new one.
+func TestUpdateKeepsARacingThrottleMark(t *testing.T) {
+	for name, start := range map[string]func(context.Context, string) (*emulator.Process, error){
+		"dynalite": inMemory, "moto": emulator.StartMoto,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			p := emulator.StartForTest(t, start)
+			raw := dynamo.NewLocalClient(p.Endpoint)
+			ctx := context.Background()
+			if err := dynamo.CreateTable(ctx, raw, "raced"); err != nil {
+				t.Fatal(err)
+			}
+			plain := dynamo.New(raw, "raced")
+			now := time.Now().UTC().Truncate(time.Second)
+			app := domain.Application{ClientID: "app-raced", OrganizationID: "org-1", Name: "raced", Type: domain.ClientM2M,
+				CreatedBy: "u1", CreatedAt: now, UpdatedAt: now}
+			if err := plain.CreateApplication(ctx, app); err != nil {
+				t.Fatal(err)
+			}
+			until := now.Add(15 * time.Minute)
+			mc := &markingClient{Client: raw, store: func() *dynamo.Store { return plain }, until: until}
+			racing := dynamo.New(mc, "raced")
+			if _, err := racing.UpdateApplication(ctx, "app-raced", func(a domain.Application) (domain.Application, error) {
+				a.Name = "renamed"
+				return a, nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if mc.err != nil {
+				t.Fatal(mc.err)
+			}
+			got, err := plain.GetApplication(ctx, "app-raced")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Name != "renamed" || !got.ThrottledUntil.Equal(until) {
+				t.Fatalf("after the race: %q, throttled until %v (want %v)", got.Name, got.ThrottledUntil, until)
+			}
+		})
+	}
+}

@@ -402,11 +402,19 @@ func update[T any](ctx context.Context, s *Store, kind, id string,
 		}
 		*version(&next) = v + 1
 		item := encode(next)
+		// throttled_until is written outside versions (ThrottleApplication):
+		// a write that read another value would put it back, so it must be
+		// unchanged too. The item carries the value read (KeepThrottled).
+		cond, vals := "version = :v AND attribute_not_exists(#tu)", map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(v)}}
+		if tu, ok := item[attrThrottledUntil]; ok {
+			cond, vals[":tu"] = "version = :v AND #tu = :tu", tu
+		}
 		_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName:                 &s.table,
 			Item:                      item,
-			ConditionExpression:       aws.String("version = :v"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(v)}},
+			ConditionExpression:       aws.String(cond),
+			ExpressionAttributeNames:  map[string]string{"#tu": attrThrottledUntil},
+			ExpressionAttributeValues: vals,
 		})
 		if isConditionFailed(err) {
 			continue // changed or deleted meanwhile: the next read tells which
