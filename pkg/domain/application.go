@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -211,6 +212,13 @@ func CheckAccessTokenLifetime(t ClientType, seconds int64) error {
 		return invalid("access_token_lifetime", "must be %d to %d seconds for %s applications", int(MinAccessTokenLifetime/time.Second), int(max/time.Second), t)
 	}
 	return nil
+}
+
+// RegistersRedirectURI reports whether uri is one of the application's
+// callback URLs. They match exactly (RFC 9700 §4.1.3): no prefix, no
+// normalisation, no wildcard.
+func (a Application) RegistersRedirectURI(uri string) bool {
+	return uri != "" && slices.Contains(a.CallbackURLs, uri)
 }
 
 // Validate checks a whole application, as created or after a patch: every

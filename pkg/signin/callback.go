@@ -83,6 +83,13 @@ func (c *Callback) Complete(ctx context.Context, p CallbackParams, b Browser) (R
 	if err != nil {
 		return Result{}, err
 	}
+	// The redirect URI was checked when the state was sealed; an
+	// application that has since dropped it gets nothing sent there.
+	if app.Type != domain.ClientSPA || !app.RegistersRedirectURI(tx.RedirectURI) {
+		return Result{}, c.refused(ctx, b, &Refusal{Status: 400, Title: "Invalid redirect URI", Reason: "redirect uri no longer registered",
+			Message: "The address this application asked to return to is no longer registered for it, so you were not sent there."},
+			"client_id", tx.ClientID)
+	}
 	sso, err := s.ssoFor(ctx, app)
 	if err != nil {
 		return Result{}, err

@@ -106,10 +106,8 @@ func (s *Service) parseAuthorize(ctx context.Context, rawQuery string) (*authzRe
 	if app.Type != domain.ClientSPA {
 		return nil, refuse(400, "Unknown application", "This application does not sign users in.")
 	}
-	// Redirect URIs match exactly (RFC 9700 §4.1.3; DESIGN.md): no prefix,
-	// no normalisation, no wildcard.
 	redirectURI := q.Get("redirect_uri")
-	if redirectURI == "" || !slices.Contains(app.CallbackURLs, redirectURI) {
+	if !app.RegistersRedirectURI(redirectURI) {
 		return nil, refuse(400, "Invalid redirect URI",
 			"The address this application asked to return to is not registered for it, so you were not sent there.")
 	}

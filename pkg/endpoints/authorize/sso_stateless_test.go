@@ -333,6 +333,34 @@ func TestSSOSealedStateRefusals(t *testing.T) {
 		w.take()
 	})
 
+	t.Run("RedirectURIDroppedSince", func(t *testing.T) {
+		b := e.browser()
+		auth := start(b, e.spa)
+		back := e.op.grant(t, auth, verified("sub-d", "d@example.org"))
+		app, err := e.st.Stage.Store.GetApplication(t.Context(), e.spa)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.st.Stage.Store.UpdateApplication(t.Context(), e.spa, func(a domain.Application) (domain.Application, error) {
+			a.CallbackURLs = []string{"https://elsewhere.example/cb"}
+			return a, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		resp := b.do(t, "GET", back, nil)
+		if loc := resp.Header.Get("Location"); loc != "" {
+			t.Fatalf("sent to %q", loc)
+		}
+		refusedQuietly(t, resp, 400, "no longer registered")
+		if _, err := e.st.Stage.Store.UpdateApplication(t.Context(), e.spa, func(a domain.Application) (domain.Application, error) {
+			a.CallbackURLs = app.CallbackURLs
+			return a, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		w.take()
+	})
+
 	t.Run("UpstreamErrorWritesNothing", func(t *testing.T) {
 		b := e.browser()
 		auth := start(b, e.spa)
