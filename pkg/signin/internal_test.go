@@ -60,3 +60,34 @@ func TestOrgSSOHasDomain(t *testing.T) {
 		t.Error("no provider has no domain")
 	}
 }
+
+// A sealed state gives back the application's own values byte for byte,
+// invalid UTF-8 included, and no one else's key opens it.
+func TestSealedStateRoundTrip(t *testing.T) {
+	aead, err := newStateAEAD(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Service{cfg: Config{Issuer: "https://auth.example.com"}, stateAEAD: aead}
+	now := time.Unix(1_700_000_000, 0).UTC()
+	stx := domain.SSOTransaction{State: "st1", OrganizationID: "o1", ClientID: "c1", Nonce: "n1", BindingHash: []byte{1, 2, 3},
+		CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute), Issuer: "https://idp.example"}
+	tx := domain.LoginTransaction{ClientID: "c1", RedirectURI: "https://app.example/cb", State: "a\xffb\xc3", Nonce: "\xfe",
+		CodeChallenge: "ch", Scopes: []string{"openid"}, LoginHint: "h\x80", MaxAge: -1, CreatedAt: now}
+	sealed, err := s.seal(stx, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotStx, gotTx, err := s.open(sealed, now.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotTx.State != tx.State || gotTx.Nonce != tx.Nonce || gotTx.LoginHint != tx.LoginHint || gotTx.RedirectURI != tx.RedirectURI ||
+		gotStx.State != "st1" || gotStx.OrganizationID != "o1" || gotStx.RedirectURI != "https://auth.example.com/callback/o1" {
+		t.Fatalf("opened %+v %+v", gotStx, gotTx)
+	}
+	other, _ := newStateAEAD(append(make([]byte, 31), 1))
+	if _, _, err := (&Service{stateAEAD: other}).open(sealed, now); err == nil {
+		t.Fatal("another key opened the state")
+	}
+}

@@ -71,15 +71,17 @@ type sealedState struct {
 	TxCreate int64  `json:"tc"`
 
 	// The login transaction (domain.LoginTransaction).
-	Client    string   `json:"cl"`
-	Redirect  string   `json:"r"`
-	AppState  string   `json:"s,omitempty"`
-	AppNonce  string   `json:"an,omitempty"`
+	Client   string `json:"cl"`
+	Redirect string `json:"r"`
+	// The application's own values go back byte for byte, so they are
+	// bytes here: a JSON string would turn invalid UTF-8 into U+FFFD.
+	AppState  []byte   `json:"s,omitempty"`
+	AppNonce  []byte   `json:"an,omitempty"`
 	Challenge string   `json:"p"`
 	Scopes    []string `json:"sc,omitempty"`
 	Audience  string   `json:"a,omitempty"`
 	Prompt    string   `json:"pr,omitempty"`
-	Hint      string   `json:"h,omitempty"`
+	Hint      []byte   `json:"h,omitempty"`
 	Mode      string   `json:"m,omitempty"`
 	MaxAge    int64    `json:"x"`
 }
@@ -90,8 +92,8 @@ var errStateTooLong = errors.New("sealed state too long")
 func (s *Service) seal(stx domain.SSOTransaction, tx domain.LoginTransaction) (string, error) {
 	p := sealedState{ID: stx.State, Org: stx.OrganizationID, Issuer: stx.Issuer, Nonce: stx.Nonce, Binding: stx.BindingHash,
 		Created: stx.CreatedAt.UnixMilli(), Expires: stx.ExpiresAt.UnixMilli(), TxCreate: tx.CreatedAt.UnixMilli(),
-		Client: tx.ClientID, Redirect: tx.RedirectURI, AppState: tx.State, AppNonce: tx.Nonce, Challenge: tx.CodeChallenge,
-		Scopes: tx.Scopes, Audience: tx.Audience, Prompt: tx.Prompt, Hint: tx.LoginHint, Mode: tx.ResponseMode, MaxAge: tx.MaxAge}
+		Client: tx.ClientID, Redirect: tx.RedirectURI, AppState: []byte(tx.State), AppNonce: []byte(tx.Nonce), Challenge: tx.CodeChallenge,
+		Scopes: tx.Scopes, Audience: tx.Audience, Prompt: tx.Prompt, Hint: []byte(tx.LoginHint), Mode: tx.ResponseMode, MaxAge: tx.MaxAge}
 	plain, err := json.Marshal(p)
 	if err != nil {
 		return "", err
@@ -131,9 +133,9 @@ func (s *Service) open(state string, now time.Time) (domain.SSOTransaction, doma
 	}
 	stx := domain.SSOTransaction{State: p.ID, OrganizationID: p.Org, ClientID: p.Client, Nonce: p.Nonce, BindingHash: p.Binding,
 		CreatedAt: created, ExpiresAt: expires, Issuer: p.Issuer, RedirectURI: domain.SSORedirectURI(s.cfg.Issuer, p.Org)}
-	tx := domain.LoginTransaction{ID: sealedPrefix + p.ID, ClientID: p.Client, RedirectURI: p.Redirect, State: p.AppState,
-		Nonce: p.AppNonce, CodeChallenge: p.Challenge, Scopes: p.Scopes, Audience: p.Audience, Prompt: p.Prompt,
-		LoginHint: p.Hint, ResponseMode: p.Mode, MaxAge: p.MaxAge, OrganizationID: p.Org,
+	tx := domain.LoginTransaction{ID: sealedPrefix + p.ID, ClientID: p.Client, RedirectURI: p.Redirect, State: string(p.AppState),
+		Nonce: string(p.AppNonce), CodeChallenge: p.Challenge, Scopes: p.Scopes, Audience: p.Audience, Prompt: p.Prompt,
+		LoginHint: string(p.Hint), ResponseMode: p.Mode, MaxAge: p.MaxAge, OrganizationID: p.Org,
 		CreatedAt: time.UnixMilli(p.TxCreate).UTC(), ExpiresAt: expires}
 	return stx, tx, nil
 }
