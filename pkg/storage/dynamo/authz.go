@@ -125,20 +125,7 @@ func (s *Store) GetAPI(ctx context.Context, audience string) (domain.API, error)
 	if domain.ValidateAudience(audience) != nil {
 		return domain.API{}, fmt.Errorf("dynamo: get api: malformed audience: %w", domain.ErrNotFound)
 	}
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: key(apiKey(audience)), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return domain.API{}, fmt.Errorf("dynamo: get api %q: %w", audience, err)
-	}
-	if out.Item == nil {
-		return domain.API{}, fmt.Errorf("dynamo: get api %q: %w", audience, domain.ErrNotFound)
-	}
-	api, err := apiFromItem(out.Item)
-	if err != nil {
-		return domain.API{}, fmt.Errorf("dynamo: get api %q: %w", audience, err)
-	}
-	return api, nil
+	return read(ctx, s, "api", audience, apiKey, apiFromItem)
 }
 
 // UpdateAPI is compare-and-swap on version, as the other Update* are. The
@@ -148,47 +135,22 @@ func (s *Store) UpdateAPI(ctx context.Context, audience string, fn func(domain.A
 	if domain.ValidateAudience(audience) != nil {
 		return domain.API{}, fmt.Errorf("dynamo: update api: malformed audience: %w", domain.ErrNotFound)
 	}
-	for attempt := range s.attempts {
-		if attempt > 0 {
-			if err := pause(ctx, attempt); err != nil {
-				return domain.API{}, err
-			}
-		}
-		old, err := s.GetAPI(ctx, audience)
-		if err != nil {
-			return domain.API{}, err
-		}
-		v := old.Version
-		next, err := fn(old)
-		if err != nil {
-			return domain.API{}, err
-		}
-		switch {
-		case next.Audience != old.Audience:
-			return domain.API{}, keyChanged("api", "Audience")
-		case !next.CreatedAt.Equal(old.CreatedAt):
-			return domain.API{}, keyChanged("api", "CreatedAt")
-		}
-		if err := next.Validate(); err != nil {
-			return domain.API{}, fmt.Errorf("dynamo: update api: %w", err)
-		}
-		next.Version = v + 1
-		item := apiItem(next)
-		_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName:                 &s.table,
-			Item:                      item,
-			ConditionExpression:       aws.String("version = :v"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(v)}},
-		})
-		if isConditionFailed(err) {
-			continue
-		}
-		if err != nil {
-			return domain.API{}, fmt.Errorf("dynamo: update api %q: %w", audience, err)
-		}
-		return apiFromItem(item)
+	return casUpdate(ctx, s, "api", audience, apiKey, apiFromItem, apiItem, fn, checkAPI,
+		func(a *domain.API) *int64 { return &a.Version })
+}
+
+// checkAPI keeps an API's key fields, and validates the rest.
+func checkAPI(old, new domain.API) error {
+	switch {
+	case new.Audience != old.Audience:
+		return keyChanged("api", "Audience")
+	case !new.CreatedAt.Equal(old.CreatedAt):
+		return keyChanged("api", "CreatedAt")
 	}
-	return domain.API{}, fmt.Errorf("dynamo: update api %q: lost %d races: %w", audience, s.attempts, domain.ErrConflict)
+	if err := new.Validate(); err != nil {
+		return fmt.Errorf("dynamo: update api: %w", err)
+	}
+	return nil
 }
 
 // DeleteAPI removes a registered API.

@@ -350,6 +350,16 @@ func get[T any](ctx context.Context, s *Store, kind, id string,
 		// long a key would be an error of DynamoDB's.
 		return zero, fmt.Errorf("dynamo: get %s: malformed id: %w", kind, domain.ErrNotFound)
 	}
+	return read(ctx, s, kind, id, keyOf, decode)
+}
+
+// read is get for a key already checked, or one that is not an id (an
+// API's audience).
+func read[T any](ctx context.Context, s *Store, kind, id string,
+	keyOf func(string) (string, string),
+	decode func(itemMap) (T, error),
+) (T, error) {
+	var zero T
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: &s.table, Key: key(keyOf(id)), ConsistentRead: aws.Bool(true),
 	})
@@ -378,17 +388,31 @@ func update[T any](ctx context.Context, s *Store, kind, id string,
 	checkKeys func(old, new T) error,
 	version func(*T) *int64,
 ) (T, error) {
-	var zero T
 	if !domain.ValidID(id) {
+		var zero T
 		return zero, fmt.Errorf("dynamo: update %s: malformed id: %w", kind, domain.ErrNotFound)
 	}
+	return casUpdate(ctx, s, kind, id, keyOf, decode, encode, fn, checkKeys, version)
+}
+
+// casUpdate is update for a key already checked, or one that is not an id
+// (an API's audience).
+func casUpdate[T any](ctx context.Context, s *Store, kind, id string,
+	keyOf func(string) (string, string),
+	decode func(itemMap) (T, error),
+	encode func(T) itemMap,
+	fn func(T) (T, error),
+	checkKeys func(old, new T) error,
+	version func(*T) *int64,
+) (T, error) {
+	var zero T
 	for attempt := range s.attempts {
 		if attempt > 0 {
 			if err := pause(ctx, attempt); err != nil {
 				return zero, err
 			}
 		}
-		old, err := get(ctx, s, kind, id, keyOf, decode)
+		old, err := read(ctx, s, kind, id, keyOf, decode)
 		if err != nil {
 			return zero, err
 		}
