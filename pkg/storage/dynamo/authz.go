@@ -299,7 +299,7 @@ func (s *Store) DeleteConsent(ctx context.Context, userID, clientID string) erro
 // queryPartition reads the items of table partition pk whose sort key
 // begins with prefix, in sort key order, strongly consistent.
 func queryPartition[T any](ctx context.Context, s *Store, pk, prefix string, decode func(itemMap) (T, error)) ([]T, error) {
-	in := &dynamodb.QueryInput{
+	return queryPages(ctx, s, &dynamodb.QueryInput{
 		TableName:              &s.table,
 		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :prefix)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -307,25 +307,7 @@ func queryPartition[T any](ctx context.Context, s *Store, pk, prefix string, dec
 			":prefix": &types.AttributeValueMemberS{Value: prefix},
 		},
 		ConsistentRead: aws.Bool(true),
-	}
-	var out []T
-	for {
-		page, err := s.client.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("dynamo: query %s %s: %w", pk, prefix, err)
-		}
-		for _, item := range page.Items {
-			v, err := decode(item)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		if page.LastEvaluatedKey == nil {
-			return out, nil
-		}
-		in.ExclusiveStartKey = page.LastEvaluatedKey
-	}
+	}, pk+" "+prefix, decode)
 }
 
 // ---------------------------------------------------------------- holdings

@@ -466,19 +466,24 @@ func pause(ctx context.Context, attempt int) error {
 
 // queryAll reads a whole gsi1 partition, in gsi1sk order.
 func queryAll[T any](ctx context.Context, s *Store, gsi1pk string, decode func(itemMap) (T, error)) ([]T, error) {
-	in := &dynamodb.QueryInput{
+	return queryPages(ctx, s, &dynamodb.QueryInput{
 		TableName:              &s.table,
 		IndexName:              aws.String(indexGSI1),
 		KeyConditionExpression: aws.String("gsi1pk = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": &types.AttributeValueMemberS{Value: gsi1pk},
 		},
-	}
+	}, gsi1pk, decode)
+}
+
+// queryPages runs in to its last page and decodes every item; what names
+// the query in an error.
+func queryPages[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, what string, decode func(itemMap) (T, error)) ([]T, error) {
 	var out []T
 	for {
 		page, err := s.client.Query(ctx, in)
 		if err != nil {
-			return nil, fmt.Errorf("dynamo: query %s: %w", gsi1pk, err)
+			return nil, fmt.Errorf("dynamo: query %s: %w", what, err)
 		}
 		for _, item := range page.Items {
 			v, err := decode(item)
