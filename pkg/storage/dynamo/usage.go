@@ -29,11 +29,8 @@ func (s *Store) AddUsage(ctx context.Context, name string, shard int, delta int6
 		return 0, err
 	}
 	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table,
-		Key: map[string]types.AttributeValue{
-			attrPK: &types.AttributeValueMemberS{Value: usagePK(name)},
-			attrSK: &types.AttributeValueMemberS{Value: fmt.Sprintf("SHARD#%02d", shard)},
-		},
+		TableName:                &s.table,
+		Key:                      key(usagePK(name), fmt.Sprintf("SHARD#%02d", shard)),
 		UpdateExpression:         aws.String("ADD #count :delta SET expires_at = :end, #entity = :entity"),
 		ExpressionAttributeNames: map[string]string{"#count": attrCount, "#entity": attrEntity},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
