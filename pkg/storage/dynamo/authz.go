@@ -167,22 +167,6 @@ func (s *Store) ListAPIs(ctx context.Context) ([]domain.API, error) {
 	return queryAll(ctx, s, apisPK, apiFromItem)
 }
 
-// deleteExisting deletes an item that must exist; ErrNotFound otherwise.
-func (s *Store) deleteExisting(ctx context.Context, what string, k itemMap) error {
-	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:           &s.table,
-		Key:                 k,
-		ConditionExpression: aws.String("attribute_exists(pk)"),
-	})
-	if isConditionFailed(err) {
-		err = domain.ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("dynamo: delete %s: %w", what, err)
-	}
-	return nil
-}
-
 // ---------------------------------------------------------------- consents
 
 // PutConsent merges by compare-and-swap on the consent's version: read,

@@ -243,18 +243,7 @@ func (s *Store) GetSession(ctx context.Context, hash []byte, now time.Time) (dom
 
 // DeleteSession deletes the session whose cookie value hashes to hash.
 func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
-	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:           &s.table,
-		Key:                 key(sessionKey(hash)),
-		ConditionExpression: aws.String("attribute_exists(pk)"),
-	})
-	if isConditionFailed(err) {
-		err = domain.ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("dynamo: delete session: %w", err)
-	}
-	return nil
+	return s.deleteExisting(ctx, "session", key(sessionKey(hash)))
 }
 
 // ---------------------------------------------------------------- failure counters

@@ -339,6 +339,22 @@ func (s *Store) putNew(ctx context.Context, item itemMap) error {
 	return err
 }
 
+// deleteExisting deletes an item that must exist; ErrNotFound otherwise.
+func (s *Store) deleteExisting(ctx context.Context, what string, k itemMap) error {
+	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:           &s.table,
+		Key:                 k,
+		ConditionExpression: aws.String("attribute_exists(pk)"),
+	})
+	if isConditionFailed(err) {
+		err = domain.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("dynamo: delete %s: %w", what, err)
+	}
+	return nil
+}
+
 // get reads one entity with a strongly consistent GetItem.
 func get[T any](ctx context.Context, s *Store, kind, id string,
 	keyOf func(string) (string, string),
