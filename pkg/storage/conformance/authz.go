@@ -3,11 +3,9 @@ package conformance
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -141,31 +139,13 @@ var apiCases = []testCase[storage.APIs]{
 		api.Scopes = nil
 		must(t, s.CreateAPI(ctx, api))
 		const n = 4
-		var wg sync.WaitGroup
-		errs := make(chan error, n)
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				// Retry on ErrConflict: the contract allows losing every
-				// attempt, but not losing an update.
-				for {
-					_, err := s.UpdateAPI(ctx, api.Audience, func(a domain.API) (domain.API, error) {
-						a.Scopes = append(a.Scopes, domain.APIScope{Name: fmt.Sprintf("s%d", i), Description: "d"})
-						return a, nil
-					})
-					if !errors.Is(err, domain.ErrConflict) {
-						errs <- err
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			must(t, err)
-		}
+		concurrently(t, n, func(i int) error {
+			_, err := s.UpdateAPI(ctx, api.Audience, func(a domain.API) (domain.API, error) {
+				a.Scopes = append(a.Scopes, domain.APIScope{Name: fmt.Sprintf("s%d", i), Description: "d"})
+				return a, nil
+			})
+			return err
+		})
 		got, err := s.GetAPI(ctx, api.Audience)
 		must(t, err)
 		if len(got.Scopes) != n || got.Version != n+1 {
@@ -232,29 +212,15 @@ var consentCases = []testCase[storage.Consents]{
 	{"ConcurrentPutsLoseNothing", func(t *testing.T, s storage.Consents) {
 		ctx := context.Background()
 		const n = 8
-		var wg sync.WaitGroup
-		errs := make(chan error, n)
 		var want []string
 		for i := range n {
 			want = append(want, fmt.Sprintf("urn:api s%d", i))
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					_, err := s.PutConsent(ctx, domain.Consent{UserID: "user-1", ClientID: "spa-1", OrganizationID: "org-1",
-						Scopes: []string{fmt.Sprintf("urn:api s%d", i)}, GrantedAt: base.Add(time.Duration(i) * time.Second)})
-					if !errors.Is(err, domain.ErrConflict) {
-						errs <- err
-						return
-					}
-				}
-			}()
 		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			must(t, err)
-		}
+		concurrently(t, n, func(i int) error {
+			_, err := s.PutConsent(ctx, domain.Consent{UserID: "user-1", ClientID: "spa-1", OrganizationID: "org-1",
+				Scopes: []string{want[i]}, GrantedAt: base.Add(time.Duration(i) * time.Second)})
+			return err
+		})
 		got, err := s.GetConsent(ctx, "user-1", "spa-1")
 		must(t, err)
 		if !slices.Equal(got.Scopes, domain.MergeScopes(want)) {

@@ -134,6 +134,27 @@ func wantErr(t *testing.T, err, target error) {
 	}
 }
 
+// concurrently runs write(0) to write(n-1) at once, each again while it
+// fails with ErrConflict (the contract allows losing every round of a
+// compare-and-swap, not losing an update), and fails t if any ends in
+// another error.
+func concurrently(t *testing.T, n int, write func(i int) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			for {
+				if errs[i] = write(i); !errors.Is(errs[i], domain.ErrConflict) {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	must(t, errors.Join(errs...))
+}
+
 // canon makes two values comparable with reflect.DeepEqual: times lose their
 // zone and monotonic reading, empty slices become nil.
 func canon[T any](v T) T {

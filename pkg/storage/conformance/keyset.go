@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -162,28 +161,13 @@ func keySetConcurrentUpdates(t *testing.T, s storage.KeySets) {
 		t.Fatal(err)
 	}
 	const writers = 4
-	var wg sync.WaitGroup
-	errs := make([]error, writers)
-	for i := range writers {
-		wg.Go(func() {
-			id := fmt.Sprintf("k-%d", i)
-			for {
-				_, err := s.UpdateKeySet(t.Context(), func(ks keys.Set) (keys.Set, error) {
-					ks.Entries = append(ks.Entries, keys.Entry{KeyID: id, State: keys.Retired, RetiredAt: base})
-					return ks, nil
-				})
-				if errors.Is(err, domain.ErrConflict) {
-					continue // lost every round: try again, the test is about lost updates
-				}
-				errs[i] = err
-				return
-			}
+	concurrently(t, writers, func(i int) error {
+		_, err := s.UpdateKeySet(t.Context(), func(ks keys.Set) (keys.Set, error) {
+			ks.Entries = append(ks.Entries, keys.Entry{KeyID: fmt.Sprintf("k-%d", i), State: keys.Retired, RetiredAt: base})
+			return ks, nil
 		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
+		return err
+	})
 	got, err := s.GetKeySet(t.Context())
 	if err != nil {
 		t.Fatal(err)

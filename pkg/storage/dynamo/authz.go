@@ -125,20 +125,7 @@ func (s *Store) GetAPI(ctx context.Context, audience string) (domain.API, error)
 	if domain.ValidateAudience(audience) != nil {
 		return domain.API{}, fmt.Errorf("dynamo: get api: malformed audience: %w", domain.ErrNotFound)
 	}
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: key(apiKey(audience)), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return domain.API{}, fmt.Errorf("dynamo: get api %q: %w", audience, err)
-	}
-	if out.Item == nil {
-		return domain.API{}, fmt.Errorf("dynamo: get api %q: %w", audience, domain.ErrNotFound)
-	}
-	api, err := apiFromItem(out.Item)
-	if err != nil {
-		return domain.API{}, fmt.Errorf("dynamo: get api %q: %w", audience, err)
-	}
-	return api, nil
+	return read(ctx, s, "api", audience, apiKey, apiFromItem)
 }
 
 // UpdateAPI is compare-and-swap on version, as the other Update* are. The
@@ -148,47 +135,22 @@ func (s *Store) UpdateAPI(ctx context.Context, audience string, fn func(domain.A
 	if domain.ValidateAudience(audience) != nil {
 		return domain.API{}, fmt.Errorf("dynamo: update api: malformed audience: %w", domain.ErrNotFound)
 	}
-	for attempt := range s.attempts {
-		if attempt > 0 {
-			if err := pause(ctx, attempt); err != nil {
-				return domain.API{}, err
-			}
-		}
-		old, err := s.GetAPI(ctx, audience)
-		if err != nil {
-			return domain.API{}, err
-		}
-		v := old.Version
-		next, err := fn(old)
-		if err != nil {
-			return domain.API{}, err
-		}
-		switch {
-		case next.Audience != old.Audience:
-			return domain.API{}, keyChanged("api", "Audience")
-		case !next.CreatedAt.Equal(old.CreatedAt):
-			return domain.API{}, keyChanged("api", "CreatedAt")
-		}
-		if err := next.Validate(); err != nil {
-			return domain.API{}, fmt.Errorf("dynamo: update api: %w", err)
-		}
-		next.Version = v + 1
-		item := apiItem(next)
-		_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName:                 &s.table,
-			Item:                      item,
-			ConditionExpression:       aws.String("version = :v"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(v)}},
-		})
-		if isConditionFailed(err) {
-			continue
-		}
-		if err != nil {
-			return domain.API{}, fmt.Errorf("dynamo: update api %q: %w", audience, err)
-		}
-		return apiFromItem(item)
+	return casUpdate(ctx, s, "api", audience, apiKey, apiFromItem, apiItem, fn, checkAPI,
+		func(a *domain.API) *int64 { return &a.Version })
+}
+
+// checkAPI keeps an API's key fields, and validates the rest.
+func checkAPI(old, new domain.API) error {
+	switch {
+	case new.Audience != old.Audience:
+		return keyChanged("api", "Audience")
+	case !new.CreatedAt.Equal(old.CreatedAt):
+		return keyChanged("api", "CreatedAt")
 	}
-	return domain.API{}, fmt.Errorf("dynamo: update api %q: lost %d races: %w", audience, s.attempts, domain.ErrConflict)
+	if err := new.Validate(); err != nil {
+		return fmt.Errorf("dynamo: update api: %w", err)
+	}
+	return nil
 }
 
 // DeleteAPI removes a registered API.
@@ -203,22 +165,6 @@ func (s *Store) DeleteAPI(ctx context.Context, audience string) error {
 // write on AWS).
 func (s *Store) ListAPIs(ctx context.Context) ([]domain.API, error) {
 	return queryAll(ctx, s, apisPK, apiFromItem)
-}
-
-// deleteExisting deletes an item that must exist; ErrNotFound otherwise.
-func (s *Store) deleteExisting(ctx context.Context, what string, k itemMap) error {
-	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:           &s.table,
-		Key:                 k,
-		ConditionExpression: aws.String("attribute_exists(pk)"),
-	})
-	if isConditionFailed(err) {
-		err = domain.ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("dynamo: delete %s: %w", what, err)
-	}
-	return nil
 }
 
 // ---------------------------------------------------------------- consents
@@ -337,7 +283,7 @@ func (s *Store) DeleteConsent(ctx context.Context, userID, clientID string) erro
 // queryPartition reads the items of table partition pk whose sort key
 // begins with prefix, in sort key order, strongly consistent.
 func queryPartition[T any](ctx context.Context, s *Store, pk, prefix string, decode func(itemMap) (T, error)) ([]T, error) {
-	in := &dynamodb.QueryInput{
+	return queryPages(ctx, s, &dynamodb.QueryInput{
 		TableName:              &s.table,
 		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :prefix)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -345,25 +291,7 @@ func queryPartition[T any](ctx context.Context, s *Store, pk, prefix string, dec
 			":prefix": &types.AttributeValueMemberS{Value: prefix},
 		},
 		ConsistentRead: aws.Bool(true),
-	}
-	var out []T
-	for {
-		page, err := s.client.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("dynamo: query %s %s: %w", pk, prefix, err)
-		}
-		for _, item := range page.Items {
-			v, err := decode(item)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		if page.LastEvaluatedKey == nil {
-			return out, nil
-		}
-		in.ExclusiveStartKey = page.LastEvaluatedKey
-	}
+	}, pk+" "+prefix, decode)
 }
 
 // ---------------------------------------------------------------- holdings

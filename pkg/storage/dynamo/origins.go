@@ -87,12 +87,8 @@ func (s *Store) unindexFailedCreate(ctx context.Context, clientID string, origin
 // reports whether the application lists origin, and deletes the entry when
 // it does not, if the entry still carries at (written at; "" for any).
 func (s *Store) pruneHint(ctx context.Context, origin, clientID, at string) (bool, error) {
-	a, err := s.GetApplication(ctx, clientID)
-	switch {
-	case err == nil && slices.Contains(a.AllowedOrigins, origin):
-		return true, nil
-	case err != nil && !errors.Is(err, domain.ErrNotFound):
-		return false, err
+	if ok, err := s.listsOrigin(ctx, clientID, origin); err != nil || ok {
+		return ok, err
 	}
 	in := &dynamodb.DeleteItemInput{TableName: &s.table, Key: originKey(origin, clientID)}
 	if at != "" {
@@ -104,6 +100,16 @@ func (s *Store) pruneHint(ctx context.Context, origin, clientID, at string) (boo
 		return false, fmt.Errorf("dynamo: prune origin %q of %q: %w", origin, clientID, err)
 	}
 	return false, nil
+}
+
+// listsOrigin reports whether clientID's application, read consistently,
+// lists origin; a missing application lists nothing.
+func (s *Store) listsOrigin(ctx context.Context, clientID, origin string) (bool, error) {
+	a, err := s.GetApplication(ctx, clientID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && slices.Contains(a.AllowedOrigins, origin), err
 }
 
 // OriginAllowed reports whether some application lists origin among its
@@ -131,22 +137,16 @@ func (s *Store) OriginAllowed(ctx context.Context, origin string) (bool, error) 
 				clientID = sk.Value[len("APP#"):]
 			}
 		}
-		written, terr := time.Parse(timeLayout, at)
 		if clientID == "" {
 			continue
 		}
-		if terr == nil && s.now().Sub(written) < hintRetention {
+		var ok bool
+		if written, terr := time.Parse(timeLayout, at); terr == nil && s.now().Sub(written) < hintRetention {
 			// Possibly a change still being written: follow, never prune.
-			a, err := s.GetApplication(ctx, clientID)
-			if err == nil && slices.Contains(a.AllowedOrigins, origin) {
-				return true, nil
-			}
-			if err != nil && !errors.Is(err, domain.ErrNotFound) {
-				return false, err
-			}
-			continue
+			ok, err = s.listsOrigin(ctx, clientID, origin)
+		} else {
+			ok, err = s.pruneHint(ctx, origin, clientID, at)
 		}
-		ok, err := s.pruneHint(ctx, origin, clientID, at)
 		if err != nil || ok {
 			return ok, err
 		}

@@ -243,18 +243,7 @@ func (s *Store) GetSession(ctx context.Context, hash []byte, now time.Time) (dom
 
 // DeleteSession deletes the session whose cookie value hashes to hash.
 func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
-	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:           &s.table,
-		Key:                 key(sessionKey(hash)),
-		ConditionExpression: aws.String("attribute_exists(pk)"),
-	})
-	if isConditionFailed(err) {
-		err = domain.ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("dynamo: delete session: %w", err)
-	}
-	return nil
+	return s.deleteExisting(ctx, "session", key(sessionKey(hash)))
 }
 
 // ---------------------------------------------------------------- failure counters
@@ -277,27 +266,34 @@ func (s *Store) CountFailure(ctx context.Context, key string, window time.Durati
 		return 0, fmt.Errorf("dynamo: failure window %v is under a second", window)
 	}
 	k, end := rateKey(key, window, now)
+	return s.addCount(ctx, "count failure", k, 1, epoch(end), "rate")
+}
+
+// addCount adds delta to the count of item k with one UpdateItem ADD,
+// which DynamoDB applies atomically, sets its expires_at and entity, and
+// returns the count after.
+func (s *Store) addCount(ctx context.Context, what string, k itemMap, delta int64, expiresAt types.AttributeValue, entity string) (int64, error) {
 	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:        &s.table,
 		Key:              k,
-		UpdateExpression: aws.String("ADD #count :one SET expires_at = :end, #entity = :entity"),
+		UpdateExpression: aws.String("ADD #count :delta SET expires_at = :end, #entity = :entity"),
 		ExpressionAttributeNames: map[string]string{
 			"#count": attrCount, "#entity": attrEntity,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one":    &types.AttributeValueMemberN{Value: "1"},
-			":end":    epoch(end),
-			":entity": &types.AttributeValueMemberS{Value: "rate"},
+			":delta":  &types.AttributeValueMemberN{Value: strconv.FormatInt(delta, 10)},
+			":end":    expiresAt,
+			":entity": &types.AttributeValueMemberS{Value: entity},
 		},
 		ReturnValues: types.ReturnValueUpdatedNew,
 	})
 	if err != nil {
-		return 0, fmt.Errorf("dynamo: count failure: %w", err)
+		return 0, fmt.Errorf("dynamo: %s: %w", what, err)
 	}
 	d := decoder{item: out.Attributes}
 	n := d.int(attrCount)
 	if d.err != nil {
-		return 0, fmt.Errorf("dynamo: count failure: %w", d.err)
+		return 0, fmt.Errorf("dynamo: %s: %w", what, d.err)
 	}
 	return n, nil
 }

@@ -339,6 +339,22 @@ func (s *Store) putNew(ctx context.Context, item itemMap) error {
 	return err
 }
 
+// deleteExisting deletes an item that must exist; ErrNotFound otherwise.
+func (s *Store) deleteExisting(ctx context.Context, what string, k itemMap) error {
+	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:           &s.table,
+		Key:                 k,
+		ConditionExpression: aws.String("attribute_exists(pk)"),
+	})
+	if isConditionFailed(err) {
+		err = domain.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("dynamo: delete %s: %w", what, err)
+	}
+	return nil
+}
+
 // get reads one entity with a strongly consistent GetItem.
 func get[T any](ctx context.Context, s *Store, kind, id string,
 	keyOf func(string) (string, string),
@@ -350,6 +366,16 @@ func get[T any](ctx context.Context, s *Store, kind, id string,
 		// long a key would be an error of DynamoDB's.
 		return zero, fmt.Errorf("dynamo: get %s: malformed id: %w", kind, domain.ErrNotFound)
 	}
+	return read(ctx, s, kind, id, keyOf, decode)
+}
+
+// read is get for a key already checked, or one that is not an id (an
+// API's audience).
+func read[T any](ctx context.Context, s *Store, kind, id string,
+	keyOf func(string) (string, string),
+	decode func(itemMap) (T, error),
+) (T, error) {
+	var zero T
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: &s.table, Key: key(keyOf(id)), ConsistentRead: aws.Bool(true),
 	})
@@ -378,17 +404,31 @@ func update[T any](ctx context.Context, s *Store, kind, id string,
 	checkKeys func(old, new T) error,
 	version func(*T) *int64,
 ) (T, error) {
-	var zero T
 	if !domain.ValidID(id) {
+		var zero T
 		return zero, fmt.Errorf("dynamo: update %s: malformed id: %w", kind, domain.ErrNotFound)
 	}
+	return casUpdate(ctx, s, kind, id, keyOf, decode, encode, fn, checkKeys, version)
+}
+
+// casUpdate is update for a key already checked, or one that is not an id
+// (an API's audience).
+func casUpdate[T any](ctx context.Context, s *Store, kind, id string,
+	keyOf func(string) (string, string),
+	decode func(itemMap) (T, error),
+	encode func(T) itemMap,
+	fn func(T) (T, error),
+	checkKeys func(old, new T) error,
+	version func(*T) *int64,
+) (T, error) {
+	var zero T
 	for attempt := range s.attempts {
 		if attempt > 0 {
 			if err := pause(ctx, attempt); err != nil {
 				return zero, err
 			}
 		}
-		old, err := get(ctx, s, kind, id, keyOf, decode)
+		old, err := read(ctx, s, kind, id, keyOf, decode)
 		if err != nil {
 			return zero, err
 		}
@@ -442,19 +482,24 @@ func pause(ctx context.Context, attempt int) error {
 
 // queryAll reads a whole gsi1 partition, in gsi1sk order.
 func queryAll[T any](ctx context.Context, s *Store, gsi1pk string, decode func(itemMap) (T, error)) ([]T, error) {
-	in := &dynamodb.QueryInput{
+	return queryPages(ctx, s, &dynamodb.QueryInput{
 		TableName:              &s.table,
 		IndexName:              aws.String(indexGSI1),
 		KeyConditionExpression: aws.String("gsi1pk = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": &types.AttributeValueMemberS{Value: gsi1pk},
 		},
-	}
+	}, gsi1pk, decode)
+}
+
+// queryPages runs in to its last page and decodes every item; what names
+// the query in an error.
+func queryPages[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, what string, decode func(itemMap) (T, error)) ([]T, error) {
 	var out []T
 	for {
 		page, err := s.client.Query(ctx, in)
 		if err != nil {
-			return nil, fmt.Errorf("dynamo: query %s: %w", gsi1pk, err)
+			return nil, fmt.Errorf("dynamo: query %s: %w", what, err)
 		}
 		for _, item := range page.Items {
 			v, err := decode(item)

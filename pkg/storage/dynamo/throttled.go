@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,7 +26,7 @@ func (s *Store) ThrottleApplication(ctx context.Context, clientID string, until 
 		ConditionExpression:      aws.String("attribute_exists(pk) AND (attribute_not_exists(#t) OR #t < :t)"),
 		ExpressionAttributeNames: map[string]string{"#t": attrThrottledUntil},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":t": &types.AttributeValueMemberN{Value: strconv.FormatInt(until.Unix(), 10)},
+			":t": epoch(until),
 		},
 	})
 	if isConditionFailed(err) {

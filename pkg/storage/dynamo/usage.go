@@ -10,7 +10,6 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -28,30 +27,7 @@ func (s *Store) AddUsage(ctx context.Context, name string, shard int, delta int6
 	if err := storage.CheckUsage(name, shard, delta); err != nil {
 		return 0, err
 	}
-	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table,
-		Key: map[string]types.AttributeValue{
-			attrPK: &types.AttributeValueMemberS{Value: usagePK(name)},
-			attrSK: &types.AttributeValueMemberS{Value: fmt.Sprintf("SHARD#%02d", shard)},
-		},
-		UpdateExpression:         aws.String("ADD #count :delta SET expires_at = :end, #entity = :entity"),
-		ExpressionAttributeNames: map[string]string{"#count": attrCount, "#entity": attrEntity},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":delta":  &types.AttributeValueMemberN{Value: strconv.FormatInt(delta, 10)},
-			":end":    ttl(expiresAt),
-			":entity": &types.AttributeValueMemberS{Value: "usage"},
-		},
-		ReturnValues: types.ReturnValueUpdatedNew,
-	})
-	if err != nil {
-		return 0, fmt.Errorf("dynamo: add usage: %w", err)
-	}
-	d := decoder{item: out.Attributes}
-	n := d.int(attrCount)
-	if d.err != nil {
-		return 0, fmt.Errorf("dynamo: add usage: %w", d.err)
-	}
-	return n, nil
+	return s.addCount(ctx, "add usage", key(usagePK(name), fmt.Sprintf("SHARD#%02d", shard)), delta, ttl(expiresAt), "usage")
 }
 
 // UsageTotal sums the live shards of a usage counter.

@@ -33,9 +33,6 @@ func (s *Store) CreateAPI(_ context.Context, api domain.API) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.apis == nil {
-		s.apis = map[string]domain.API{}
-	}
 	if _, ok := s.apis[api.Audience]; ok {
 		return fmt.Errorf("memory: api %q: %w", api.Audience, domain.ErrAlreadyExists)
 	}
@@ -65,11 +62,6 @@ func (s *Store) UpdateAPI(_ context.Context, audience string, fn func(domain.API
 		}
 		return next, nil
 	}
-	s.mu.Lock()
-	if s.apis == nil {
-		s.apis = map[string]domain.API{}
-	}
-	s.mu.Unlock()
 	return update(s, s.apis, "api", audience, valid, checkAPIKeys, cleanAPI,
 		func(a *domain.API) *int64 { return &a.Version })
 }
@@ -122,9 +114,6 @@ func (s *Store) PutConsent(_ context.Context, c domain.Consent) (domain.Consent,
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.consents == nil {
-		s.consents = map[consentKey]domain.Consent{}
-	}
 	k := consentKey{c.UserID, c.ClientID}
 	next := cleanConsent(c)
 	next.UpdatedAt = next.GrantedAt

@@ -43,11 +43,15 @@ type Store struct {
 // New returns an empty store.
 func New() *Store {
 	return &Store{
-		orgs:    map[string]domain.Organization{},
-		apps:    map[string]domain.Application{},
-		users:   map[string]domain.User{},
-		emails:  map[string]string{},
-		keySets: map[string]keys.Set{},
+		orgs:        map[string]domain.Organization{},
+		apps:        map[string]domain.Application{},
+		users:       map[string]domain.User{},
+		emails:      map[string]string{},
+		keySets:     map[string]keys.Set{},
+		apis:        map[string]domain.API{},
+		consents:    map[consentKey]domain.Consent{},
+		usage:       map[string]map[int]usageShard{},
+		wrappedKeys: map[string]domain.WrappedKey{},
 		sessions: sessionState{
 			txs:      map[string]domain.LoginTransaction{},
 			sessions: map[string]domain.Session{},

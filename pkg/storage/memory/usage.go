@@ -19,9 +19,6 @@ func (s *Store) AddUsage(_ context.Context, name string, shard int, delta int64,
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.usage == nil {
-		s.usage = map[string]map[int]usageShard{}
-	}
 	shards := s.usage[name]
 	if shards == nil {
 		shards = map[int]usageShard{}

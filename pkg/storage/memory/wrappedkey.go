@@ -27,9 +27,6 @@ func (s *Store) CreateWrappedKey(_ context.Context, k domain.WrappedKey) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.wrappedKeys == nil {
-		s.wrappedKeys = map[string]domain.WrappedKey{}
-	}
 	if _, ok := s.wrappedKeys[k.Name]; ok {
 		return fmt.Errorf("memory: wrapped key %q: %w", k.Name, domain.ErrAlreadyExists)
 	}
