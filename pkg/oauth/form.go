@@ -44,20 +44,7 @@ func ParseForm(r *http.Request) (Form, error) {
 	if err := checkFormType(r); err != nil {
 		return nil, err
 	}
-	if r.URL.RawQuery != "" {
-		return nil, InvalidRequest("parameters must be sent in the request body, not the query string")
-	}
-	values, err := readFormBody(r)
-	if err != nil {
-		return nil, err
-	}
-	f := make(Form, len(values))
-	for name, v := range values {
-		if v != "" {
-			f[name] = v
-		}
-	}
-	return f, nil
+	return parseBody(r, formParams)
 }
 
 // ParseBody is ParseForm for the endpoints that also take a JSON body, as
@@ -71,21 +58,24 @@ func ParseBody(r *http.Request) (Form, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch {
 	case err == nil && mt == "application/x-www-form-urlencoded":
-		return ParseForm(r)
-	case err != nil || mt != "application/json":
-		return nil, InvalidRequest("content type must be application/x-www-form-urlencoded or application/json")
+		return parseBody(r, formParams)
+	case err == nil && mt == "application/json":
+		return parseBody(r, jsonParams)
 	}
+	return nil, InvalidRequest("content type must be application/x-www-form-urlencoded or application/json")
+}
+
+// parseBody is what both encodings share: no query string, a body of at
+// most MaxFormBytes that params decodes, and empty values dropped.
+func parseBody(r *http.Request, params func(body []byte) (map[string]string, error)) (Form, error) {
 	if r.URL.RawQuery != "" {
 		return nil, InvalidRequest("parameters must be sent in the request body, not the query string")
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxFormBytes+1))
+	body, err := readBody(r)
 	if err != nil {
-		return nil, InvalidRequest("could not read the request body").WithCause(err)
+		return nil, err
 	}
-	if len(body) > MaxFormBytes {
-		return nil, InvalidRequest("request body too large")
-	}
-	values, err := jsonParams(body)
+	values, err := params(body)
 	if err != nil {
 		return nil, err
 	}
@@ -157,6 +147,15 @@ func checkFormType(r *http.Request) error {
 }
 
 func readFormBody(r *http.Request) (map[string]string, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	return formParams(body)
+}
+
+// readBody reads a request body of at most MaxFormBytes.
+func readBody(r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxFormBytes+1))
 	if err != nil {
 		return nil, InvalidRequest("could not read the request body").WithCause(err)
@@ -164,6 +163,12 @@ func readFormBody(r *http.Request) (map[string]string, error) {
 	if len(body) > MaxFormBytes {
 		return nil, InvalidRequest("request body too large")
 	}
+	return body, nil
+}
+
+// formParams decodes an application/x-www-form-urlencoded body, refusing a
+// repeated parameter.
+func formParams(body []byte) (map[string]string, error) {
 	values, err := url.ParseQuery(string(body))
 	if err != nil {
 		return nil, InvalidRequest("malformed form encoding")

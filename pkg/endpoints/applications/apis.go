@@ -2,7 +2,6 @@ package applications
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -24,27 +23,6 @@ func (h *Handler) checkScopes(ctx context.Context, c caller, scopes, kept []stri
 		return fmt.Errorf("list APIs: %w", err)
 	}
 	return domain.CheckGrantable(apis, c.Role, scopes, kept)
-}
-
-// revokeFamilies revokes every live refresh family of a deleted
-// application, going on past failures.
-func (h *Handler) revokeFamilies(ctx context.Context, clientID string) (int, error) {
-	now := h.now()
-	fams, err := h.store.ListClientRefreshFamilies(ctx, clientID, now)
-	if err != nil {
-		return 0, fmt.Errorf("list refresh families: %w", err)
-	}
-	n := 0
-	var errs []error
-	for _, f := range fams {
-		switch err := h.store.RevokeRefreshFamily(ctx, f.ID, now); {
-		case err == nil:
-			n++
-		case !errors.Is(err, domain.ErrNotFound):
-			errs = append(errs, fmt.Errorf("revoke refresh family %s: %w", f.ID, err))
-		}
-	}
-	return n, errors.Join(errs...)
 }
 
 // apiView is a registered API as members see it: the scopes an

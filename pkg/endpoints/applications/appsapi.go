@@ -13,6 +13,7 @@ import (
 	"orgauth/pkg/domain"
 	"orgauth/pkg/jwt"
 	"orgauth/pkg/oauth/bearer"
+	"orgauth/pkg/ops"
 	"orgauth/pkg/platform/httpx"
 )
 
@@ -32,13 +33,10 @@ type Store interface {
 	// the month (storage.Usage).
 	UsageTotal(ctx context.Context, name string, now time.Time) (int64, error)
 
-	consentStore // consents.go
+	consentStore // consents.go; its ops.Holdings also end a deleted application's refresh families
 	// ListAPIs lists the registered APIs: the only scopes an application
 	// may name, and which role may hold each.
 	ListAPIs(ctx context.Context) ([]domain.API, error)
-	// Deleting an application revokes its refresh-token families.
-	ListClientRefreshFamilies(ctx context.Context, clientID string, now time.Time) ([]domain.RefreshFamily, error)
-	RevokeRefreshFamily(ctx context.Context, id string, now time.Time) error
 }
 
 // TokenVerifier checks bearer access tokens.
@@ -421,7 +419,7 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request, c caller) error
 	}
 	// Its refresh tokens end with it (its access tokens are refused
 	// wherever they are checked, since the client is gone).
-	n, err := h.revokeFamilies(ctx, id)
+	n, err := ops.RevokeFamiliesOfClient(ctx, h.store, id, h.now())
 	h.audit(ctx, r, "application_deleted", c, a, "families_revoked", n)
 	if err != nil {
 		h.log.ErrorContext(ctx, "revoke the families of a deleted application", "request_id", httpx.RequestID(ctx), "client_id", id, "error", err.Error())

@@ -53,27 +53,28 @@ func (h *Handler) revokeRequest(r *http.Request) (*request, error) {
 	if err != nil {
 		return nil, err
 	}
+	ctx := r.Context()
+	raw := form.Get("token")
 	req, err := h.authenticateRequest(r, form, true)
 	if err != nil {
-		if gone, gerr := h.revokeOfDeletedClient(r, form, err); gone || gerr != nil {
-			return nil, gerr
+		var unknown unknownClient
+		if errors.As(err, &unknown) && unknown.id != "" && raw != "" {
+			if gone, gerr := h.revokeOfDeletedClient(ctx, unknown.id, raw); gone || gerr != nil {
+				return nil, gerr
+			}
 		}
 		return nil, err
 	}
-	raw := form.Get("token")
 	if raw == "" {
 		return req, oauth.InvalidRequest("token is required")
 	}
-	ctx := r.Context()
 	// §2.1: the hint only speeds up the lookup; a wrong one is no error.
-	tryAccess := func() (bool, error) { return h.revokeAccessToken(ctx, req.client, raw) }
-	tryRefresh := func() (bool, error) { return h.revokeRefreshToken(ctx, req.client, raw) }
-	order := []func() (bool, error){tryRefresh, tryAccess}
+	order := []tokenRevoker{h.revokeRefreshToken, h.revokeAccessToken}
 	if form.Get("token_type_hint") == "access_token" {
-		order = []func() (bool, error){tryAccess, tryRefresh}
+		order = []tokenRevoker{h.revokeAccessToken, h.revokeRefreshToken}
 	}
 	for _, try := range order {
-		found, err := try()
+		found, err := try(ctx, req.client.ClientID, raw)
 		if err != nil || found {
 			return req, err
 		}
@@ -81,7 +82,15 @@ func (h *Handler) revokeRequest(r *http.Request) (*request, error) {
 	return req, nil
 }
 
-func (h *Handler) revokeRefreshToken(ctx context.Context, client domain.Application, raw string) (bool, error) {
+// tokenRevoker revokes raw if it is a token of its kind issued to
+// clientID. found reports a token of that kind; one issued to another
+// client is found and refused with errOtherClient.
+type tokenRevoker func(ctx context.Context, clientID, raw string) (found bool, err error)
+
+// errOtherClient refuses the revocation of another client's token.
+var errOtherClient = oauth.UnauthorizedClient("the token was not issued to this client")
+
+func (h *Handler) revokeRefreshToken(ctx context.Context, clientID, raw string) (bool, error) {
 	now := h.now()
 	rt, err := h.store.GetRefreshToken(ctx, domain.HashSecret(raw), now)
 	if errors.Is(err, domain.ErrNotFound) {
@@ -90,8 +99,8 @@ func (h *Handler) revokeRefreshToken(ctx context.Context, client domain.Applicat
 	if err != nil {
 		return false, fmt.Errorf("load refresh token: %w", err)
 	}
-	if rt.ClientID != client.ClientID {
-		return true, oauth.UnauthorizedClient("the token was not issued to this client")
+	if rt.ClientID != clientID {
+		return true, errOtherClient
 	}
 	if err := h.revokeFamily(ctx, rt.FamilyID, now); err != nil {
 		return true, err
@@ -99,19 +108,19 @@ func (h *Handler) revokeRefreshToken(ctx context.Context, client domain.Applicat
 	return true, nil
 }
 
-func (h *Handler) revokeAccessToken(ctx context.Context, client domain.Application, raw string) (bool, error) {
+func (h *Handler) revokeAccessToken(ctx context.Context, clientID, raw string) (bool, error) {
 	claims, ok, err := h.accessClaims(ctx, raw)
 	if err != nil || !ok {
 		return false, err
 	}
-	if claims.ClientID != client.ClientID {
-		return true, oauth.UnauthorizedClient("the token was not issued to this client")
+	if claims.ClientID != clientID {
+		return true, errOtherClient
 	}
 	if err := h.store.RevokeJTI(ctx, claims.ID, claims.Expiry.Time()); err != nil {
 		return true, fmt.Errorf("revoke jti: %w", err)
 	}
 	h.log.InfoContext(ctx, "access token revoked", "event", "access_revoked", "request_id", httpx.RequestID(ctx),
-		"source_ip", httpx.SourceIPFrom(ctx), "client_id", client.ClientID, "jti", claims.ID)
+		"source_ip", httpx.SourceIPFrom(ctx), "client_id", clientID, "jti", claims.ID)
 	return true, nil
 }
 
@@ -137,40 +146,21 @@ func (h *Handler) accessClaims(ctx context.Context, raw string) (claims jwt.Acce
 }
 
 // revokeOfDeletedClient answers a revocation whose client failed to
-// authenticate because it was deleted: RFC 7009 §2.2, the token is
-// invalid already (every check refuses a deleted application's tokens),
-// which is "no error". Only a caller that presents a token issued to that
-// very client gets this answer, so client ids cannot be probed with it;
-// the token is revoked all the same. gone is false when authErr was
-// anything else.
-func (h *Handler) revokeOfDeletedClient(r *http.Request, form oauth.Form, authErr error) (gone bool, err error) {
-	var oe *oauth.Error
-	if !errors.As(authErr, &oe) || oe.Code != "invalid_client" {
-		return false, nil
+// authenticate because no application has its id, as when it was deleted:
+// RFC 7009 §2.2, the token is invalid already (every check refuses a
+// deleted application's tokens), which is "no error". Only a caller that
+// presents a token issued to that very client gets this answer, so client
+// ids cannot be probed with it; the token is revoked all the same. gone is
+// false when the token is no token of that client.
+func (h *Handler) revokeOfDeletedClient(ctx context.Context, clientID, raw string) (gone bool, err error) {
+	for _, try := range []tokenRevoker{h.revokeRefreshToken, h.revokeAccessToken} {
+		found, err := try(ctx, clientID, raw)
+		if errors.Is(err, errOtherClient) {
+			return false, nil
+		}
+		if err != nil || found {
+			return found, err
+		}
 	}
-	creds, err := oauth.ClientAuthentication(r, form)
-	raw := form.Get("token")
-	if err != nil || creds.ID == "" || raw == "" {
-		return false, nil
-	}
-	ctx := r.Context()
-	if _, err := h.store.GetApplication(ctx, creds.ID); !errors.Is(err, domain.ErrNotFound) {
-		return false, nil
-	}
-	now := h.now()
-	rt, err := h.store.GetRefreshToken(ctx, domain.HashSecret(raw), now)
-	switch {
-	case err == nil && rt.ClientID == creds.ID:
-		return true, h.revokeFamily(ctx, rt.FamilyID, now)
-	case err != nil && !errors.Is(err, domain.ErrNotFound):
-		return false, fmt.Errorf("load refresh token: %w", err)
-	}
-	claims, ok, err := h.accessClaims(ctx, raw)
-	if err != nil || !ok || claims.ClientID != creds.ID {
-		return false, err
-	}
-	if err := h.store.RevokeJTI(ctx, claims.ID, claims.Expiry.Time()); err != nil {
-		return true, fmt.Errorf("revoke jti: %w", err)
-	}
-	return true, nil
+	return false, nil
 }

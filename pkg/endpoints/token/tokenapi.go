@@ -313,7 +313,7 @@ func (h *Handler) authenticate(ctx context.Context, req *request, public bool) e
 		noSecret := oauth.InvalidClient("client authentication failed: unknown client, or a confidential client without its secret")
 		app, err := h.store.GetApplication(ctx, req.creds.ID)
 		if errors.Is(err, domain.ErrNotFound) {
-			return noSecret
+			return unknownClient{noSecret, req.creds.ID}
 		}
 		if err != nil {
 			return fmt.Errorf("load client: %w", err)
@@ -327,7 +327,7 @@ func (h *Handler) authenticate(ctx context.Context, req *request, public bool) e
 	app, err := h.store.GetApplication(ctx, req.creds.ID)
 	if errors.Is(err, domain.ErrNotFound) {
 		domain.NoClientSecretCheck(req.creds.Secret)
-		return fail
+		return unknownClient{fail, req.creds.ID}
 	}
 	if err != nil {
 		return fmt.Errorf("load client: %w", err)
@@ -338,6 +338,16 @@ func (h *Handler) authenticate(ctx context.Context, req *request, public bool) e
 	req.client = app
 	return nil
 }
+
+// unknownClient is the invalid_client answer to a client id that names no
+// application (the revocation of a deleted client's token needs to know).
+type unknownClient struct {
+	err *oauth.Error
+	id  string
+}
+
+func (u unknownClient) Error() string { return u.err.Error() }
+func (u unknownClient) Unwrap() error { return u.err }
 
 // clientCredentials is RFC 6749 §4.4: "The client credentials grant type
 // MUST only be used by confidential clients."

@@ -3,7 +3,6 @@ package rotation
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"orgauth/pkg/keys"
@@ -37,8 +36,8 @@ type RevokeInput struct {
 // stack still names it. A failure after the write is a
 // *DeletionNotScheduledError: the key is already out of the JWKS.
 func (s *Service) Revoke(ctx context.Context, in RevokeInput) (Outcome, error) {
-	if !ValidDeletionWindow(int(in.DeletionWindowDays)) {
-		return Outcome{}, &InputError{Field: "DeletionWindowDays", Msg: fmt.Sprintf("the deletion window must be %d to %d days", MinDeletionWindowDays, MaxDeletionWindowDays)}
+	if err := checkDeletionWindow(in.DeletionWindowDays); err != nil {
+		return Outcome{}, err
 	}
 	now := s.now()
 	set, stored, err := s.load(ctx, in.CurrentKeys, now)
@@ -52,8 +51,8 @@ func (s *Service) Revoke(ctx context.Context, in RevokeInput) (Outcome, error) {
 	// Does a published key take over, or is a new one needed?
 	created := ""
 	if _, _, err := keys.Revoke(set, keyID, now); errors.Is(err, keys.ErrNoReplacement) {
-		if !ValidSpec(in.Spec) {
-			return Outcome{}, &InputError{Field: "Spec", Msg: fmt.Sprintf("a new key's spec must be %s or %s, not %q", keys.SpecRSA2048, keys.SpecECCNistP256, in.Spec)}
+		if err := checkSpec(in.Spec); err != nil {
+			return Outcome{}, err
 		}
 		if in.Stage == "" {
 			return Outcome{}, ErrNoStage

@@ -84,6 +84,22 @@ func ValidDeletionWindow(days int) bool {
 	return days >= MinDeletionWindowDays && days <= MaxDeletionWindowDays
 }
 
+// checkSpec is ValidSpec as the services' *InputError.
+func checkSpec(spec string) error {
+	if !ValidSpec(spec) {
+		return &InputError{Field: "Spec", Msg: fmt.Sprintf("a new key's spec must be %s or %s, not %q", keys.SpecRSA2048, keys.SpecECCNistP256, spec)}
+	}
+	return nil
+}
+
+// checkDeletionWindow is ValidDeletionWindow as the services' *InputError.
+func checkDeletionWindow(days int32) error {
+	if !ValidDeletionWindow(int(days)) {
+		return &InputError{Field: "DeletionWindowDays", Msg: fmt.Sprintf("the deletion window must be %d to %d days", MinDeletionWindowDays, MaxDeletionWindowDays)}
+	}
+	return nil
+}
+
 // Config is what a Service needs; every field is required.
 type Config struct {
 	Store  Store
@@ -252,11 +268,11 @@ func (s *Service) List(ctx context.Context, currentKeys []string) (Listing, erro
 // none: finish a retirement whose deletion was not scheduled, retire,
 // promote, or publish a new key.
 func (s *Service) Rotate(ctx context.Context, in RotateInput) (Outcome, error) {
-	if !ValidSpec(in.Spec) {
-		return Outcome{}, &InputError{Field: "Spec", Msg: fmt.Sprintf("a new key's spec must be %s or %s, not %q", keys.SpecRSA2048, keys.SpecECCNistP256, in.Spec)}
+	if err := checkSpec(in.Spec); err != nil {
+		return Outcome{}, err
 	}
-	if !ValidDeletionWindow(int(in.DeletionWindowDays)) {
-		return Outcome{}, &InputError{Field: "DeletionWindowDays", Msg: fmt.Sprintf("the deletion window must be %d to %d days", MinDeletionWindowDays, MaxDeletionWindowDays)}
+	if err := checkDeletionWindow(in.DeletionWindowDays); err != nil {
+		return Outcome{}, err
 	}
 	now := s.now()
 	set, stored, err := s.load(ctx, in.CurrentKeys, now)
@@ -290,8 +306,8 @@ func (s *Service) Rotate(ctx context.Context, in RotateInput) (Outcome, error) {
 // Withdraw rolls back a publish: the upcoming key leaves the JWKS at once
 // (it never signed) and its deletion is scheduled after windowDays.
 func (s *Service) Withdraw(ctx context.Context, windowDays int32) (Outcome, error) {
-	if !ValidDeletionWindow(int(windowDays)) {
-		return Outcome{}, &InputError{Field: "DeletionWindowDays", Msg: fmt.Sprintf("the deletion window must be %d to %d days", MinDeletionWindowDays, MaxDeletionWindowDays)}
+	if err := checkDeletionWindow(windowDays); err != nil {
+		return Outcome{}, err
 	}
 	now := s.now()
 	set, err := s.store.GetKeySet(ctx)
