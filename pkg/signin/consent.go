@@ -177,7 +177,7 @@ func (s *Service) Consent(ctx context.Context, in ConsentPost) (Result, error) {
 	if d := in.Form.Decision; d != "approve" && d != "deny" {
 		return Result{}, refuse(400, "Invalid request", "The consent form could not be read.")
 	}
-	tx, err := s.loginTransaction(ctx, Login{Origin: in.Origin, Browser: in.Browser,
+	tx, _, err := s.loginTransaction(ctx, Login{Origin: in.Origin, Browser: in.Browser,
 		Form: LoginValues{Transaction: in.Form.Transaction, CSRFToken: in.Form.CSRFToken}}, now)
 	if err != nil {
 		return Result{}, err
