@@ -143,9 +143,9 @@ func (s *Service) currentSession(ctx context.Context, cookie string, now time.Ti
 
 // issueCode stores a new authorization code and redirects to the client
 // with it, RFC 6749 §4.1.2. The code is a 256-bit random value; only its
-// hash is stored.
-func (s *Service) issueCode(ctx context.Context, b Browser, g grant, sess domain.Session, user domain.User, now time.Time) (Result, error) {
-	scopes, err := s.heldScopes(ctx, g, user)
+// hash is stored. app is g's application, as the request already read it.
+func (s *Service) issueCode(ctx context.Context, b Browser, app domain.Application, g grant, sess domain.Session, user domain.User, now time.Time) (Result, error) {
+	scopes, err := s.heldScopes(ctx, app, g, user)
 	if err != nil {
 		return Result{}, err
 	}
@@ -168,11 +168,7 @@ func (s *Service) issueCode(ctx context.Context, b Browser, g grant, sess domain
 // hold on the audience's registered API (domain.HeldScopes). A scope the
 // user may not hold is left out, not refused: the token says what it
 // carries.
-func (s *Service) heldScopes(ctx context.Context, g grant, user domain.User) ([]string, error) {
-	app, err := s.store.GetApplication(ctx, g.clientID)
-	if err != nil {
-		return nil, fmt.Errorf("load application: %w", err)
-	}
+func (s *Service) heldScopes(ctx context.Context, app domain.Application, g grant, user domain.User) ([]string, error) {
 	var api *domain.API
 	if g.audience != "" {
 		a, err := s.store.GetAPI(ctx, g.audience)

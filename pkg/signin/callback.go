@@ -76,10 +76,7 @@ func (c *Callback) Complete(ctx context.Context, p CallbackParams, b Browser) (R
 	if err != nil {
 		return Result{}, err
 	}
-	app, err := s.store.GetApplication(ctx, tx.ClientID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return Result{}, errAppGone()
-	}
+	app, err := s.transactionApp(ctx, tx, nil) // the sealed state names it only by id
 	if err != nil {
 		return Result{}, err
 	}

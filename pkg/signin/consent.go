@@ -65,7 +65,7 @@ func (s *Service) signedIn(ctx context.Context, b Browser, app domain.Applicatio
 	}
 	ask := consentToAsk(app, stack, user, prompt, requested, have)
 	if len(ask) == 0 {
-		return s.issueCode(ctx, b, g, sess, user, now)
+		return s.issueCode(ctx, b, app, g, sess, user, now)
 	}
 	if prompt == "none" {
 		return Result{Outcome: s.errorResponse(ctx, b, g.redirectURI, g.state, g.responseMode,
@@ -177,7 +177,7 @@ func (s *Service) Consent(ctx context.Context, in ConsentPost) (Result, error) {
 	if d := in.Form.Decision; d != "approve" && d != "deny" {
 		return Result{}, refuse(400, "Invalid request", "The consent form could not be read.")
 	}
-	tx, err := s.loginTransaction(ctx, Login{Origin: in.Origin, Browser: in.Browser,
+	tx, _, err := s.loginTransaction(ctx, Login{Origin: in.Origin, Browser: in.Browser,
 		Form: LoginValues{Transaction: in.Form.Transaction, CSRFToken: in.Form.CSRFToken}}, now)
 	if err != nil {
 		return Result{}, err
@@ -221,7 +221,7 @@ func (s *Service) Consent(ctx context.Context, in ConsentPost) (Result, error) {
 	}
 	s.log.InfoContext(ctx, "consent granted", "event", "consent_granted", "request_id", in.Browser.RequestID,
 		"client_id", app.ClientID, "user_id", user.ID, "source_ip", in.Browser.SourceIP, "scopes", strings.Join(scopes, ","))
-	return s.issueCode(ctx, in.Browser, txGrant(tx), *sess, user, now)
+	return s.issueCode(ctx, in.Browser, app, txGrant(tx), *sess, user, now)
 }
 
 // UnreadableConsent is the refusal of a consent form that cannot be read.

@@ -42,14 +42,11 @@ func ctEqual(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
 // instead.
 func (s *Service) Login(ctx context.Context, in Login) (Result, error) {
 	now := s.now()
-	tx, err := s.loginTransaction(ctx, in, now)
+	tx, known, err := s.loginTransaction(ctx, in, now)
 	if err != nil {
 		return Result{}, err
 	}
-	app, err := s.store.GetApplication(ctx, tx.ClientID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return Result{}, errAppGone()
-	}
+	app, err := s.transactionApp(ctx, tx, known)
 	if err != nil {
 		return Result{}, err
 	}
@@ -93,24 +90,26 @@ func (s *Service) Login(ctx context.Context, in Login) (Result, error) {
 }
 
 // loginTransaction is the form's live login transaction, once the form
-// is known to come from this server's page in this browser.
-func (s *Service) loginTransaction(ctx context.Context, in Login, now time.Time) (domain.LoginTransaction, error) {
+// is known to come from this server's page in this browser; and, for a
+// pending one, the application its request was read with (nil for a
+// stored one: see transactionApp).
+func (s *Service) loginTransaction(ctx context.Context, in Login, now time.Time) (domain.LoginTransaction, *domain.Application, error) {
 	// The form is only ever posted from this server's own page.
 	if in.Origin != "" && in.Origin != s.origin {
-		return domain.LoginTransaction{}, refuse(403, "Sign-in refused", "The sign-in form was sent from another site.")
+		return domain.LoginTransaction{}, nil, refuse(403, "Sign-in refused", "The sign-in form was sent from another site.")
 	}
 	if in.Form.Transaction == "" {
-		return domain.LoginTransaction{}, errExpired("no transaction")
+		return domain.LoginTransaction{}, nil, errExpired("no transaction")
 	}
 	var tx domain.LoginTransaction
 	var err error
 	if !isPending(in.Form.Transaction) {
 		tx, err = s.store.GetLoginTransaction(ctx, in.Form.Transaction, now)
 		if errors.Is(err, domain.ErrNotFound) {
-			return domain.LoginTransaction{}, errExpired("unknown transaction")
+			return domain.LoginTransaction{}, nil, errExpired("unknown transaction")
 		}
 		if err != nil {
-			return domain.LoginTransaction{}, err
+			return domain.LoginTransaction{}, nil, err
 		}
 	}
 	// Login CSRF: the token must be the one in this browser's cookie and
@@ -121,13 +120,27 @@ func (s *Service) loginTransaction(ctx context.Context, in Login, now time.Time)
 		(!isPending(in.Form.Transaction) && !ctEqual(domain.HashSecret(csrf), tx.CSRFHash)) {
 		s.log.WarnContext(ctx, "login form CSRF check failed", "event", "login_csrf_failed", "request_id", in.Browser.RequestID,
 			"client_id", tx.ClientID, "cookie_present", cookie != "", "source_ip", in.Browser.SourceIP)
-		return domain.LoginTransaction{}, refuse(403, "Sign-in refused",
+		return domain.LoginTransaction{}, nil, refuse(403, "Sign-in refused",
 			"The sign-in form could not be verified. Make sure cookies are enabled, then go back to the application and sign in again.")
 	}
 	if isPending(in.Form.Transaction) {
 		return s.pendingTransaction(ctx, in.Form.Transaction, csrf, now)
 	}
-	return tx, nil
+	return tx, nil, nil
+}
+
+// transactionApp is tx's application: known when reading tx read it
+// already (a pending transaction's request), otherwise read now. One
+// deleted since tx began is errAppGone.
+func (s *Service) transactionApp(ctx context.Context, tx domain.LoginTransaction, known *domain.Application) (domain.Application, error) {
+	if known != nil {
+		return *known, nil
+	}
+	app, err := s.store.GetApplication(ctx, tx.ClientID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return app, errAppGone()
+	}
+	return app, err
 }
 
 // checkPassword is the throttled password check: the user, and whether the

@@ -52,35 +52,35 @@ func (s *Service) newTransaction(req *authzRequest, id, csrf string, served time
 
 // pendingTransaction rebuilds a pending transaction posted back with the
 // form, for the browser whose CSRF token is csrf (already checked against
-// the form's).
-func (s *Service) pendingTransaction(ctx context.Context, id, csrf string, now time.Time) (domain.LoginTransaction, error) {
+// the form's), with the application its request names.
+func (s *Service) pendingTransaction(ctx context.Context, id, csrf string, now time.Time) (domain.LoginTransaction, *domain.Application, error) {
 	p := strings.Split(strings.TrimPrefix(id, pendingPrefix), ".")
 	if len(p) != 3 {
-		return domain.LoginTransaction{}, errExpired("malformed transaction")
+		return domain.LoginTransaction{}, nil, errExpired("malformed transaction")
 	}
 	query, err := base64.RawURLEncoding.DecodeString(p[0])
 	served, err2 := strconv.ParseInt(p[1], 10, 64)
 	if err != nil || err2 != nil || len(query) > maxAuthorizeQuery {
-		return domain.LoginTransaction{}, errExpired("malformed transaction")
+		return domain.LoginTransaction{}, nil, errExpired("malformed transaction")
 	}
 	at := time.Unix(served, 0)
 	if at.After(now.Add(time.Minute)) || !now.Before(at.Add(s.cfg.TransactionLifetime)) {
-		return domain.LoginTransaction{}, errExpired("transaction expired")
+		return domain.LoginTransaction{}, nil, errExpired("transaction expired")
 	}
 	req, err := s.parseAuthorize(ctx, string(query))
 	var refusal *Refusal
 	var ae *authzError
 	switch {
 	case errors.As(err, &refusal) && refusal.Title == "Unknown application":
-		return domain.LoginTransaction{}, errAppGone()
+		return domain.LoginTransaction{}, nil, errAppGone()
 	case errors.As(err, &refusal) || errors.As(err, &ae):
 		// The request was good when the page was served; it is not now
 		// (the application changed): start again.
-		return domain.LoginTransaction{}, errExpired("request no longer valid")
+		return domain.LoginTransaction{}, nil, errExpired("request no longer valid")
 	case err != nil:
-		return domain.LoginTransaction{}, err
+		return domain.LoginTransaction{}, nil, err
 	}
-	return s.newTransaction(req, id, csrf, at), nil
+	return s.newTransaction(req, id, csrf, at), &req.app, nil
 }
 
 // useTransaction ends tx: a stored one is consumed, a pending one leaves a

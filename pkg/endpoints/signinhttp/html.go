@@ -35,6 +35,13 @@ func (w *pageWriter) raw(s ...string) {
 
 func (w *pageWriter) text(s string) { w.WriteString(escape(s)) }
 
+// wrapped appends s (escaped) between open and close (markup).
+func (w *pageWriter) wrapped(open, s, close string) {
+	w.raw(open)
+	w.text(s)
+	w.raw(close)
+}
+
 // html is the page, in the order the template in testdata gives it.
 func (p page) html() string {
 	var w pageWriter
@@ -56,20 +63,14 @@ func (p page) html() string {
 		p.consent(&w)
 	default:
 		if p.Error != "" {
-			w.raw("\n<p class=\"error\" role=\"alert\">")
-			w.text(p.Error)
-			w.raw("</p>")
+			w.wrapped("\n<p class=\"error\" role=\"alert\">", p.Error, "</p>")
 		}
 		if p.Message != "" {
-			w.raw("\n<p>")
-			w.text(p.Message)
-			w.raw("</p>")
+			w.wrapped("\n<p>", p.Message, "</p>")
 		}
 	}
 	if p.RequestID != "" {
-		w.raw("\n<p class=\"request-id\">Request id: <code>")
-		w.text(p.RequestID)
-		w.raw("</code></p>")
+		w.wrapped("\n<p class=\"request-id\">Request id: <code>", p.RequestID, "</code></p>")
 	}
 	w.raw("\n</main>\n</body>\n</html>\n")
 	return w.String()
@@ -77,13 +78,9 @@ func (p page) html() string {
 
 func (p page) login(w *pageWriter) {
 	l := p.Login
-	w.raw("\n<p class=\"app\">to continue to <strong>")
-	w.text(l.AppName)
-	w.raw("</strong></p>")
+	w.wrapped("\n<p class=\"app\">to continue to <strong>", l.AppName, "</strong></p>")
 	if p.Error != "" {
-		w.raw("\n<p class=\"error\" id=\"error\" role=\"alert\">")
-		w.text(p.Error)
-		w.raw("</p>")
+		w.wrapped("\n<p class=\"error\" id=\"error\" role=\"alert\">", p.Error, "</p>")
 	}
 	w.raw("\n<form method=\"post\" action=\"/login\">\n")
 	hidden(w, "transaction", l.Transaction)
@@ -114,19 +111,13 @@ func (p page) login(w *pageWriter) {
 
 func (p page) consent(w *pageWriter) {
 	c := p.Consent
-	w.raw("\n<p class=\"app\"><strong>")
-	w.text(c.AppName)
-	w.raw("</strong> asks to act for you")
+	w.wrapped("\n<p class=\"app\"><strong>", c.AppName, "</strong> asks to act for you")
 	if c.UserEmail != "" {
-		w.raw(" (<strong>")
-		w.text(c.UserEmail)
-		w.raw("</strong>)")
+		w.wrapped(" (<strong>", c.UserEmail, "</strong>)")
 	}
 	w.raw(".</p>")
 	if c.AppDescription != "" {
-		w.raw("\n<p>")
-		w.text(c.AppDescription)
-		w.raw("</p>")
+		w.wrapped("\n<p>", c.AppDescription, "</p>")
 	}
 	w.raw("\n<dl class=\"about\">\n<dt>Created by</dt><dd>")
 	if c.CreatedBy != "" {
@@ -136,22 +127,16 @@ func (p page) consent(w *pageWriter) {
 	}
 	w.raw(", on ")
 	w.text(c.CreatedAt)
-	w.raw("</dd>\n<dt>Organization</dt><dd>")
-	w.text(c.Organization)
-	w.raw("</dd>\n</dl>")
+	w.wrapped("</dd>\n<dt>Organization</dt><dd>", c.Organization, "</dd>\n</dl>")
 	if c.Again {
 		w.raw("\n<p>You approved part of this before; it now also asks for what is marked <em>new</em>.</p>")
 	}
 	for _, g := range c.Groups {
-		w.raw("\n<section>\n<h2>")
-		w.text(g.Name)
-		w.raw("</h2>")
+		w.wrapped("\n<section>\n<h2>", g.Name, "</h2>")
 		if g.Audience != "" {
 			w.raw("\n<p>It may call this API as you")
 			if g.Name != g.Audience {
-				w.raw(" (<code>")
-				w.text(g.Audience)
-				w.raw("</code>)")
+				w.wrapped(" (<code>", g.Audience, "</code>)")
 			}
 			if len(g.Scopes) > 0 {
 				w.raw(", with:")
@@ -165,9 +150,7 @@ func (p page) consent(w *pageWriter) {
 			for _, s := range g.Scopes {
 				w.raw("\n<li>")
 				w.text(s.Description)
-				w.raw(" <code>")
-				w.text(s.Name)
-				w.raw("</code>")
+				w.wrapped(" <code>", s.Name, "</code>")
 				if c.Again && s.New {
 					w.raw(" <em>new</em>")
 				}

@@ -15,14 +15,10 @@ func New(st wiring.Stage) (http.Handler, error) {
 	if err := st.Check(); err != nil {
 		return nil, err
 	}
-	// One device-cookie key for the whole stage, read (or made) now: a
-	// cold start without it fails (wiring.Stage.LoadDeviceKey).
-	deviceKey, err := st.LoadDeviceKey()
+	cfg, err := signindeps.Config(st)
 	if err != nil {
 		return nil, err
 	}
-	cfg := signindeps.Config(st)
-	cfg.DeviceKey = deviceKey
 	svc, err := signin.New(signindeps.Deps(st), cfg)
 	if err != nil {
 		return nil, err

@@ -21,12 +21,10 @@ func New(st wiring.Stage) (http.Handler, error) {
 	}
 	// The states the authorize function sealed open under a key derived
 	// from the stage's device-cookie key (pkg/signin/ssostate.go).
-	deviceKey, err := st.LoadDeviceKey()
+	cfg, err := signindeps.Config(st)
 	if err != nil {
 		return nil, err
 	}
-	cfg := signindeps.Config(st)
-	cfg.DeviceKey = deviceKey
 	cb, err := signin.NewCallback(signindeps.Deps(st), secretbox.New(st.KMS, st.Cfg.SSOKeyID), cfg)
 	if err != nil {
 		return nil, err

@@ -17,15 +17,22 @@ func Deps(st wiring.Stage) signin.Deps {
 		Upstream: upstream.New(upstream.Config{Timeout: st.Cfg.UpstreamTimeout}, nil)}
 }
 
-// Config is sign-in's configuration on a stage.
-func Config(st wiring.Stage) signin.Config {
+// Config is sign-in's configuration on a stage. Its device-cookie key,
+// from which the key that seals SSO states is derived too, is the whole
+// stage's, read (or made) now: a cold start without it fails
+// (wiring.Stage.LoadDeviceKey).
+func Config(st wiring.Stage) (signin.Config, error) {
+	deviceKey, err := st.LoadDeviceKey()
+	if err != nil {
+		return signin.Config{}, err
+	}
 	return signin.Config{
 		Issuer:             st.Cfg.Issuer,
 		Audiences:          st.Cfg.TokenAudiences(),
 		DefaultAudience:    st.Cfg.DefaultAudience(),
 		ManagementAudience: st.Cfg.ManagementAudience,
-		DeviceKey:          st.Cfg.DeviceCookieKey,
-	}
+		DeviceKey:          deviceKey,
+	}, nil
 }
 
 // Edge is the sign-in endpoints' HTTP edge on a stage.
