@@ -446,13 +446,20 @@ func checkOrgID(id string) error {
 }
 
 func (a *Admin) orgExists(ctx context.Context, orgID string) error {
+	_, err := a.orgOf(ctx, orgID)
+	return err
+}
+
+// orgOf reads organization orgID, which must exist.
+func (a *Admin) orgOf(ctx context.Context, orgID string) (domain.Organization, error) {
 	if err := checkOrgID(orgID); err != nil {
-		return err
+		return domain.Organization{}, err
 	}
-	if _, err := a.store.GetOrganization(ctx, orgID); err != nil {
-		return orgError(orgID, err)
+	o, err := a.store.GetOrganization(ctx, orgID)
+	if err != nil {
+		return domain.Organization{}, orgError(orgID, err)
 	}
-	return nil
+	return o, nil
 }
 
 // orgError words a store error about organization id for an operator.

@@ -347,14 +347,3 @@ func (a *Admin) member(ctx context.Context, orgID, idOrEmail, field string) (dom
 	}
 	return u, nil
 }
-
-func (a *Admin) orgOf(ctx context.Context, orgID string) (domain.Organization, error) {
-	if err := checkOrgID(orgID); err != nil {
-		return domain.Organization{}, err
-	}
-	o, err := a.store.GetOrganization(ctx, orgID)
-	if err != nil {
-		return domain.Organization{}, orgError(orgID, err)
-	}
-	return o, nil
-}

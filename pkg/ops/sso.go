@@ -196,14 +196,7 @@ func (a *Admin) RemoveSSO(ctx context.Context, orgID string) (domain.Organizatio
 // SSO returns organization orgID, which must exist, with its SSO settings
 // (nil when it has none).
 func (a *Admin) SSO(ctx context.Context, orgID string) (domain.Organization, error) {
-	if err := checkOrgID(orgID); err != nil {
-		return domain.Organization{}, err
-	}
-	o, err := a.store.GetOrganization(ctx, orgID)
-	if err != nil {
-		return domain.Organization{}, orgError(orgID, err)
-	}
-	return o, nil
+	return a.orgOf(ctx, orgID)
 }
 
 // canKeepSecret fails unless o has a client secret for the same issuer and
