@@ -154,17 +154,12 @@ func (a *Admin) EndSessionsNotBy(ctx context.Context, orgID, issuer string) (int
 			errs = append(errs, fmt.Errorf("list the sessions of user %s: %w", u.ID, err))
 			continue
 		}
-		for _, ss := range sessions {
-			if ss.OrganizationID != orgID || ss.AuthenticatedBy(issuer) {
-				continue
-			}
-			switch err := a.store.DeleteSession(ctx, ss.Hash); {
-			case err == nil:
-				n++
-			case !errors.Is(err, domain.ErrNotFound):
-				errs = append(errs, fmt.Errorf("end session %s: %w", ss.ID, err))
-			}
-		}
+		sessions = slices.DeleteFunc(sessions, func(ss domain.Session) bool {
+			return ss.OrganizationID != orgID || ss.AuthenticatedBy(issuer)
+		})
+		m, err := endAll(ctx, a.store, sessions)
+		n += m
+		errs = append(errs, err)
 	}
 	return n, errors.Join(errs...)
 }
