@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/ops"
 	"orgauth/pkg/wiring"
 )
 
@@ -45,22 +46,14 @@ func ensureSPA(ctx context.Context, app *wiring.Stage, lf *localFile) error {
 			return err
 		}
 	}
-	// The demo user creates it, as a member would.
-	creator, err := app.Store.GetUserByEmail(ctx, lf.User.Email)
+	// The demo user creates it, as a member would, and as orgauthctl apps
+	// create does.
+	spa, _, err := ops.New(app.Store, app.Now).CreateApplication(ctx, ops.NewApplication{
+		OrganizationID: lf.OrganizationID, Creator: lf.User.Email, Name: "Demo SPA", Description: "Seeded by make run",
+		Type: domain.ClientSPA, CallbackURLs: []string{spaCallback}, AllowedOrigins: []string{spaOrigin}, LogoutURLs: []string{spaOrigin + "/"},
+		Scopes: []string{"read:demo"},
+	})
 	if err != nil {
-		return fmt.Errorf("seed the demo SPA: the demo user: %w", err)
-	}
-	now := app.Now().UTC()
-	spa := domain.Application{
-		ClientID: domain.NewID(), OrganizationID: lf.OrganizationID, Name: "Demo SPA",
-		Description: "Seeded by make run", Type: domain.ClientSPA,
-		CallbackURLs: []string{spaCallback}, AllowedOrigins: []string{spaOrigin}, LogoutURLs: []string{spaOrigin + "/"},
-		Scopes: []string{"read:demo"}, CreatedBy: creator.ID, CreatedAt: now, UpdatedAt: now,
-	}
-	if err := spa.Validate(); err != nil {
-		return fmt.Errorf("seed the demo SPA: %w", err)
-	}
-	if err := app.Store.CreateApplication(ctx, spa); err != nil {
 		return fmt.Errorf("seed the demo SPA: %w", err)
 	}
 	lf.SPA = spaClient{ClientID: spa.ClientID, RedirectURI: spaCallback}

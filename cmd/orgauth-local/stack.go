@@ -80,44 +80,30 @@ func startStack(ctx context.Context, log *slog.Logger, dataDir, issuer string) (
 		}
 	}
 
-	// The signing key: SIGNING_KEY_IDS if given, else the local alias,
-	// created on first run.
-	keyIDs := os.Getenv("SIGNING_KEY_IDS")
 	bootCfg := config.Config{Region: getenv("AWS_REGION", "us-east-1"), DynamoDBEndpoint: env["DYNAMODB_ENDPOINT"], KMSEndpoint: env["KMS_ENDPOINT"]}
 	awsCfg, err := awsenv.Load(ctx, bootCfg)
 	if err != nil {
 		return nil, err
 	}
 	db, kmsClient := wiring.Clients(awsCfg, bootCfg)
-	if keyIDs == "" {
-		id, err := kmskeys.EnsureKey(ctx, kmsClient, "alias/orgauth-local-signing", getenv("SIGNING_KEY_SPEC", "RSA_2048"))
-		if err != nil {
-			return nil, fmt.Errorf("signing key: %w", err)
+	// The KMS keys: each variable if given, else a local alias, created on
+	// first run.
+	for _, k := range []struct{ name, alias, spec, what string }{
+		{"SIGNING_KEY_IDS", "alias/orgauth-local-signing", getenv("SIGNING_KEY_SPEC", "RSA_2048"), "signing key"},
+		// The key of organizations' upstream SSO client secrets.
+		{"SSO_KEY_ID", "alias/orgauth-local-sso", kmskeys.SpecSymmetric, "SSO secret key"},
+		// The key that wraps the device-cookie key (kept in the table as a
+		// ciphertext by the authorize function's first cold start).
+		{"DEVICE_COOKIE_KMS_KEY_ID", "alias/orgauth-local-device-cookie", kmskeys.SpecSymmetric, "device cookie key"},
+	} {
+		id := os.Getenv(k.name)
+		if id == "" {
+			if id, err = kmskeys.EnsureKey(ctx, kmsClient, k.alias, k.spec); err != nil {
+				return nil, fmt.Errorf("%s: %w", k.what, err)
+			}
 		}
-		keyIDs = id
+		env[k.name] = id
 	}
-	env["SIGNING_KEY_IDS"] = keyIDs
-	// The key of organizations' upstream SSO client secrets.
-	ssoKey := os.Getenv("SSO_KEY_ID")
-	if ssoKey == "" {
-		id, err := kmskeys.EnsureKey(ctx, kmsClient, "alias/orgauth-local-sso", kmskeys.SpecSymmetric)
-		if err != nil {
-			return nil, fmt.Errorf("SSO secret key: %w", err)
-		}
-		ssoKey = id
-	}
-	env["SSO_KEY_ID"] = ssoKey
-	// The key that wraps the device-cookie key (kept in the table as a
-	// ciphertext by the authorize function's first cold start).
-	deviceKey := os.Getenv("DEVICE_COOKIE_KMS_KEY_ID")
-	if deviceKey == "" {
-		id, err := kmskeys.EnsureKey(ctx, kmsClient, "alias/orgauth-local-device-cookie", kmskeys.SpecSymmetric)
-		if err != nil {
-			return nil, fmt.Errorf("device cookie key: %w", err)
-		}
-		deviceKey = id
-	}
-	env["DEVICE_COOKIE_KMS_KEY_ID"] = deviceKey
 	if err := dynamo.CreateTable(ctx, db, env["TABLE_NAME"]); err != nil {
 		return nil, fmt.Errorf("table %s: %w", env["TABLE_NAME"], err)
 	}

@@ -83,12 +83,6 @@ func (s *scopeFlags) Set(v string) error {
 	return nil
 }
 
-type scopeFile struct {
-	Name        string   `json:"name"`
-	Description string   `json:"description"`
-	Roles       []string `json:"roles"`
-}
-
 // scopesFrom returns the scopes of --scope flags or --scopes-file, and
 // whether any were given.
 func scopesFrom(inv *invocation, flags scopeFlags, file string) ([]domain.APIScope, bool, error) {
@@ -100,7 +94,7 @@ func scopesFrom(inv *invocation, flags scopeFlags, file string) ([]domain.APISco
 		if err != nil {
 			return nil, false, err
 		}
-		var list []scopeFile
+		var list []apiScopeJSON // as apis show prints them
 		if err := json.Unmarshal(b, &list); err != nil {
 			return nil, false, fmt.Errorf("%s: not a JSON array of {name, description, roles}: %v", file, err)
 		}

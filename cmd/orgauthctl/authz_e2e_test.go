@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,10 +21,7 @@ func TestAPIsAndAppsAgainstDynalite(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := dynamo.New(client, tableName)
-	bin := filepath.Join(t.TempDir(), "orgauthctl")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := ctlBinary(t)
 	var audit []string
 	c := ctl{t: t, bin: bin, audit: &audit, vars: environ(
 		"DYNAMODB_ENDPOINT="+p.Endpoint, "TABLE_NAME="+tableName, "ORGAUTH_DATA_DIR="+t.TempDir())}

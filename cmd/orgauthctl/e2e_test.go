@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -109,6 +110,41 @@ func (c ctl) fails(code int, want, stdin string, args ...string) {
 	}
 }
 
+// ctlBinary is orgauthctl built once for every test of the package that
+// runs it (TestMain removes it).
+func ctlBinary(t *testing.T) string {
+	t.Helper()
+	bin, err := buildCtl()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+var (
+	ctlDir   string
+	buildCtl = sync.OnceValues(func() (string, error) {
+		dir, err := os.MkdirTemp("", "orgauthctl-test")
+		if err != nil {
+			return "", err
+		}
+		ctlDir = dir
+		bin := filepath.Join(dir, "orgauthctl")
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			return "", fmt.Errorf("go build: %v\n%s", err, out)
+		}
+		return bin, nil
+	})
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if ctlDir != "" {
+		os.RemoveAll(ctlDir)
+	}
+	os.Exit(code)
+}
+
 // environ is the test's environment without anything that would point
 // orgauthctl elsewhere.
 func environ(extra ...string) []string {
@@ -133,10 +169,7 @@ func TestOrgauthctlAgainstDynalite(t *testing.T) {
 	}
 	st := dynamo.New(client, tableName)
 
-	bin := filepath.Join(t.TempDir(), "orgauthctl")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := ctlBinary(t)
 	var audit []string
 	c := ctl{t: t, bin: bin, audit: &audit, vars: environ(
 		"DYNAMODB_ENDPOINT="+p.Endpoint, "TABLE_NAME="+tableName, "ORGAUTH_DATA_DIR="+t.TempDir())}

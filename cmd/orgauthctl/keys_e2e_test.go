@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -61,10 +60,7 @@ func TestKeysRotateEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bin := filepath.Join(t.TempDir(), "orgauthctl")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := ctlBinary(t)
 	// Bounds of a stack with a 1 s max-age and refresh and 2 s tokens:
 	// promotion 2 s after publication, retirement 3 s after promotion.
 	// Tokens of 2 s are below the safe minimum (applications' 24 h), so
@@ -400,10 +396,7 @@ func TestKeysRevokeCompromised(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(t.TempDir(), "orgauthctl")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := ctlBinary(t)
 	var audit []string
 	c := ctl{t: t, bin: bin, audit: &audit, vars: keysEnviron("DYNAMODB_ENDPOINT="+ddb.Endpoint, "TABLE_NAME="+tableName,
 		"KMS_ENDPOINT="+kmsp.Endpoint, "JWKS_MAX_AGE=1s", "KEYSET_REFRESH=1s", "MAX_TOKEN_LIFETIME=2s", "CLOCK_SKEW=0s",

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -38,10 +37,7 @@ func TestSSOEndToEnd(t *testing.T) {
 	}
 	box := secretbox.New(kc, keyID)
 
-	bin := filepath.Join(t.TempDir(), "orgauthctl")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := ctlBinary(t)
 	base := ssoEnviron("DYNAMODB_ENDPOINT="+ddb.Endpoint, "TABLE_NAME="+tableName, "KMS_ENDPOINT="+kmsp.Endpoint,
 		"ORGAUTH_DATA_DIR="+t.TempDir())
 	var audit []string

@@ -282,27 +282,9 @@ func (a *Admin) ListUsers(ctx context.Context, orgID string) ([]domain.User, err
 // DisableUser disables the user with id or, if it contains an @, email. The
 // user can no longer sign in; disabling a disabled user changes nothing.
 func (a *Admin) DisableUser(ctx context.Context, idOrEmail string) (domain.User, error) {
-	idOrEmail = strings.TrimSpace(idOrEmail)
-	if idOrEmail == "" {
-		return domain.User{}, invalid("user", "a user id or email is required")
-	}
-	var (
-		u   domain.User
-		err error
-	)
-	if strings.Contains(idOrEmail, "@") {
-		email, cerr := CheckEmail(idOrEmail)
-		if cerr != nil {
-			return domain.User{}, cerr
-		}
-		u, err = a.store.GetUserByEmail(ctx, email)
-	} else {
-		u, err = a.store.GetUser(ctx, idOrEmail)
-	}
-	if errors.Is(err, domain.ErrNotFound) {
-		return domain.User{}, wrapf(domain.ErrNotFound, "user %s does not exist", idOrEmail)
-	} else if err != nil {
-		return domain.User{}, fmt.Errorf("get user %s: %w", idOrEmail, err)
+	u, err := a.findUser(ctx, idOrEmail)
+	if err != nil {
+		return domain.User{}, err
 	}
 	u, err = a.store.UpdateUser(ctx, u.ID, func(u domain.User) (domain.User, error) {
 		if !u.Disabled {
@@ -345,7 +327,8 @@ func (a *Admin) EnableUser(ctx context.Context, idOrEmail string) (domain.User, 
 	return u, nil
 }
 
-// findUser reads the user with id or, if it contains an @, email.
+// findUser reads the user with id or, if it contains an @, email (in
+// CheckEmail's normal form, as stored).
 func (a *Admin) findUser(ctx context.Context, idOrEmail string) (domain.User, error) {
 	idOrEmail = strings.TrimSpace(idOrEmail)
 	if idOrEmail == "" {
@@ -356,7 +339,11 @@ func (a *Admin) findUser(ctx context.Context, idOrEmail string) (domain.User, er
 		err error
 	)
 	if strings.Contains(idOrEmail, "@") {
-		u, err = a.store.GetUserByEmail(ctx, strings.ToLower(idOrEmail))
+		email, cerr := CheckEmail(idOrEmail)
+		if cerr != nil {
+			return domain.User{}, cerr
+		}
+		u, err = a.store.GetUserByEmail(ctx, email)
 	} else {
 		u, err = a.store.GetUser(ctx, idOrEmail)
 	}
@@ -459,13 +446,20 @@ func checkOrgID(id string) error {
 }
 
 func (a *Admin) orgExists(ctx context.Context, orgID string) error {
+	_, err := a.orgOf(ctx, orgID)
+	return err
+}
+
+// orgOf reads organization orgID, which must exist.
+func (a *Admin) orgOf(ctx context.Context, orgID string) (domain.Organization, error) {
 	if err := checkOrgID(orgID); err != nil {
-		return err
+		return domain.Organization{}, err
 	}
-	if _, err := a.store.GetOrganization(ctx, orgID); err != nil {
-		return orgError(orgID, err)
+	o, err := a.store.GetOrganization(ctx, orgID)
+	if err != nil {
+		return domain.Organization{}, orgError(orgID, err)
 	}
-	return nil
+	return o, nil
 }
 
 // orgError words a store error about organization id for an operator.

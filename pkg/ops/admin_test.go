@@ -10,6 +10,7 @@ import (
 	"orgauth/pkg/ops"
 	"orgauth/pkg/password"
 	"orgauth/pkg/storage/dynamo"
+	"orgauth/pkg/storage/memory"
 	"orgauth/pkg/testkit/emulator"
 )
 
@@ -253,4 +254,32 @@ func TestCheckEmail(t *testing.T) {
 			t.Errorf("CheckEmail(%q) = %q, want an error", in, got)
 		}
 	}
+}
+
+// Every command that names a user by email finds them as CreateUser
+// stored the address: in CheckEmail's normal form.
+func TestUserByEmailInAnyForm(t *testing.T) {
+	ctx := t.Context()
+	now := t0
+	a := ops.New(memory.New(), func() time.Time { return now })
+	org, err := a.CreateOrganization(ctx, "Bücher", domain.PlanTeam)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ada, err := a.CreateUser(ctx, org.ID, "ada@bücher.example", "", domain.RoleMember, goodPassword)
+	if err != nil || ada.Email != "ada@xn--bcher-kva.example" {
+		t.Fatalf("CreateUser: %+v, %v", ada, err)
+	}
+	const typed = " Ada@bücher.EXAMPLE "
+	if u, err := a.DisableUser(ctx, typed); err != nil || u.ID != ada.ID || !u.Disabled {
+		t.Fatalf("DisableUser: %+v, %v", u, err)
+	}
+	if u, err := a.EnableUser(ctx, typed); err != nil || u.ID != ada.ID || u.Disabled {
+		t.Fatalf("EnableUser: %+v, %v", u, err)
+	}
+	if u, err := a.SetEmailVerified(ctx, typed, true); err != nil || u.ID != ada.ID || !u.EmailVerified {
+		t.Fatalf("SetEmailVerified: %+v, %v", u, err)
+	}
+	_, err = a.EnableUser(ctx, "Ada <ada@bücher.example>")
+	wantInvalid(t, err, "email")
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -14,11 +12,16 @@ import (
 
 // ---------------------------------------------------------------- registered APIs
 
-// apiInvalid turns the domain's validation error into the operators' one.
-func apiInvalid(err error) error {
+// domainInvalid turns the domain's validation errors (of an API, of an
+// application) into the operators' one.
+func domainInvalid(err error) error {
 	var ae *domain.APIError
 	if errors.As(err, &ae) {
 		return &InvalidError{Field: ae.Field, Reason: ae.Reason}
+	}
+	var fe *domain.FieldError
+	if errors.As(err, &fe) {
+		return &InvalidError{Field: fe.Field, Reason: fe.Reason}
 	}
 	return err
 }
@@ -27,7 +30,7 @@ func apiError(audience string, err error) error {
 	if errors.Is(err, domain.ErrNotFound) {
 		return wrapf(domain.ErrNotFound, "API %s is not registered", audience)
 	}
-	return apiInvalid(err)
+	return domainInvalid(err)
 }
 
 func scopeNames(api domain.API) []string {
@@ -47,7 +50,7 @@ func (a *Admin) CreateAPI(ctx context.Context, audience, name string, scopes []d
 		api.Name = api.Audience
 	}
 	if err := api.Validate(); err != nil {
-		return domain.API{}, apiInvalid(err)
+		return domain.API{}, domainInvalid(err)
 	}
 	if err := a.store.CreateAPI(ctx, api); err != nil {
 		if errors.Is(err, domain.ErrAlreadyExists) {
@@ -191,16 +194,6 @@ func (a *Admin) CreateApplication(ctx context.Context, in NewApplication) (domai
 		if len(app.CallbackURLs) == 0 {
 			return domain.Application{}, "", invalid("callback_urls", "an SPA needs at least one callback URL")
 		}
-		for _, f := range []struct {
-			name string
-			urls []string
-		}{{"callback_urls", app.CallbackURLs}, {"logout_urls", app.LogoutURLs}, {"allowed_origins", app.AllowedOrigins}} {
-			for _, u := range f.urls {
-				if err := checkURL(f.name, u, f.name == "allowed_origins"); err != nil {
-					return domain.Application{}, "", err
-				}
-			}
-		}
 	case domain.ClientM2M:
 		if len(app.CallbackURLs)+len(app.AllowedOrigins)+len(app.LogoutURLs) > 0 {
 			return domain.Application{}, "", invalid("type", "M2M applications have no callback, logout URLs or origins")
@@ -210,6 +203,10 @@ func (a *Admin) CreateApplication(ctx context.Context, in NewApplication) (domai
 		}
 	default:
 		return domain.Application{}, "", invalid("type", "%q is not a type (spa or m2m)", in.Type)
+	}
+	// The rules the applications API applies: URLs, origins, scope syntax.
+	if err := app.Validate(); err != nil {
+		return domain.Application{}, "", domainInvalid(err)
 	}
 	if err := a.checkGrantable(ctx, creator, app.Scopes); err != nil {
 		return domain.Application{}, "", err
@@ -231,25 +228,6 @@ func (a *Admin) CreateApplication(ctx context.Context, in NewApplication) (domai
 	a.audit.Event(ctx, "application_created", "client_id", app.ClientID, "organization_id", app.OrganizationID,
 		"type", string(app.Type), "created_by", app.CreatedBy, "scopes", app.Scopes)
 	return app, secret, nil
-}
-
-// checkURL accepts an absolute https URL, or http on a loopback host; an
-// origin has no path, query or fragment.
-func checkURL(field, raw string, origin bool) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
-		return invalid(field, "%q is not an absolute URL", raw)
-	}
-	host := u.Hostname()
-	ip := net.ParseIP(host)
-	loopback := host == "localhost" || (ip != nil && ip.IsLoopback())
-	if u.Scheme != "https" && !(u.Scheme == "http" && loopback) {
-		return invalid(field, "%q must use https (http only on a loopback host)", raw)
-	}
-	if origin && (u.Path != "" || u.RawQuery != "") {
-		return invalid(field, "%q is not an origin (scheme://host[:port])", raw)
-	}
-	return nil
 }
 
 // checkGrantable requires every scope to be defined by a registered API
@@ -368,15 +346,4 @@ func (a *Admin) member(ctx context.Context, orgID, idOrEmail, field string) (dom
 		return domain.User{}, invalid(field, "%s is disabled", idOrEmail)
 	}
 	return u, nil
-}
-
-func (a *Admin) orgOf(ctx context.Context, orgID string) (domain.Organization, error) {
-	if err := checkOrgID(orgID); err != nil {
-		return domain.Organization{}, err
-	}
-	o, err := a.store.GetOrganization(ctx, orgID)
-	if err != nil {
-		return domain.Organization{}, orgError(orgID, err)
-	}
-	return o, nil
 }

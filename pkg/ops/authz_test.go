@@ -109,6 +109,13 @@ func TestAPIsAppsAndRevocation(t *testing.T) {
 		"name":          func(n *ops.NewApplication) { n.Name = "" },
 		"creator":       func(n *ops.NewApplication) { n.Creator = gone.ID },
 		"callback_urls": func(n *ops.NewApplication) { n.Type = domain.ClientSPA },
+		// The applications API's rules (domain.Application.Validate).
+		"callback_urls[0]": func(n *ops.NewApplication) {
+			n.Type, n.CallbackURLs = domain.ClientSPA, []string{"http://web.acme.example/cb"}
+		},
+		"allowed_origins[0]": func(n *ops.NewApplication) {
+			n.Type, n.CallbackURLs, n.AllowedOrigins = domain.ClientSPA, []string{"https://web.acme.example/cb"}, []string{"https://web.acme.example/"}
+		},
 	} {
 		in := m2m
 		change(&in)

@@ -20,11 +20,10 @@ type TXTResolver interface {
 // DomainVerification is the state of an organization's claim on a domain
 // after VerifyDomain: verified, or pending with the TXT record to publish.
 type DomainVerification struct {
-	Claim     domain.DomainClaim
-	TXTName   string // where the record goes
-	TXTValue  string // what it says
-	Verified  bool
-	NewlyDone bool // verified by this call
+	Claim    domain.DomainClaim
+	TXTName  string // where the record goes
+	TXTValue string // what it says
+	Verified bool
 }
 
 // VerifyDomain proves organization orgID holds email domain d. The first
@@ -105,9 +104,9 @@ func (a *Admin) VerifyDomain(ctx context.Context, r TXTResolver, orgID, d string
 	if err != nil {
 		return DomainVerification{}, orgError(orgID, err)
 	}
-	out.Claim, out.Verified, out.NewlyDone = claim, claim.Verified(), claim.Verified()
+	out.Claim, out.Verified = claim, claim.Verified() // verified by this call, if at all
 	out.TXTValue = domain.DomainVerificationPrefix + claim.Token
-	if out.NewlyDone {
+	if out.Verified {
 		attrs := []any{"organization_id", orgID, "domain", d, "method", method}
 		if override {
 			attrs = append(attrs, "reason", reason)

@@ -81,6 +81,12 @@ func EndSessionsOfUser(ctx context.Context, st Holdings, userID string, now time
 	if err != nil {
 		return 0, fmt.Errorf("list the sessions of user %s: %w", userID, err)
 	}
+	return endAll(ctx, st, sessions)
+}
+
+// endAll deletes each session, going on past failures; a session gone
+// meanwhile counts as ended.
+func endAll(ctx context.Context, st Holdings, sessions []domain.Session) (int, error) {
 	n := 0
 	var errs []error
 	for _, ss := range sessions {

@@ -154,17 +154,12 @@ func (a *Admin) EndSessionsNotBy(ctx context.Context, orgID, issuer string) (int
 			errs = append(errs, fmt.Errorf("list the sessions of user %s: %w", u.ID, err))
 			continue
 		}
-		for _, ss := range sessions {
-			if ss.OrganizationID != orgID || ss.AuthenticatedBy(issuer) {
-				continue
-			}
-			switch err := a.store.DeleteSession(ctx, ss.Hash); {
-			case err == nil:
-				n++
-			case !errors.Is(err, domain.ErrNotFound):
-				errs = append(errs, fmt.Errorf("end session %s: %w", ss.ID, err))
-			}
-		}
+		sessions = slices.DeleteFunc(sessions, func(ss domain.Session) bool {
+			return ss.OrganizationID != orgID || ss.AuthenticatedBy(issuer)
+		})
+		m, err := endAll(ctx, a.store, sessions)
+		n += m
+		errs = append(errs, err)
 	}
 	return n, errors.Join(errs...)
 }
@@ -196,14 +191,7 @@ func (a *Admin) RemoveSSO(ctx context.Context, orgID string) (domain.Organizatio
 // SSO returns organization orgID, which must exist, with its SSO settings
 // (nil when it has none).
 func (a *Admin) SSO(ctx context.Context, orgID string) (domain.Organization, error) {
-	if err := checkOrgID(orgID); err != nil {
-		return domain.Organization{}, err
-	}
-	o, err := a.store.GetOrganization(ctx, orgID)
-	if err != nil {
-		return domain.Organization{}, orgError(orgID, err)
-	}
-	return o, nil
+	return a.orgOf(ctx, orgID)
 }
 
 // canKeepSecret fails unless o has a client secret for the same issuer and
