@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/platform/config"
 	"orgauth/pkg/wiring"
 )
 
@@ -34,7 +35,7 @@ func ensureConsole(ctx context.Context, app *wiring.Stage, lf *localFile) error 
 		}
 	}
 	c := domain.ConsoleApplication(app.Cfg.Issuer)
-	lf.Console = consoleClient{ClientID: c.ClientID, URL: app.Cfg.Issuer + "/console/", RedirectURI: c.CallbackURLs[0]}
+	lf.Console = consoleClient{ClientID: c.ClientID, URL: config.URL(app.Cfg.Issuer, "/console/"), RedirectURI: c.CallbackURLs[0]}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // ConsoleClientID is the developer console's client: defined by the stack,
@@ -15,6 +16,13 @@ const ConsoleClientID = "orgauth-console"
 // IsConsole reports whether clientID is the developer console's.
 func IsConsole(clientID string) bool { return clientID == ConsoleClientID }
 
+// IssuerURL is an endpoint of the issuer: path (which starts with "/")
+// after the issuer without its trailing slash, so that "https://a.example/"
+// and "https://a.example" both give "https://a.example/oauth/token". The
+// issuer itself stays exactly as configured: it is every token's iss, and
+// Auth0's SDKs expect "https://<domain>/" with the slash.
+func IssuerURL(issuer, path string) string { return strings.TrimSuffix(issuer, "/") + path }
+
 // ConsoleApplication is the developer console as a client of the stage of
 // issuer: an SPA whose callback and logout URLs are fixed under
 // <issuer>/console/.
@@ -22,8 +30,8 @@ func ConsoleApplication(issuer string) Application {
 	return Application{
 		ClientID: ConsoleClientID, Name: "orgauth developer console", Type: ClientSPA,
 		Description:    "The stage's own console, where members manage their organization's applications.",
-		CallbackURLs:   []string{issuer + "/console/callback"},
-		LogoutURLs:     []string{issuer + "/console/"},
+		CallbackURLs:   []string{IssuerURL(issuer, "/console/callback")},
+		LogoutURLs:     []string{IssuerURL(issuer, "/console/")},
 		AllowedOrigins: []string{originOf(issuer)},
 		CreatedBy:      "orgauth",
 	}

@@ -59,3 +59,28 @@ func TestNewID(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+// The redirect URI an organization registers at its provider does not
+// depend on whether the issuer carries Auth0's trailing slash: the sign-in
+// code (configured issuer) and orgauthctl (trimmed) give the same one.
+func TestSSORedirectURIIgnoresTheIssuersSlash(t *testing.T) {
+	for _, iss := range []string{"https://auth.example.com", "https://auth.example.com/"} {
+		if got := SSORedirectURI(iss, "org 1"); got != "https://auth.example.com/callback/org%201" {
+			t.Errorf("SSORedirectURI(%q) = %q", iss, got)
+		}
+		if got := LegacySSORedirectURI(iss); got != "https://auth.example.com/callback" {
+			t.Errorf("LegacySSORedirectURI(%q) = %q", iss, got)
+		}
+	}
+}
+
+// The console's URLs, likewise.
+func TestConsoleApplicationIgnoresTheIssuersSlash(t *testing.T) {
+	for _, iss := range []string{"https://auth.example.com", "https://auth.example.com/"} {
+		a := ConsoleApplication(iss)
+		if a.CallbackURLs[0] != "https://auth.example.com/console/callback" || a.LogoutURLs[0] != "https://auth.example.com/console/" ||
+			a.AllowedOrigins[0] != "https://auth.example.com" {
+			t.Errorf("ConsoleApplication(%q) = %v %v %v", iss, a.CallbackURLs, a.LogoutURLs, a.AllowedOrigins)
+		}
+	}
+}

@@ -140,14 +140,15 @@ type SSOTransaction struct {
 // SSORedirectURI is where organization orgID's provider returns its users:
 // the redirect URI to register at the provider. Each organization has its
 // own, so that an answer is only ever accepted for the organization whose
-// provider was asked (RFC 9700 §4.4.2, mix-up defence).
+// provider was asked (RFC 9700 §4.4.2, mix-up defence). An issuer with
+// Auth0's trailing slash gives the same URI as without it.
 func SSORedirectURI(issuer, orgID string) string {
-	return issuer + "/callback/" + url.PathEscape(orgID)
+	return IssuerURL(issuer, "/callback/"+url.PathEscape(orgID))
 }
 
 // LegacySSORedirectURI is the redirect URI every organization's provider
 // shared before SSORedirectURI; an answer arriving there completes nothing.
-func LegacySSORedirectURI(issuer string) string { return issuer + "/callback" }
+func LegacySSORedirectURI(issuer string) string { return IssuerURL(issuer, "/callback") }
 
 // UpstreamLink ties an upstream identity (issuer and subject) to one
 // orgauth user, once, on first sign-in.

@@ -253,12 +253,8 @@ func (c Config) TokenAudiences() []string {
 	return out
 }
 
-// URL is an endpoint of the issuer: path (which starts with "/") after the
-// issuer without its trailing slash, so that "https://a.example/" and
-// "https://a.example" both give "https://a.example/oauth/token". The issuer
-// itself stays exactly as configured: it is every token's iss, and Auth0's
-// SDKs expect "https://<domain>/" with the slash.
-func URL(issuer, path string) string { return strings.TrimSuffix(issuer, "/") + path }
+// URL is an endpoint of the issuer (domain.IssuerURL).
+func URL(issuer, path string) string { return domain.IssuerURL(issuer, path) }
 
 // URL is URL(c.Issuer, path).
 func (c Config) URL(path string) string { return URL(c.Issuer, path) }
