@@ -81,3 +81,15 @@ func (k *KeySet) SignDigest(_ context.Context, digest []byte) ([]byte, error) {
 }
 
 func fill(dst []byte, n *big.Int) { n.FillBytes(dst) }
+
+// SigningKey is the private key as go-jose signs with it (kid and alg
+// set), for tests that compare orgauth's tokens with go-jose's own.
+func (k *KeySet) SigningKey() jose.SigningKey {
+	jwk := k.pub
+	if k.rsa != nil {
+		jwk.Key = k.rsa
+	} else {
+		jwk.Key = k.priv
+	}
+	return jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.pub.Algorithm), Key: jwk}
+}
