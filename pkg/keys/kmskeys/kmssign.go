@@ -8,11 +8,9 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/asn1"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"math/big"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -22,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/go-jose/go-jose/v4"
+	"golang.org/x/crypto/cryptobyte"
+	casn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"orgauth/pkg/domain"
 	"orgauth/pkg/jwt"
@@ -426,19 +426,25 @@ func loadKey(ctx context.Context, client API, id string) (*Key, error) {
 // fixed-size r‖s form of JWS (RFC 7518 §3.4), each half left-padded to size
 // bytes.
 func ecdsaDERToJWS(der []byte, size int) ([]byte, error) {
-	var sig struct{ R, S *big.Int }
-	rest, err := asn1.Unmarshal(der, &sig)
-	if err != nil {
-		return nil, fmt.Errorf("kmssign: parse ECDSA signature: %w", err)
+	// cryptobyte, as crypto/ecdsa parses signatures: encoding/asn1's
+	// reflection and big.Ints were a visible part of an ES256 token's cost.
+	var inner cryptobyte.String
+	var r, s []byte
+	input := cryptobyte.String(der)
+	if !input.ReadASN1(&inner, casn1.SEQUENCE) || !inner.ReadASN1Integer(&r) || !inner.ReadASN1Integer(&s) || !inner.Empty() {
+		return nil, errors.New("kmssign: parse ECDSA signature: not a DER SEQUENCE of two positive INTEGERs")
 	}
-	if len(rest) != 0 {
+	if !input.Empty() {
 		return nil, errors.New("kmssign: trailing data after ECDSA signature")
 	}
-	if sig.R.Sign() <= 0 || sig.S.Sign() <= 0 || sig.R.BitLen() > 8*size || sig.S.BitLen() > 8*size {
-		return nil, errors.New("kmssign: ECDSA signature values out of range")
-	}
+	// ReadASN1Integer refuses a negative INTEGER and strips the sign
+	// byte: what is left is the value, big-endian.
 	out := make([]byte, 2*size)
-	sig.R.FillBytes(out[:size])
-	sig.S.FillBytes(out[size:])
+	for i, v := range [][]byte{r, s} {
+		if len(v) > size || (len(v) == 1 && v[0] == 0) {
+			return nil, errors.New("kmssign: ECDSA signature values out of range")
+		}
+		copy(out[(i+1)*size-len(v):(i+1)*size], v)
+	}
 	return out, nil
 }
