@@ -31,6 +31,13 @@ func TestSignIsGoJoses(t *testing.T) {
 					t.Fatal(err)
 				}
 				sameAsGoJose(t, keys, jwt.AccessTokenType, raw, access)
+				// A user's token: auth_time, and a scope left empty.
+				user, userClaims, err := iss.AccessToken(ctx, jwt.AccessRequest{Subject: "user-1", ClientID: "spa-1",
+					OrgID: "org-1", Audience: "https://auth.example.com", AuthTime: now.Add(-time.Minute), Lifetime: time.Hour})
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameAsGoJose(t, keys, jwt.AccessTokenType, user, userClaims)
 				raw, id, err := iss.IDToken(ctx, jwt.IDRequest{Subject: "user-1", ClientID: "spa-1", Nonce: "n\"<&" + string(rune('0'+n)),
 					AccessToken: raw, Lifetime: time.Hour, Scopes: []string{"openid", "email"}, User: jwt.UserClaims{Email: "a@example.com"}})
 				if err != nil {
