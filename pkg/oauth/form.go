@@ -79,13 +79,12 @@ func parseBody(r *http.Request, params func(body []byte) (map[string]string, err
 	if err != nil {
 		return nil, err
 	}
-	f := make(Form, len(values))
 	for name, v := range values {
-		if v != "" {
-			f[name] = v
+		if v == "" {
+			delete(values, name)
 		}
 	}
-	return f, nil
+	return Form(values), nil
 }
 
 // jsonParams reads a JSON object of string members, refusing a repeated
@@ -166,16 +165,32 @@ func readBody(r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
-// formParams decodes an application/x-www-form-urlencoded body, refusing a
-// repeated parameter.
+// formParams decodes an application/x-www-form-urlencoded body as
+// url.ParseQuery does (pairs split at "&", a ";" refused, each name and
+// value query-unescaped) into one map, refusing a repeated parameter.
+// FuzzFormParamsIsParseQuery holds it to url.ParseQuery.
 func formParams(body []byte) (map[string]string, error) {
-	values, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, InvalidRequest("malformed form encoding")
-	}
-	out := make(map[string]string, len(values))
-	for name, vs := range values {
-		if len(vs) > 1 {
+	malformed := InvalidRequest("malformed form encoding")
+	out := make(map[string]string, 8)
+	for rest := string(body); rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		if strings.Contains(pair, ";") {
+			return nil, malformed
+		}
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		name, err := url.QueryUnescape(k)
+		if err != nil {
+			return nil, malformed
+		}
+		value, err := url.QueryUnescape(v)
+		if err != nil {
+			return nil, malformed
+		}
+		if _, dup := out[name]; dup {
 			// Name the parameter only when it is one of ours: a name
 			// chosen by the sender is never shown back.
 			if knownParameters[name] {
@@ -183,7 +198,7 @@ func formParams(body []byte) (map[string]string, error) {
 			}
 			return nil, InvalidRequest("a parameter is repeated")
 		}
-		out[name] = vs[0]
+		out[name] = value
 	}
 	return out, nil
 }

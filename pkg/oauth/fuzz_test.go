@@ -142,3 +142,41 @@ func FuzzClientAuthentication(f *testing.F) {
 		}
 	})
 }
+
+// formParams is url.ParseQuery with repeats refused: whatever the body, it
+// refuses what ParseQuery refuses or finds repeated, and otherwise gives
+// ParseQuery's parameters.
+func FuzzFormParamsIsParseQuery(f *testing.F) {
+	for _, body := range []string{
+		"grant_type=client_credentials&client_id=abc&client_secret=s&audience=https%3A%2F%2Fapi.example.com",
+		"a=1&&b=2&", "a", "=x", "a=&a=", "a=1;b=2", "a=%zz", "%zz=1", "a+b=c+d&e=%20", "a=1&a=2", "a=%", "&&&", "a==b",
+	} {
+		f.Add(body)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		got, err := formParams([]byte(body))
+		want, qerr := url.ParseQuery(body)
+		repeated := false
+		for _, vs := range want {
+			repeated = repeated || len(vs) > 1
+		}
+		if qerr != nil || repeated {
+			if err == nil {
+				t.Fatalf("%q accepted: %v (ParseQuery: %v, %v)", body, got, want, qerr)
+			}
+			refusal(t, err)
+			return
+		}
+		if err != nil {
+			t.Fatalf("%q refused (%v); ParseQuery gives %v", body, err, want)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%q: %v, ParseQuery %v", body, got, want)
+		}
+		for name, vs := range want {
+			if v, ok := got[name]; !ok || v != vs[0] {
+				t.Fatalf("%q: %v, ParseQuery %v", body, got, want)
+			}
+		}
+	})
+}
