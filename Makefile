@@ -194,8 +194,9 @@ soak: deps console local-bin ## Soak with faults: SOAK_DURATION (default 3m) of 
 	SOAK_DURATION=$(SOAK_DURATION) go test -tags soak -count=1 -timeout 20m -v -run '^TestSoak$$' ./test/soak/
 
 .PHONY: bench
-bench: deps ## Benchmark the client_credentials path against its I/O floor; a non-caching client (KMS Signs per 1,000 with reuse on/off); bootstrap sizes and cold starts.
+bench: deps ## Benchmark the client_credentials path against its I/O floor, and the token handler's own CPU; a non-caching client (KMS Signs per 1,000 with reuse on/off); bootstrap sizes and cold starts.
 	go test -run '^$$' -bench ClientCredentials -benchtime 1000x -count 1 ./test/bench/
+	go test -run '^$$' -bench TokenHandlerCPU -benchmem -count 1 ./test/bench/
 	go test -run '^$$' -bench NonCachingClient -benchtime 1x -count 1 ./test/bench/
 	go test -run '^$$' -bench Bootstrap -benchtime 50x -count 1 ./test/bench/
 
