@@ -49,7 +49,7 @@ import (
 // two cores shared with both emulators and other machines, a burst of
 // contention that falls on one side of a few pairs moves the mean ratio by
 // up to a tenth from run to run (0.97 to 1.13 in one hour), while the
-// median holds within a hundredth or two. The mean also carries the
+// median holds within three hundredths. The mean also carries the
 // monthly quota's write, one request in 50 (QUOTA_FLUSH_TOKENS), which
 // runs while KMS signs and is waited for when it is slower: dynalite's
 // write takes about three times local-kms's ES256 signature.
