@@ -165,12 +165,19 @@ func readBody(r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
+// maxFormParams is url.ParseQuery's limit on the parameters of one query.
+const maxFormParams = 10000
+
 // formParams decodes an application/x-www-form-urlencoded body as
-// url.ParseQuery does (pairs split at "&", a ";" refused, each name and
-// value query-unescaped) into one map, refusing a repeated parameter.
-// FuzzFormParamsIsParseQuery holds it to url.ParseQuery.
+// url.ParseQuery does (at most maxFormParams pairs, split at "&", a ";"
+// refused, each name and value query-unescaped) into one map, refusing a
+// repeated parameter. FuzzFormParamsIsParseQuery holds it to
+// url.ParseQuery.
 func formParams(body []byte) (map[string]string, error) {
 	malformed := InvalidRequest("malformed form encoding")
+	if bytes.Count(body, []byte("&"))+1 > maxFormParams {
+		return nil, InvalidRequest("too many parameters")
+	}
 	out := make(map[string]string, 8)
 	for rest := string(body); rest != ""; {
 		var pair string

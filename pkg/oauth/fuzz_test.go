@@ -150,6 +150,7 @@ func FuzzFormParamsIsParseQuery(f *testing.F) {
 	for _, body := range []string{
 		"grant_type=client_credentials&client_id=abc&client_secret=s&audience=https%3A%2F%2Fapi.example.com",
 		"a=1&&b=2&", "a", "=x", "a=&a=", "a=1;b=2", "a=%zz", "%zz=1", "a+b=c+d&e=%20", "a=1&a=2", "a=%", "&&&", "a==b",
+		"a=1" + strings.Repeat("&", 9999), "a=1" + strings.Repeat("&", 10000), // ParseQuery's limit, and one over
 	} {
 		f.Add(body)
 	}
