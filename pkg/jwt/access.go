@@ -127,9 +127,14 @@ type accessWire struct {
 }
 
 // wire is what sign marshals for c: accessWire for the claims orgauth
-// issues (one audience, both dates), c itself otherwise.
+// issues (one audience, both dates), c itself otherwise: where the mirror
+// would write other bytes (a date at the epoch, which it would omit, and
+// an audience with a backspace or form feed, which go-jose's own JSON
+// escapes differently).
 func (c AccessClaims) wire() any {
-	if len(c.Audience) != 1 || c.Expiry == nil || c.IssuedAt == nil {
+	epoch := func(d *josejwt.NumericDate) bool { return d != nil && *d == 0 }
+	if len(c.Audience) != 1 || c.Expiry == nil || c.IssuedAt == nil || epoch(c.NotBefore) || epoch(c.AuthTime) ||
+		strings.ContainsAny(c.Audience[0], "\b\f") {
 		return c
 	}
 	seconds := func(d *josejwt.NumericDate) int64 {
