@@ -441,6 +441,12 @@ func TestECDSADERToJWS(t *testing.T) {
 		"zero r":   mustMarshal(t, big.NewInt(0), big.NewInt(2)),
 		"neg s":    mustMarshal(t, big.NewInt(1), big.NewInt(-2)),
 		"r > 256b": mustMarshal(t, tooBig, big.NewInt(2)),
+		// DER is refused unless minimal and exactly two INTEGERs, as
+		// crypto/ecdsa refuses it.
+		"third element":   {0x30, 0x08, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02, 0x05, 0x00},
+		"non-minimal int": {0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02, 0x01, 0x02},
+		"long length":     {0x30, 0x81, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02},
+		"high bit, no 00": {0x30, 0x06, 0x02, 0x01, 0x81, 0x02, 0x01, 0x02},
 	} {
 		if _, err := ecdsaDERToJWS(der, 32); err == nil {
 			t.Errorf("%s: accepted", name)
