@@ -247,7 +247,10 @@ func newSSOEnv(t *testing.T, sso domain.SSO) *ssoEnv {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	st.Stage.Log = log
-	st.Stage.Cfg.UpstreamTimeout = 300 * time.Millisecond
+	// Long enough for discovery on a loaded machine (a failed discovery is
+	// cached, and would fail every later step); the slow provider below
+	// takes longer.
+	st.Stage.Cfg.UpstreamTimeout = 1500 * time.Millisecond
 	mux := http.NewServeMux()
 	cb := st.WithClock(e.clock, st.Callback)
 	mux.Handle("/callback", cb)
@@ -389,7 +392,7 @@ func TestSSOEnforced(t *testing.T) {
 			}, 400, "could not be verified"},
 			{"email not verified", map[string]any{"sub": "s5", "email": "dan@example.org", "email_verified": false}, nil, 403, "did not confirm your email"},
 			{"email outside the domains", verified("s6", "dan@evil.example"), nil, 403, "not in one of your organization"},
-			{"slow provider", verified("s7", "dan@example.org"), func(op *testOP) { op.delay = 2 * time.Second }, 502, "did not answer"},
+			{"slow provider", verified("s7", "dan@example.org"), func(op *testOP) { op.delay = 5 * time.Second }, 502, "did not answer"},
 			{"wrong issuer", verified("s8", "dan@example.org"), func(op *testOP) { op.tweak = func(c map[string]any) { c["iss"] = "https://evil.example" } }, 400, "could not be verified"},
 			{"wrong at_hash", verified("s9", "dan@example.org"), func(op *testOP) {
 				op.tweak = func(c map[string]any) { c["at_hash"] = "AAAAAAAAAAAAAAAAAAAAAA" }
