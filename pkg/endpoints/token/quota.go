@@ -31,10 +31,17 @@ import (
 // running sync. So an organization gets at most FlushTokens tokens over its
 // quota per warm instance. Reused tokens are not counted.
 //
-// A sync runs while the request that started it signs its token, and that
-// request finishes it before it answers; it holds no lock during its I/O.
-// Only an instance's first sync for an organization is waited for before
-// the decision, since the instance knows nothing before it.
+// A sync runs while a request reads its client and signs its token, and
+// that request finishes it before it answers; it holds no lock during its
+// I/O. The token that leaves FlushTokens-1 uncounted names its
+// organization, and the instance's next token request starts that sync
+// before it reads its client (startDue): the write then has the client
+// read and the signature to hide behind, not the signature alone (an
+// emulator that serves one request at a time, as dynalite does, makes
+// the read wait for it instead). The token that reaches
+// FlushTokens, or the first after FlushInterval, starts it itself, while
+// it signs. Only an instance's first sync for an organization is waited
+// for before the decision, since the instance knows nothing before it.
 //
 // A failed sync does not refuse tokens: the count stays in memory and is
 // added at the next sync, and the failure is logged.
@@ -97,6 +104,9 @@ type meter struct {
 
 	mu   sync.Mutex
 	orgs map[string]*orgUsage // by counter name
+
+	dueMu sync.Mutex  // not held with an orgUsage's mu
+	due   []*orgUsage // whose sync the next request starts (startDue)
 }
 
 type orgUsage struct {
@@ -108,6 +118,7 @@ type orgUsage struct {
 	pending  int64 // counted here since, not yet added
 	synced   time.Time
 	syncing  bool       // a sync is running; no second one starts
+	due      bool       // in meter.due
 	cond     *sync.Cond // on mu: a sync ended
 }
 
@@ -226,7 +237,40 @@ func (m *meter) take(ctx context.Context, org domain.Organization, now time.Time
 	if !u.syncing && (u.pending >= int64(m.cfg.FlushTokens) || now.Sub(u.synced) >= m.cfg.FlushInterval) {
 		return rl, m.startSync(u, now), nil
 	}
+	if !u.syncing && !u.due && u.pending >= int64(m.cfg.FlushTokens)-1 {
+		u.due = true
+		m.dueMu.Lock()
+		m.due = append(m.due, u)
+		m.dueMu.Unlock()
+	}
 	return rl, nil, nil
+}
+
+// startDue starts the syncs that earlier tokens made due, for the caller
+// to run while it reads its client and signs; wait (nil when none was
+// due) returns once they have ended, and the caller calls it before it
+// answers.
+func (m *meter) startDue(ctx context.Context, now time.Time) (wait func()) {
+	m.dueMu.Lock()
+	due := m.due
+	m.due = nil
+	m.dueMu.Unlock()
+	var wg sync.WaitGroup
+	for _, u := range due {
+		u.mu.Lock()
+		u.due = false
+		if u.syncing || u.pending == 0 {
+			u.mu.Unlock()
+			continue
+		}
+		run := m.startSync(u, now)
+		u.mu.Unlock()
+		wg.Go(func() { run(context.WithoutCancel(ctx)) })
+	}
+	if len(due) == 0 {
+		return nil
+	}
+	return wg.Wait
 }
 
 // peek is the state without counting: for a reused token.

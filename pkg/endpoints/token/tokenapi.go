@@ -239,6 +239,9 @@ func (h *Handler) handle(r *http.Request) (*tokenResponse, *request, error) {
 	if grant == "" {
 		return nil, nil, oauth.InvalidRequest("grant_type is required")
 	}
+	if wait := h.meter.startDue(ctx, h.now()); wait != nil {
+		defer wait() // the answer waits for the quota count (quota.go)
+	}
 	userGrant := grant == "authorization_code" || grant == "refresh_token"
 	req, err := h.authenticateRequest(r, form, userGrant)
 	if err != nil {

@@ -2,6 +2,7 @@ package tokenfn_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"orgauth/pkg/domain"
+	"orgauth/pkg/storage"
 	"orgauth/pkg/wiring/tokenfn"
 	"orgauth/test/testenv"
 )
@@ -149,5 +151,91 @@ func quotaUnderConcurrentClients(t *testing.T, shards int) {
 	}
 	if n+refused.Load() != clients*each {
 		t.Fatalf("%d answers for %d requests", n+refused.Load(), clients*each)
+	}
+}
+
+// sequencedStore records the quota writes, and can hold a read of a client
+// until the quota write it waits for has started.
+type sequencedStore struct {
+	storage.Store
+	mu          sync.Mutex
+	adds        []int64       // deltas, in order
+	added       chan struct{} // closed at the first AddUsage once armed
+	holdClient  atomic.Bool   // GetApplication waits for added
+	notStarted  atomic.Bool   // it waited in vain
+	addFinished atomic.Bool
+}
+
+func (s *sequencedStore) AddUsage(ctx context.Context, name string, shard int, delta int64, expiresAt time.Time) (int64, error) {
+	s.mu.Lock()
+	s.adds = append(s.adds, delta)
+	if s.added != nil {
+		close(s.added)
+		s.added = nil
+	}
+	s.mu.Unlock()
+	time.Sleep(50 * time.Millisecond) // a write slower than the rest of the request
+	n, err := s.Store.AddUsage(ctx, name, shard, delta, expiresAt)
+	s.addFinished.Store(true)
+	return n, err
+}
+
+func (s *sequencedStore) GetApplication(ctx context.Context, id string) (domain.Application, error) {
+	if s.holdClient.Load() {
+		s.mu.Lock()
+		added := s.added
+		s.mu.Unlock()
+		if added != nil {
+			select {
+			case <-added:
+			case <-time.After(2 * time.Second):
+				s.notStarted.Store(true)
+				return domain.Application{}, errors.New("the due quota write had not started while the client was read")
+			}
+		}
+	}
+	return s.Store.GetApplication(ctx, id)
+}
+
+// The quota count that earlier tokens made due is written while the next
+// request reads its client and signs, not after its signature: the write
+// has started before that request's client is read, and the answer waits
+// for it to end (a frozen Lambda would hold it otherwise).
+func TestQuotaWriteRunsWhileTheNextRequestAuthenticates(t *testing.T) {
+	s := testenv.NewStack(t)
+	s.Stage.Cfg.TokenReuse = false
+	s.Stage.Cfg.QuotaFlushTokens = 3
+	s.Stage.Cfg.QuotaFlushInterval = time.Hour
+	st := &sequencedStore{Store: s.Stage.Store}
+	s.Stage.Store = st
+	h := s.Handler(tokenfn.New)
+	ask := func() {
+		t.Helper()
+		r, body := testenv.Do(t, h, testenv.Call{Path: "/oauth/token", Form: url.Values{"grant_type": {"client_credentials"},
+			"client_id": {s.ClientID}, "client_secret": {s.ClientSecret}, "audience": {s.Audience}}})
+		if r.StatusCode != 200 && !st.notStarted.Load() {
+			t.Fatalf("status %d: %v", r.StatusCode, body)
+		}
+	}
+	ask() // the instance's first token: it reads the counter, adds nothing
+	ask() // two uncounted: the next request writes them
+	if len(st.adds) != 0 {
+		t.Fatalf("written before due: %v", st.adds)
+	}
+	st.added = make(chan struct{})
+	st.holdClient.Store(true)
+	ask()
+	if st.notStarted.Load() {
+		t.Fatal("the due quota write had not started while the client was read")
+	}
+	if len(st.adds) != 1 || st.adds[0] != 2 {
+		t.Fatalf("quota writes %v, want one of 2", st.adds)
+	}
+	if !st.addFinished.Load() {
+		t.Fatal("the answer did not wait for the quota write")
+	}
+	name, _ := domain.TokenUsage(s.OrgID, time.Now())
+	if total, err := s.Stage.Store.UsageTotal(context.Background(), name, time.Now()); err != nil || total != 2 {
+		t.Fatalf("counter %d, %v; want 2", total, err)
 	}
 }
