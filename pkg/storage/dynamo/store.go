@@ -127,7 +127,7 @@ func (s *Store) GetApplication(ctx context.Context, clientID string) (domain.App
 func (s *Store) UpdateApplication(ctx context.Context, clientID string, fn func(domain.Application) (domain.Application, error)) (domain.Application, error) {
 	indexed, old := s.indexedUpdate(ctx, storage.KeepThrottled(fn))
 	a, err := update(ctx, s, "application", clientID, appKey, appFromItem, appItem, indexed, checkAppKeys,
-		func(a *domain.Application) *int64 { return &a.Version })
+		func(a *domain.Application) *int64 { return &a.Version }, attrThrottledUntil) // kept as read: storage.KeepThrottled
 	if err != nil {
 		return a, err
 	}
@@ -396,6 +396,9 @@ func read[T any](ctx context.Context, s *Store, kind, id string,
 // check the key fields, and put with version+1 on condition that the stored
 // version is still the one read. Losing that race re-reads and re-applies fn
 // after a short jittered pause. version points at the entity's Version.
+// unversioned names the attributes that are written without a new version
+// (an application's throttled_until, ThrottleApplication): the put is also
+// conditional on each still holding the value read, which the item carries.
 func update[T any](ctx context.Context, s *Store, kind, id string,
 	keyOf func(string) (string, string),
 	decode func(itemMap) (T, error),
@@ -403,12 +406,13 @@ func update[T any](ctx context.Context, s *Store, kind, id string,
 	fn func(T) (T, error),
 	checkKeys func(old, new T) error,
 	version func(*T) *int64,
+	unversioned ...string,
 ) (T, error) {
 	if !domain.ValidID(id) {
 		var zero T
 		return zero, fmt.Errorf("dynamo: update %s: malformed id: %w", kind, domain.ErrNotFound)
 	}
-	return casUpdate(ctx, s, kind, id, keyOf, decode, encode, fn, checkKeys, version)
+	return casUpdate(ctx, s, kind, id, keyOf, decode, encode, fn, checkKeys, version, unversioned...)
 }
 
 // casUpdate is update for a key already checked, or one that is not an id
@@ -420,6 +424,7 @@ func casUpdate[T any](ctx context.Context, s *Store, kind, id string,
 	fn func(T) (T, error),
 	checkKeys func(old, new T) error,
 	version func(*T) *int64,
+	unversioned ...string,
 ) (T, error) {
 	var zero T
 	for attempt := range s.attempts {
@@ -442,18 +447,12 @@ func casUpdate[T any](ctx context.Context, s *Store, kind, id string,
 		}
 		*version(&next) = v + 1
 		item := encode(next)
-		// throttled_until is written outside versions (ThrottleApplication):
-		// a write that read another value would put it back, so it must be
-		// unchanged too. The item carries the value read (KeepThrottled).
-		cond, vals := "version = :v AND attribute_not_exists(#tu)", map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(v)}}
-		if tu, ok := item[attrThrottledUntil]; ok {
-			cond, vals[":tu"] = "version = :v AND #tu = :tu", tu
-		}
+		cond, names, vals := unchangedSince(v, item, unversioned)
 		_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName:                 &s.table,
 			Item:                      item,
 			ConditionExpression:       aws.String(cond),
-			ExpressionAttributeNames:  map[string]string{"#tu": attrThrottledUntil},
+			ExpressionAttributeNames:  names,
 			ExpressionAttributeValues: vals,
 		})
 		if isConditionFailed(err) {
@@ -466,6 +465,30 @@ func casUpdate[T any](ctx context.Context, s *Store, kind, id string,
 		return decode(item)
 	}
 	return zero, fmt.Errorf("dynamo: update %s %q: lost %d races: %w", kind, id, s.attempts, domain.ErrConflict)
+}
+
+// unchangedSince is the condition of update's put of item: the stored
+// version is still v, and each unversioned attribute still has the value
+// item carries (absent if item has none). A write that read another value
+// of an unversioned attribute would put it back.
+func unchangedSince(v int64, item itemMap, unversioned []string) (string, map[string]string, map[string]types.AttributeValue) {
+	cond := "version = :v"
+	vals := map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(v)}}
+	var names map[string]string
+	for i, attr := range unversioned {
+		n, val := fmt.Sprintf("#u%d", i), fmt.Sprintf(":u%d", i)
+		if names == nil {
+			names = map[string]string{}
+		}
+		names[n] = attr
+		if x, ok := item[attr]; ok {
+			cond += " AND " + n + " = " + val
+			vals[val] = x
+		} else {
+			cond += " AND attribute_not_exists(" + n + ")"
+		}
+	}
+	return cond, names, vals
 }
 
 // pause sleeps a random 0–10·attempt ms, so racing writers spread out.
