@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -157,29 +156,10 @@ var codeCases = []testCase[storage.Codes]{
 		ctx := context.Background()
 		c := newCode("code-3")
 		must(t, s.CreateCode(ctx, c))
-		const n = 8
-		var wg sync.WaitGroup
-		errs := make([]error, n)
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, errs[i] = s.RedeemCode(ctx, c.Hash, base)
-			}()
-		}
-		wg.Wait()
-		wins := 0
-		for _, err := range errs {
-			switch {
-			case err == nil:
-				wins++
-			case !errors.Is(err, domain.ErrAlreadyUsed):
-				t.Fatalf("unexpected error %v", err)
-			}
-		}
-		if wins != 1 {
-			t.Fatalf("%d redemptions succeeded, want exactly 1", wins)
-		}
+		oneWins(t, 8, domain.ErrAlreadyUsed, func() error {
+			_, err := s.RedeemCode(ctx, c.Hash, base)
+			return err
+		})
 	}},
 	{"RefreshFamily", func(t *testing.T, s storage.Codes) {
 		ctx := context.Background()
@@ -235,28 +215,10 @@ var codeCases = []testCase[storage.Codes]{
 		ctx := context.Background()
 		r := newRefresh("rt-c", "fam-c", 0)
 		must(t, s.CreateRefreshToken(ctx, r))
-		const n = 8
-		var wg sync.WaitGroup
-		errs := make([]error, n)
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, errs[i] = s.RotateRefreshToken(ctx, r.Hash, base)
-			}()
-		}
-		wg.Wait()
-		wins := 0
-		for _, err := range errs {
-			if err == nil {
-				wins++
-			} else if !errors.Is(err, domain.ErrAlreadyUsed) {
-				t.Fatalf("unexpected error %v", err)
-			}
-		}
-		if wins != 1 {
-			t.Fatalf("%d rotations succeeded, want exactly 1", wins)
-		}
+		oneWins(t, 8, domain.ErrAlreadyUsed, func() error {
+			_, err := s.RotateRefreshToken(ctx, r.Hash, base)
+			return err
+		})
 	}},
 	{"RefreshListFamily", func(t *testing.T, s storage.Codes) {
 		ctx := context.Background()

@@ -155,6 +155,31 @@ func concurrently(t *testing.T, n int, write func(i int) error) {
 	must(t, errors.Join(errs...))
 }
 
+// oneWins runs call n times at once and fails t unless exactly one
+// succeeds and every other fails with loss: the single use of a
+// conditional write.
+func oneWins(t *testing.T, n int, loss error, call func() error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { errs[i] = call() })
+	}
+	wg.Wait()
+	wins := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+		case !errors.Is(err, loss):
+			t.Fatalf("unexpected error %v, want nil or %v", err, loss)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d of %d concurrent calls succeeded, want exactly 1 (the others: %v)", wins, n, loss)
+	}
+}
+
 // canon makes two values comparable with reflect.DeepEqual: times lose their
 // zone and monotonic reading, empty slices become nil.
 func canon[T any](v T) T {

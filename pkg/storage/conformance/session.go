@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -134,25 +133,10 @@ func loginTransactionConcurrentConsume(t *testing.T, s storage.Sessions) {
 	if err := s.CreateLoginTransaction(ctx, tx); err != nil {
 		t.Fatal(err)
 	}
-	var wins, misses atomic.Int64
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			_, err := s.ConsumeLoginTransaction(ctx, tx.ID, base)
-			switch {
-			case err == nil:
-				wins.Add(1)
-			case errors.Is(err, domain.ErrNotFound):
-				misses.Add(1)
-			default:
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	if wins.Load() != 1 || misses.Load() != 7 {
-		t.Fatalf("%d consumes won and %d missed; want 1 and 7", wins.Load(), misses.Load())
-	}
+	oneWins(t, 8, domain.ErrNotFound, func() error {
+		_, err := s.ConsumeLoginTransaction(ctx, tx.ID, base)
+		return err
+	})
 }
 
 // loginTransactionConcurrentCreate: creating a transaction is a put if
@@ -164,25 +148,7 @@ func loginTransactionConcurrentCreate(t *testing.T, s storage.Sessions) {
 	ctx := context.Background()
 	marker := domain.LoginTransaction{ID: "used-" + domain.NewID(), ClientID: "client-1", OrganizationID: "org-1",
 		CreatedAt: base, ExpiresAt: base.Add(10 * time.Minute)}
-	var wins, taken atomic.Int64
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			err := s.CreateLoginTransaction(ctx, marker)
-			switch {
-			case err == nil:
-				wins.Add(1)
-			case errors.Is(err, domain.ErrAlreadyExists):
-				taken.Add(1)
-			default:
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	if wins.Load() != 1 || taken.Load() != 7 {
-		t.Fatalf("%d creates won and %d found it taken; want 1 and 7", wins.Load(), taken.Load())
-	}
+	oneWins(t, 8, domain.ErrAlreadyExists, func() error { return s.CreateLoginTransaction(ctx, marker) })
 	if _, err := s.GetLoginTransaction(ctx, marker.ID, marker.ExpiresAt.Add(-time.Second)); err != nil {
 		t.Fatalf("read the marker: %v", err)
 	}
