@@ -10,7 +10,8 @@ import (
 
 // Handler serves GET /callback/{org}, where organization org's provider
 // returns its users, and GET /callback, the redirect URI providers shared
-// before, which completes only transactions sent upstream with it.
+// before: no state is sent upstream with it any more, so an answer there
+// completes nothing and is refused as a mix-up (pkg/signin/mixup.go).
 type Handler struct {
 	cb   *signin.Callback
 	edge *signinhttp.Edge
