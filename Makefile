@@ -141,7 +141,7 @@ SYSTEM_PKGS := ./test/...
 
 # Go native fuzz targets, package:Target. Their committed seed corpus (f.Add and testdata/fuzz) runs in every plain go test;
 # make test also fuzzes each for FUZZTIME_TEST, make fuzz for FUZZTIME.
-FUZZ_TARGETS := ./pkg/oauth:FuzzParseForm ./pkg/oauth:FuzzFormParamsIsParseQuery ./pkg/oauth:FuzzClientAuthentication ./pkg/jwt:FuzzVerifyAccessToken \
+FUZZ_TARGETS := ./pkg/oauth:FuzzParseForm ./pkg/oauth:FuzzFormParamsIsParseQuery ./pkg/oauth:FuzzClientAuthentication ./pkg/jwt:FuzzVerifyAccessToken ./pkg/jwt:FuzzAccessWire \
   ./pkg/domain:FuzzRedirectURI ./pkg/domain:FuzzOrigin \
   ./pkg/endpoints/applications:FuzzDecodeApplication
 FUZZTIME ?= 60s

@@ -134,7 +134,11 @@ func ReadFormBody(r *http.Request) (map[string]string, error) {
 	if err := checkFormType(r); err != nil {
 		return nil, err
 	}
-	return readFormBody(r)
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	return formParams(body)
 }
 
 func checkFormType(r *http.Request) error {
@@ -143,14 +147,6 @@ func checkFormType(r *http.Request) error {
 		return InvalidRequest("content type must be application/x-www-form-urlencoded")
 	}
 	return nil
-}
-
-func readFormBody(r *http.Request) (map[string]string, error) {
-	body, err := readBody(r)
-	if err != nil {
-		return nil, err
-	}
-	return formParams(body)
 }
 
 // readBody reads a request body of at most MaxFormBytes.

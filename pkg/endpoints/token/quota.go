@@ -105,7 +105,7 @@ type meter struct {
 	mu   sync.Mutex
 	orgs map[string]*orgUsage // by counter name
 
-	dueMu sync.Mutex  // not held with an orgUsage's mu
+	dueMu sync.Mutex  // taken inside an orgUsage's mu (take), never around one
 	due   []*orgUsage // whose sync the next request starts (startDue)
 }
 
@@ -214,9 +214,9 @@ func (m *meter) settle(ctx context.Context, u *orgUsage, now time.Time) {
 
 // take counts one new token for org, or refuses it with 429 when the
 // month's quota is used up. It always returns the rate-limit state. A
-// sync that is due is returned for the caller to run while it signs (and
-// to finish before it answers): nil when none is.
-func (m *meter) take(ctx context.Context, org domain.Organization, now time.Time) (*rateLimit, func(context.Context), error) {
+// sync that is due starts in the background while the caller signs, and
+// the caller calls wait before it answers: nil when none started.
+func (m *meter) take(ctx context.Context, org domain.Organization, now time.Time) (rl *rateLimit, wait func(), err error) {
 	limit := m.cfg.Plans.For(org)
 	u := m.usage(org, now)
 	u.mu.Lock()
@@ -228,14 +228,14 @@ func (m *meter) take(ctx context.Context, org domain.Organization, now time.Time
 			Description: fmt.Sprintf("the organization has used its %d M2M tokens of this month; the quota starts again at %s", limit, u.end.Format(time.RFC3339))}
 	}
 	u.pending++
-	rl := m.state(u, limit, now)
+	rl = m.state(u, limit, now)
 	// The count goes out with the request that reaches FlushTokens, or the
 	// first after FlushInterval. In Lambda, one request at a time per
 	// instance, that request finishes it, so no other request ever finds it
 	// running; where requests share an instance (the local server), those
 	// past FlushTokens wait for it (settle).
 	if !u.syncing && (u.pending >= int64(m.cfg.FlushTokens) || now.Sub(u.synced) >= m.cfg.FlushInterval) {
-		return rl, m.startSync(u, now), nil
+		return rl, goSync(ctx, m.startSync(u, now)), nil
 	}
 	if !u.syncing && !u.due && u.pending >= int64(m.cfg.FlushTokens)-1 {
 		u.due = true
@@ -247,30 +247,46 @@ func (m *meter) take(ctx context.Context, org domain.Organization, now time.Time
 }
 
 // startDue starts the syncs that earlier tokens made due, for the caller
-// to run while it reads its client and signs; wait (nil when none was
-// due) returns once they have ended, and the caller calls it before it
-// answers.
+// to run while it reads its client and signs; wait (nil when none
+// started) returns once they have ended, and the caller calls it before
+// it answers.
 func (m *meter) startDue(ctx context.Context, now time.Time) (wait func()) {
 	m.dueMu.Lock()
 	due := m.due
 	m.due = nil
 	m.dueMu.Unlock()
-	var wg sync.WaitGroup
+	var waits []func()
 	for _, u := range due {
 		u.mu.Lock()
 		u.due = false
-		if u.syncing || u.pending == 0 {
-			u.mu.Unlock()
-			continue
+		if !u.syncing && u.pending > 0 {
+			waits = append(waits, goSync(ctx, m.startSync(u, now)))
 		}
-		run := m.startSync(u, now)
 		u.mu.Unlock()
-		wg.Go(func() { run(context.WithoutCancel(ctx)) })
 	}
-	if len(due) == 0 {
+	if len(waits) == 0 {
 		return nil
 	}
-	return wg.Wait
+	return func() {
+		for _, w := range waits {
+			w()
+		}
+	}
+}
+
+// goSync runs a sync that startSync took in the background, while the
+// request goes on, and returns what waits for it to end: the request
+// waits before it answers (a frozen Lambda would hold the sync
+// otherwise), and the sync outlives the request's cancellation, so a
+// client that hangs up does not lose the count. The caller may hold u.mu:
+// the sync takes it only to record its outcome.
+func goSync(ctx context.Context, run func(context.Context)) (wait func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		run(context.WithoutCancel(ctx))
+	}()
+	return func() { <-done }
 }
 
 // peek is the state without counting: for a reused token.

@@ -73,13 +73,18 @@ func (h *Handler) revokeRequest(r *http.Request) (*request, error) {
 	if form.Get("token_type_hint") == "access_token" {
 		order = []tokenRevoker{h.revokeAccessToken, h.revokeRefreshToken}
 	}
+	_, err = revokeFirst(ctx, order, req.client.ClientID, raw)
+	return req, err
+}
+
+// revokeFirst tries the revokers in order until one finds raw.
+func revokeFirst(ctx context.Context, order []tokenRevoker, clientID, raw string) (found bool, err error) {
 	for _, try := range order {
-		found, err := try(ctx, req.client.ClientID, raw)
-		if err != nil || found {
-			return req, err
+		if found, err := try(ctx, clientID, raw); err != nil || found {
+			return found, err
 		}
 	}
-	return req, nil
+	return false, nil
 }
 
 // tokenRevoker revokes raw if it is a token of its kind issued to
@@ -153,14 +158,9 @@ func (h *Handler) accessClaims(ctx context.Context, raw string) (claims jwt.Acce
 // ids cannot be probed with it; the token is revoked all the same. gone is
 // false when the token is no token of that client.
 func (h *Handler) revokeOfDeletedClient(ctx context.Context, clientID, raw string) (gone bool, err error) {
-	for _, try := range []tokenRevoker{h.revokeRefreshToken, h.revokeAccessToken} {
-		found, err := try(ctx, clientID, raw)
-		if errors.Is(err, errOtherClient) {
-			return false, nil
-		}
-		if err != nil || found {
-			return found, err
-		}
+	found, err := revokeFirst(ctx, []tokenRevoker{h.revokeRefreshToken, h.revokeAccessToken}, clientID, raw)
+	if errors.Is(err, errOtherClient) {
+		return false, nil
 	}
-	return false, nil
+	return found, err
 }

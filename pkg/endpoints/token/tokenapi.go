@@ -415,18 +415,14 @@ func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenRe
 			}, nil
 		}
 	}
-	rl, quotaSync, err := h.meter.take(ctx, org, h.now())
+	rl, quotaWait, err := h.meter.take(ctx, org, h.now())
 	req.rateLimit = rl
 	if err != nil {
 		h.metrics.Count(metrics.QuotaRejections)
 		return nil, err
 	}
-	if quotaSync != nil {
-		// The count goes to the table while KMS signs, and is written
-		// before the answer (a frozen Lambda would hold it otherwise).
-		done := make(chan struct{})
-		go func() { defer close(done); quotaSync(context.WithoutCancel(ctx)) }()
-		defer func() { <-done }()
+	if quotaWait != nil {
+		defer quotaWait() // the count goes to the table while KMS signs (quota.go)
 	}
 	raw, claims, err := h.tokens.AccessToken(ctx, jwt.AccessRequest{
 		Subject:  app.ClientID,
