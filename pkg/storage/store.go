@@ -201,13 +201,15 @@ type Codes interface {
 //     seconds (the table's TTL). It returns the shard's count after the
 //     addition: with one shard, the counter's total, known without a read.
 //   - UsageTotal is the sum of the counter's shards not expired at now (a
-//     shard is gone at its expiry: now >= expiresAt). A counter never added
-//     to is 0, not ErrNotFound.
+//     shard is gone at its expiry: now >= expiresAt), and its spread: one
+//     more than the highest live shard, so 0 or 1 when shard 0 holds the
+//     whole count, and AddUsage's answer on shard 0 is the total. A counter
+//     never added to is 0 (spread 0), not ErrNotFound.
 //   - A name is 1 to domain.MaxIDLength visible ASCII characters without
 //     spaces; any other name, shard or delta is refused (CheckUsage).
 type Usage interface {
 	AddUsage(ctx context.Context, name string, shard int, delta int64, expiresAt time.Time) (int64, error)
-	UsageTotal(ctx context.Context, name string, now time.Time) (int64, error)
+	UsageTotal(ctx context.Context, name string, now time.Time) (total int64, spread int, err error)
 }
 
 // MaxUsageShards bounds the shards of one usage counter.

@@ -31,7 +31,7 @@ type Store interface {
 	IsJTIRevoked(ctx context.Context, jti string, now time.Time) (bool, error)
 	// UsageTotal reads a usage counter: the organization's M2M tokens of
 	// the month (storage.Usage).
-	UsageTotal(ctx context.Context, name string, now time.Time) (int64, error)
+	UsageTotal(ctx context.Context, name string, now time.Time) (total int64, spread int, err error)
 
 	consentStore // consents.go; its ops.Holdings also end a deleted application's refresh families
 	// ListAPIs lists the registered APIs: the only scopes an application

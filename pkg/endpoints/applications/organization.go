@@ -42,7 +42,7 @@ func (h *Handler) organization(w http.ResponseWriter, r *http.Request, c caller)
 		quotas = domain.DefaultTokenQuotas
 	}
 	counter, resets := domain.TokenUsage(org.ID, h.now())
-	used, err := h.store.UsageTotal(r.Context(), counter, h.now())
+	used, _, err := h.store.UsageTotal(r.Context(), counter, h.now())
 	if err != nil {
 		return fmt.Errorf("read token usage: %w", err)
 	}

@@ -49,7 +49,7 @@ import (
 // Usage is the part of the store the quota meter uses (storage.Usage).
 type Usage interface {
 	AddUsage(ctx context.Context, name string, shard int, delta int64, expiresAt time.Time) (int64, error)
-	UsageTotal(ctx context.Context, name string, now time.Time) (int64, error)
+	UsageTotal(ctx context.Context, name string, now time.Time) (total int64, spread int, err error)
 }
 
 // QuotaConfig sets the quotas and how often a warm instance syncs its
@@ -117,6 +117,7 @@ type orgUsage struct {
 	inflight int64 // being added by the running sync
 	pending  int64 // counted here since, not yet added
 	synced   time.Time
+	spread   int        // the counter's spread at the last read (storage.Usage)
 	syncing  bool       // a sync is running; no second one starts
 	due      bool       // in meter.due
 	cond     *sync.Cond // on mu: a sync ended
@@ -167,10 +168,17 @@ func (m *meter) sync(ctx context.Context, u *orgUsage, delta int64, now time.Tim
 	if delta > 0 {
 		total, addErr = m.store.AddUsage(ctx, u.name, rand.IntN(m.cfg.Shards), delta, u.end.Add(counterTTL))
 	}
-	// With one shard the addition returned the total; otherwise, or with
-	// nothing to add, the shards are read.
-	if addErr == nil && (delta == 0 || m.cfg.Shards > 1) {
-		total, readErr = m.store.UsageTotal(ctx, u.name, now)
+	// With one shard the addition returned the total, as long as the
+	// counter has no other live shard: a month begun with QUOTA_SHARDS
+	// above 1 keeps its counts there. Otherwise, or with nothing to add,
+	// the shards are read. Only the first read of a month by an instance
+	// can find them; once deployed, Lambda sends every request to the new
+	// version, so none are added after it.
+	u.mu.Lock()
+	spread := u.spread
+	u.mu.Unlock()
+	if addErr == nil && (delta == 0 || m.cfg.Shards > 1 || spread > 1) {
+		total, spread, readErr = m.store.UsageTotal(ctx, u.name, now)
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -185,7 +193,7 @@ func (m *meter) sync(ctx context.Context, u *orgUsage, delta int64, now time.Tim
 		m.log(ctx, "token usage not read", "event", "quota_sync_failed", "counter", u.name, "error", readErr.Error())
 	default:
 		u.total = max(total, u.total+delta)
-		u.synced = now
+		u.synced, u.spread = now, spread
 	}
 }
 

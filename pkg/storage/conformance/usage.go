@@ -14,8 +14,8 @@ import (
 // usageCases check storage.Usage: sharded counters summed on read.
 var usageCases = []testCase[storage.Usage]{
 	{"an unknown counter is zero", func(t *testing.T, s storage.Usage) {
-		if n, err := s.UsageTotal(context.Background(), "m2m/nobody/2031-03", base); err != nil || n != 0 {
-			t.Fatalf("UsageTotal = %d, %v; want 0, nil", n, err)
+		if n, spread, err := s.UsageTotal(context.Background(), "m2m/nobody/2031-03", base); err != nil || n != 0 || spread != 0 {
+			t.Fatalf("UsageTotal = %d, spread %d, %v; want 0, 0, nil", n, spread, err)
 		}
 	}},
 	{"shards add up; counters are independent", func(t *testing.T, s storage.Usage) {
@@ -33,11 +33,11 @@ var usageCases = []testCase[storage.Usage]{
 				t.Errorf("AddUsage(%q, %d, %d) = %d; want the shard's count after it, %d", a.name, a.shard, a.delta, n, a.after)
 			}
 		}
-		if n, err := s.UsageTotal(ctx, "c/org1", base); err != nil || n != 113 {
-			t.Errorf("c/org1 = %d, %v; want 113", n, err)
+		if n, spread, err := s.UsageTotal(ctx, "c/org1", base); err != nil || n != 113 || spread != storage.MaxUsageShards {
+			t.Errorf("c/org1 = %d, spread %d, %v; want 113, %d", n, spread, err, storage.MaxUsageShards)
 		}
-		if n, err := s.UsageTotal(ctx, "c/org10", base); err != nil || n != 2 {
-			t.Errorf("c/org10 = %d, %v; want 2", n, err)
+		if n, spread, err := s.UsageTotal(ctx, "c/org10", base); err != nil || n != 2 || spread != 1 {
+			t.Errorf("c/org10 = %d, spread %d, %v; want 2, 1 (shard 0 holds it all)", n, spread, err)
 		}
 	}},
 	{"concurrent additions are never lost", func(t *testing.T, s storage.Usage) {
@@ -69,7 +69,7 @@ var usageCases = []testCase[storage.Usage]{
 		for err := range errs {
 			t.Fatal(err)
 		}
-		if n, err := s.UsageTotal(ctx, "c/busy", base); err != nil || n != 120 {
+		if n, _, err := s.UsageTotal(ctx, "c/busy", base); err != nil || n != 120 {
 			t.Fatalf("after 40 concurrent additions of 3: %d, %v", n, err)
 		}
 	}},
@@ -83,11 +83,12 @@ var usageCases = []testCase[storage.Usage]{
 			t.Fatal(err)
 		}
 		for _, c := range []struct {
-			at   time.Time
-			want int64
-		}{{end.Add(-time.Second), 10}, {end, 6}, {end.Add(time.Hour), 0}} {
-			if n, err := s.UsageTotal(ctx, "c/month", c.at); err != nil || n != c.want {
-				t.Errorf("at %v: %d, %v; want %d", c.at, n, err, c.want)
+			at     time.Time
+			want   int64
+			spread int
+		}{{end.Add(-time.Second), 10, 3}, {end, 6, 3}, {end.Add(time.Hour), 0, 0}} {
+			if n, spread, err := s.UsageTotal(ctx, "c/month", c.at); err != nil || n != c.want || spread != c.spread {
+				t.Errorf("at %v: %d, spread %d, %v; want %d, spread %d", c.at, n, spread, err, c.want, c.spread)
 			}
 		}
 	}},
@@ -102,7 +103,7 @@ var usageCases = []testCase[storage.Usage]{
 				t.Errorf("AddUsage(%q, %d, %d) accepted", a.name, a.shard, a.delta)
 			}
 		}
-		if n, err := s.UsageTotal(ctx, "c", base); err != nil || n != 0 {
+		if n, _, err := s.UsageTotal(ctx, "c", base); err != nil || n != 0 {
 			t.Errorf("a refused addition counted: %d, %v", n, err)
 		}
 	}},

@@ -30,10 +30,10 @@ func (s *Store) AddUsage(ctx context.Context, name string, shard int, delta int6
 	return s.addCount(ctx, "add usage", key(usagePK(name), fmt.Sprintf("SHARD#%02d", shard)), delta, ttl(expiresAt), "usage")
 }
 
-// UsageTotal sums the live shards of a usage counter.
-func (s *Store) UsageTotal(ctx context.Context, name string, now time.Time) (int64, error) {
+// UsageTotal sums the live shards of a usage counter, and finds its spread.
+func (s *Store) UsageTotal(ctx context.Context, name string, now time.Time) (total int64, spread int, err error) {
 	if err := storage.CheckUsage(name, 0, 1); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 &s.table,
@@ -44,18 +44,22 @@ func (s *Store) UsageTotal(ctx context.Context, name string, now time.Time) (int
 		Limit:                     aws.Int32(storage.MaxUsageShards),
 	})
 	if err != nil {
-		return 0, fmt.Errorf("dynamo: usage total: %w", err)
+		return 0, 0, fmt.Errorf("dynamo: usage total: %w", err)
 	}
-	var total int64
 	for _, item := range out.Items {
 		d := decoder{item: item}
-		n, end := d.int(attrCount), d.int(attrExpiresAt)
+		n, end, sk := d.int(attrCount), d.int(attrExpiresAt), d.str(attrSK)
+		var shard int
+		if _, err := fmt.Sscanf(sk, "SHARD#%d", &shard); err != nil && d.err == nil {
+			d.err = fmt.Errorf("usage shard key %q", sk)
+		}
 		if d.err != nil {
-			return 0, fmt.Errorf("dynamo: usage total: %w", d.err)
+			return 0, 0, fmt.Errorf("dynamo: usage total: %w", d.err)
 		}
 		if now.Unix() < end {
 			total += n
+			spread = max(spread, shard+1)
 		}
 	}
-	return total, nil
+	return total, spread, nil
 }

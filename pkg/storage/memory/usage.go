@@ -35,14 +35,14 @@ func (s *Store) AddUsage(_ context.Context, name string, shard int, delta int64,
 }
 
 // UsageTotal sums a usage counter's live shards.
-func (s *Store) UsageTotal(_ context.Context, name string, now time.Time) (int64, error) {
+func (s *Store) UsageTotal(_ context.Context, name string, now time.Time) (total int64, spread int, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var total int64
-	for _, sh := range s.usage[name] {
+	for i, sh := range s.usage[name] {
 		if now.Before(sh.expiresAt) {
 			total += sh.n
+			spread = max(spread, i+1)
 		}
 	}
-	return total, nil
+	return total, spread, nil
 }

@@ -235,7 +235,52 @@ func TestQuotaWriteRunsWhileTheNextRequestAuthenticates(t *testing.T) {
 		t.Fatal("the answer did not wait for the quota write")
 	}
 	name, _ := domain.TokenUsage(s.OrgID, time.Now())
-	if total, err := s.Stage.Store.UsageTotal(context.Background(), name, time.Now()); err != nil || total != 2 {
+	if total, _, err := s.Stage.Store.UsageTotal(context.Background(), name, time.Now()); err != nil || total != 2 {
 		t.Fatalf("counter %d, %v; want 2", total, err)
+	}
+}
+
+// A month begun with more shards keeps counts in them when QUOTA_SHARDS
+// drops to 1 (a deploy of the new default, or an operator's change): the
+// instances still count those, and still see each other's tokens, so the
+// organization gets its quota and at most QUOTA_FLUSH_TOKENS more per
+// instance, not the old shards' count again.
+func TestQuotaCountsShardsLeftByAnEarlierSetting(t *testing.T) {
+	const quota, earlier, flush, instances = 20, 10, 2, 2
+	s := testenv.NewStack(t)
+	ctx := context.Background()
+	s.Stage.Cfg.TokenReuse = false
+	s.Stage.Cfg.QuotaShards = 1
+	s.Stage.Cfg.QuotaFlushTokens = flush
+	s.Stage.Cfg.QuotaFlushInterval = time.Hour
+	if _, err := s.Stage.Store.UpdateOrganization(ctx, s.OrgID, func(o domain.Organization) (domain.Organization, error) {
+		o.TokenQuota = quota
+		return o, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	name, end := domain.TokenUsage(s.OrgID, time.Now())
+	if _, err := s.Stage.Store.AddUsage(ctx, name, 5, earlier, end.Add(35*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	var hs []http.Handler
+	for range instances {
+		hs = append(hs, s.Handler(tokenfn.New))
+	}
+	issued := 0
+	for i := range 4 * quota {
+		r, _ := testenv.Do(t, hs[i%instances], testenv.Call{Path: "/oauth/token", Form: url.Values{"grant_type": {"client_credentials"},
+			"client_id": {s.ClientID}, "client_secret": {s.ClientSecret}, "audience": {s.Audience}}})
+		switch r.StatusCode {
+		case 200:
+			issued++
+		case 429:
+		default:
+			t.Fatalf("status %d", r.StatusCode)
+		}
+	}
+	if issued < quota-earlier || issued > quota-earlier+instances*flush {
+		t.Fatalf("%d tokens issued with %d of %d already counted in another shard: want %d to %d",
+			issued, earlier, quota, quota-earlier, quota-earlier+instances*flush)
 	}
 }
